@@ -1,0 +1,149 @@
+"""Strict base64url and JSON, the two encodings every JOSE-based format stands on.
+
+The standard library is lenient where the specs are not: ``urlsafe_b64decode`` skips
+foreign characters and accepts padding, and ``json.loads`` keeps the last of duplicate
+names, accepts ``NaN`` and recurses until ``RecursionError``. These functions reject all of
+that with a typed ``MalformedInput`` subclass.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import re
+from typing import Any
+
+from honnin.errors import MalformedBase64url, MalformedJson, TooLarge
+from honnin.limits import MAX_JSON_DEPTH
+
+__all__ = ["b64url_decode", "b64url_encode", "json_dumps", "json_loads"]
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_TO_STD = bytes.maketrans(b"-_", b"+/")
+_FROM_STD = bytes.maketrans(b"+/", b"-_")
+# RFC 4648 §3.5: the unused bits of the last character must be zero ("canonical" encoding).
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_LAST_CHAR_OK = {
+    2: frozenset(c for i, c in enumerate(_ALPHABET) if i % 16 == 0),
+    3: frozenset(c for i, c in enumerate(_ALPHABET) if i % 4 == 0),
+}
+
+
+def b64url_encode(data: bytes) -> str:
+    """base64url without padding (RFC 7515 §2)."""
+    return binascii.b2a_base64(data, newline=False).translate(_FROM_STD).rstrip(b"=").decode()
+
+
+def b64url_decode(text: str | bytes, *, what: str = "value") -> bytes:
+    """Decode strict base64url: RFC 4648 §5 alphabet, no padding, canonical trailing bits.
+
+    Raises:
+        MalformedBase64url: anything else, naming ``what`` in the message.
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise MalformedBase64url(f"{what}: not ASCII", what=what) from exc
+    if _B64URL.fullmatch(text) is None:
+        raise MalformedBase64url(
+            f"{what}: characters outside the base64url alphabet (RFC 4648 §5, no padding)",
+            what=what,
+        )
+    rem = len(text) % 4
+    if rem == 1:
+        raise MalformedBase64url(f"{what}: impossible base64url length", what=what)
+    if rem and text[-1] not in _LAST_CHAR_OK[rem]:
+        raise MalformedBase64url(f"{what}: non-zero trailing bits", what=what)
+    padded = text.encode("ascii").translate(_TO_STD) + b"=" * (-len(text) % 4)
+    try:
+        return binascii.a2b_base64(padded, strict_mode=True)
+    except binascii.Error as exc:  # pragma: no cover - the checks above make this unreachable
+        raise MalformedBase64url(f"{what}: {exc}", what=what) from exc
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        # RFC 8259 §4 leaves duplicates undefined; RFC 7515 §4 requires rejecting them.
+        raise MalformedJson(f"duplicate member name {dup!r}", member=dup)
+    return obj
+
+
+def _no_constant(name: str) -> Any:
+    raise MalformedJson(f"{name} is not JSON (RFC 8259 §6)")
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+
+
+def _check_depth_and_strings(value: Any, max_depth: int, check_strings: bool) -> None:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            if depth > max_depth:
+                raise MalformedJson(f"JSON nested deeper than {max_depth}", max_depth=max_depth)
+            if check_strings:
+                for k in node:
+                    _check_utf8(k)
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            if depth > max_depth:
+                raise MalformedJson(f"JSON nested deeper than {max_depth}", max_depth=max_depth)
+            stack.extend((v, depth + 1) for v in node)
+        elif check_strings and isinstance(node, str):
+            _check_utf8(node)
+
+
+def _check_utf8(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise MalformedJson("lone surrogate in a JSON string (RFC 8259 §8.2)") from exc
+
+
+def json_loads(
+    data: str | bytes, *, max_depth: int = MAX_JSON_DEPTH, max_size: int | None = None
+) -> Any:
+    """Parse strict JSON: UTF-8, no duplicate names, no NaN/Infinity, bounded depth.
+
+    Raises:
+        MalformedJson: on any violation.
+        TooLarge: when ``max_size`` is given and exceeded.
+    """
+    if max_size is not None and len(data) > max_size:
+        raise TooLarge(f"JSON text of {len(data)} bytes exceeds {max_size}", limit=max_size)
+    if isinstance(data, bytes):
+        if data.startswith(b"\xef\xbb\xbf"):
+            raise MalformedJson("JSON text must not start with a byte order mark (RFC 8259 §8.1)")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedJson("JSON text is not UTF-8 (RFC 8259 §8.1)") from exc
+    else:
+        text = data
+        if text.startswith("\ufeff"):
+            raise MalformedJson("JSON text must not start with a byte order mark (RFC 8259 §8.1)")
+    try:
+        value = _DECODER.decode(text)
+    except MalformedJson:
+        raise
+    except RecursionError as exc:
+        # The C scanner gives up on very deep nesting before our own depth check can run.
+        raise MalformedJson(f"JSON nested deeper than {max_depth}", max_depth=max_depth) from exc
+    except ValueError as exc:
+        raise MalformedJson(f"not valid JSON: {exc}") from exc
+    # Cheap screens first: fewer openers than the limit cannot nest deeper than it, and
+    # without a \\uD escape there can be no lone surrogate.
+    check_strings = "\\ud" in text or "\\uD" in text
+    if text.count("[") + text.count("{") > max_depth or check_strings:
+        _check_depth_and_strings(value, max_depth, check_strings)
+    return value
+
+
+def json_dumps(value: Any) -> str:
+    """Compact JSON with UTF-8 characters kept as they are (what JOSE payloads use)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

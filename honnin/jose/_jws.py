@@ -1,0 +1,175 @@
+"""JWS compact serialization (RFC 7515 §3.1, §5) with strict parsing and explicit alg policy.
+
+Signing and verification call ``cryptography`` directly on pre-loaded key objects: the hot
+path does no key parsing and no algorithm negotiation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+
+from honnin.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
+from honnin.errors import InvalidSignature, MalformedJws, TooLarge, UnsupportedAlgorithm
+from honnin.limits import MAX_JWS_HEADER, MAX_JWS_PAYLOAD
+
+from ._algorithms import DEFAULT_ALLOWED, EC_PARAMS, JwsAlgorithm, algorithm_from_header
+from ._keys import PrivateKey, PublicKey, algorithm_for_key
+
+#: Header parameters this implementation understands when named in ``crit`` (RFC 7515 §4.1.11).
+_UNDERSTOOD_CRIT: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class UnverifiedJws:
+    """A parsed, not yet verified JWS. Nothing in it may be trusted before ``verify_jws``."""
+
+    header: dict[str, Any]
+    payload: bytes
+    signing_input: bytes
+    signature: bytes
+
+    def unverified_claims(self) -> dict[str, Any]:
+        """The payload parsed as a JSON object (still unverified).
+
+        Raises:
+            MalformedJws: the payload is not a JSON object.
+        """
+        claims = json_loads(self.payload)
+        if not isinstance(claims, dict):
+            raise MalformedJws("JWS payload is not a JSON object")
+        return claims
+
+
+def sign_jws(
+    payload: Mapping[str, Any] | bytes,
+    key: PrivateKey,
+    *,
+    header: Mapping[str, Any] | None = None,
+    alg: JwsAlgorithm | None = None,
+) -> str:
+    """Sign ``payload`` (a claims mapping or raw bytes) as a compact JWS.
+
+    The ``alg`` header is set from ``alg`` or from the key; other header members come from
+    ``header``.
+    """
+    alg = alg or algorithm_for_key(key)
+    hdr = {"alg": alg.value, **(header or {})}
+    hdr["alg"] = alg.value
+    raw = payload if isinstance(payload, bytes) else json_dumps(dict(payload)).encode()
+    signing_input = f"{b64url_encode(json_dumps(hdr).encode())}.{b64url_encode(raw)}"
+    sig = sign_bytes(signing_input.encode("ascii"), key, alg)
+    return f"{signing_input}.{b64url_encode(sig)}"
+
+
+def sign_bytes(data: bytes, key: PrivateKey, alg: JwsAlgorithm) -> bytes:
+    """The raw JWS signature of ``data`` (R||S for ECDSA, RFC 7518 §3.4)."""
+    if alg is JwsAlgorithm.EDDSA:
+        if not isinstance(key, ed25519.Ed25519PrivateKey):
+            raise UnsupportedAlgorithm("EdDSA needs an Ed25519 key")
+        return key.sign(data)
+    params = EC_PARAMS[alg]
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, params.curve):
+        raise UnsupportedAlgorithm(f"{alg.value} needs a {params.curve.name} key")
+    r, s = decode_dss_signature(key.sign(data, ec.ECDSA(params.hash())))
+    return r.to_bytes(params.size, "big") + s.to_bytes(params.size, "big")
+
+
+def verify_bytes(data: bytes, signature: bytes, key: PublicKey, alg: JwsAlgorithm) -> None:
+    """Verify a raw JWS signature; the key must match ``alg`` (no alg/key confusion).
+
+    Raises:
+        UnsupportedAlgorithm: the key does not belong to ``alg``.
+        InvalidSignature: the signature does not verify.
+    """
+    try:
+        if alg is JwsAlgorithm.EDDSA:
+            if not isinstance(key, ed25519.Ed25519PublicKey):
+                raise UnsupportedAlgorithm("EdDSA needs an Ed25519 key")
+            key.verify(signature, data)
+            return
+        params = EC_PARAMS[alg]
+        if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(
+            key.curve, params.curve
+        ):
+            raise UnsupportedAlgorithm(f"{alg.value} needs a {params.curve.name} key")
+        if len(signature) != 2 * params.size:
+            # RFC 7518 §3.4: exactly R||S; DER and short forms are rejected.
+            raise InvalidSignature(f"{alg.value} signature must be {2 * params.size} bytes")
+        r = int.from_bytes(signature[: params.size], "big")
+        s = int.from_bytes(signature[params.size :], "big")
+        if r == 0 or s == 0:
+            raise InvalidSignature("ECDSA signature with r or s equal to zero")
+        key.verify(encode_dss_signature(r, s), data, ec.ECDSA(params.hash()))
+    except _CryptoInvalidSignature as exc:
+        raise InvalidSignature("signature does not verify") from exc
+
+
+def parse_jws(
+    token: str, *, max_header: int = MAX_JWS_HEADER, max_payload: int = MAX_JWS_PAYLOAD
+) -> UnverifiedJws:
+    """Parse a compact JWS strictly (three non-empty-header segments, strict base64url).
+
+    Raises:
+        MalformedJws: wrong segment count, bad header JSON, unknown ``crit``.
+        MalformedBase64url / MalformedJson: bad encodings.
+        TooLarge: header or payload over the limits.
+    """
+    if not isinstance(token, str):
+        raise MalformedJws("a compact JWS is a string")
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise MalformedJws(f"compact JWS has {len(parts)} segments, expected 3")
+    h64, p64, s64 = parts
+    if not h64 or not s64:
+        raise MalformedJws("compact JWS with an empty header or signature segment")
+    if len(h64) > (max_header * 4 + 2) // 3:
+        raise TooLarge(f"JWS header over {max_header} bytes", limit=max_header)
+    if len(p64) > (max_payload * 4 + 2) // 3:
+        raise TooLarge(f"JWS payload over {max_payload} bytes", limit=max_payload)
+    header = json_loads(b64url_decode(h64, what="JWS header"))
+    if not isinstance(header, dict):
+        raise MalformedJws("JWS protected header is not a JSON object")
+    _check_crit(header)
+    return UnverifiedJws(
+        header=header,
+        payload=b64url_decode(p64, what="JWS payload"),
+        signing_input=f"{h64}.{p64}".encode("ascii"),
+        signature=b64url_decode(s64, what="JWS signature"),
+    )
+
+
+def _check_crit(header: Mapping[str, Any]) -> None:
+    crit = header.get("crit")
+    if crit is None:
+        return
+    if not isinstance(crit, list) or not crit or not all(isinstance(c, str) for c in crit):
+        raise MalformedJws("'crit' must be a non-empty array of strings (RFC 7515 §4.1.11)")
+    unknown = [c for c in crit if c not in _UNDERSTOOD_CRIT]
+    if unknown:
+        raise MalformedJws(f"critical header parameters not understood: {unknown}")
+
+
+def verify_jws(
+    jws: UnverifiedJws,
+    key: PublicKey,
+    *,
+    allowed: frozenset[JwsAlgorithm] = DEFAULT_ALLOWED,
+) -> JwsAlgorithm:
+    """Verify ``jws`` with ``key``; the header's ``alg`` must be in ``allowed``.
+
+    Returns the algorithm used. Raises:
+        UnsupportedAlgorithm: ``none``, an alg outside ``allowed`` or not matching the key.
+        InvalidSignature: the signature does not verify.
+    """
+    alg = algorithm_from_header(jws.header.get("alg"), allowed)
+    verify_bytes(jws.signing_input, jws.signature, key, alg)
+    return alg

@@ -1,0 +1,3 @@
+"""The issuer role of honnin."""
+
+__all__: list[str] = []

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from honnin.encoding import b64url_decode, b64url_encode, json_loads
+from honnin.errors import MalformedBase64url, MalformedJson, TooLarge
+
+
+@given(st.binary(max_size=200))
+def test_b64url_round_trip(data: bytes) -> None:
+    text = b64url_encode(data)
+    assert "=" not in text and "+" not in text and "/" not in text
+    assert b64url_decode(text) == data
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["YQ==", "YQ=", "a+b/", "ab cd", "ab\ncd", "ab!c", "A", "YR", "YWJ", "Zm9v_"],
+)
+def test_b64url_rejects_non_strict_input(bad: str) -> None:
+    # padding, std alphabet, whitespace, foreign characters, length 1 mod 4, trailing bits
+    with pytest.raises(MalformedBase64url):
+        b64url_decode(bad)
+
+
+def test_json_rejects_duplicate_names() -> None:
+    with pytest.raises(MalformedJson, match="duplicate member name 'alg'"):
+        json_loads('{"alg":"ES256","alg":"none"}')
+
+
+@pytest.mark.parametrize("text", ["NaN", "[Infinity]", '{"a":-Infinity}'])
+def test_json_rejects_non_finite_numbers(text: str) -> None:
+    with pytest.raises(MalformedJson):
+        json_loads(text)
+
+
+def test_json_depth_limit_is_32() -> None:
+    json_loads("[" * 32 + "]" * 32)
+    with pytest.raises(MalformedJson, match="deeper than 32"):
+        json_loads("[" * 33 + "]" * 33)
+
+
+def test_json_very_deep_nesting_is_malformed_not_recursion_error() -> None:
+    with pytest.raises(MalformedJson):
+        json_loads("[" * 100_000 + "]" * 100_000)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"\xef\xbb\xbf{}", b'{"a":"\xff"}', b'{"a":"\\ud800"}', b'{"\\udc00":1}', b"1" * 5000],
+)
+def test_json_rejects_bom_bad_utf8_lone_surrogates_and_huge_ints(data: bytes) -> None:
+    with pytest.raises(MalformedJson):
+        json_loads(data)
+
+
+def test_json_size_limit() -> None:
+    with pytest.raises(TooLarge):
+        json_loads(b"[" + b"1," * 100 + b"1]", max_size=100)

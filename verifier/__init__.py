@@ -1,0 +1,3 @@
+"""The verifier role of honnin."""
+
+__all__: list[str] = []

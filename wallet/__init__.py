@@ -1,0 +1,3 @@
+"""The wallet role of honnin."""
+
+__all__: list[str] = []
