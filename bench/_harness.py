@@ -1,0 +1,123 @@
+"""Timing and reporting shared by every benchmark module.
+
+Each ``bench/bench_*.py`` module exposes ``run(quick: bool) -> list[Row]``. Times are
+medians of repeated runs (this machine is shared and noisy); ratios are computed in the same
+process run, so they compare like with like.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Row:
+    """One benchmark step. Times in microseconds (median)."""
+
+    group: str
+    step: str
+    honnin_us: float
+    floor_us: float | None = None
+    peer: str | None = None
+    peer_us: float | None = None
+    target: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio_to_floor(self) -> float | None:
+        return self.honnin_us / self.floor_us if self.floor_us else None
+
+    @property
+    def speedup_vs_peer(self) -> float | None:
+        return self.peer_us / self.honnin_us if self.peer_us else None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["ratio_to_floor"] = self.ratio_to_floor
+        out["speedup_vs_peer"] = self.speedup_vs_peer
+        return out
+
+
+def median_us(fn: Callable[[], object], *, repeat: int = 7, min_time: float = 0.05) -> float:
+    """Median time of one call of ``fn`` in microseconds.
+
+    Each of ``repeat`` samples runs ``fn`` in a loop for at least ``min_time`` seconds.
+    """
+    fn()  # warm caches and lazy imports outside the measurement
+    number = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        if time.perf_counter() - start >= min_time / 5:
+            break
+        number *= 2
+    samples = []
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeat):
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            samples.append((time.perf_counter() - start) / number)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return statistics.median(samples) * 1e6
+
+
+def percentiles_ms(samples_s: list[float]) -> dict[str, float]:
+    """Median, p95 and p99 of a list of durations in seconds, as milliseconds."""
+    ordered = sorted(samples_s)
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1e3
+
+    return {
+        "median_ms": statistics.median(ordered) * 1e3,
+        "p95_ms": pick(0.95),
+        "p99_ms": pick(0.99),
+    }
+
+
+def format_table(rows: list[Row]) -> str:
+    """The one table: step, honnin, crypto floor, peer, ratio to floor, speed-up vs peer."""
+    head = (
+        "group",
+        "step",
+        "honnin µs",
+        "floor µs",
+        "peer",
+        "peer µs",
+        "×floor",
+        "vs peer",
+        "target",
+    )
+    lines = [head]
+    for r in rows:
+        lines.append(
+            (
+                r.group,
+                r.step,
+                f"{r.honnin_us:,.1f}",
+                f"{r.floor_us:,.1f}" if r.floor_us else "-",
+                r.peer or "-",
+                f"{r.peer_us:,.1f}" if r.peer_us else "-",
+                f"{r.ratio_to_floor:.2f}" if r.ratio_to_floor else "-",
+                f"{r.speedup_vs_peer:.1f}x" if r.speedup_vs_peer else "-",
+                r.target,
+            )
+        )
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(head))]
+    out = []
+    for n, line in enumerate(lines):
+        out.append("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
