@@ -19,6 +19,7 @@ programmer mistakes (wrong argument types), never for hostile input.
     │   │   ├── InvalidDisclosure        RFC 9901 §7.1 step 3/5 (shape, name, unreferenced)
     │   │   └── NonUniqueDigests         RFC 9901 §7.1 step 4
     │   ├── InvalidClaim                 a registered claim with a wrong type or value
+    │   ├── InvalidDcqlQuery             a DCQL query or claims path that breaks OpenID4VP §6/§7
     │   └── TooLarge                     a size, count or depth limit was exceeded
     ├── UnsupportedAlgorithm             alg / hash not in the caller's allow-list
     ├── InvalidSignature
@@ -52,8 +53,10 @@ programmer mistakes (wrong argument types), never for hostile input.
     │   ├── UnsupportedCredentialFormat
     │   ├── IssuancePending
     │   ├── AccessDenied
-    │   └── NotFound
+    │   ├── NotFound
+    │   └── DecryptionFailed             a JWE that does not decrypt (wrong key, tampered)
     ├── NoMatchingCredential
+    ├── ClaimsPathError                  a claims path selects nothing (OpenID4VP §7.1.1)
     └── WalletError
         ├── WrongPin
         ├── WalletLocked
@@ -68,7 +71,9 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AccessDenied",
+    "ClaimsPathError",
     "ConsentRefused",
+    "DecryptionFailed",
     "DigestMismatch",
     "Expired",
     "FetchError",
@@ -76,6 +81,7 @@ __all__ = [
     "InvalidClaim",
     "InvalidClient",
     "InvalidCredentialRequest",
+    "InvalidDcqlQuery",
     "InvalidDisclosure",
     "InvalidGrant",
     "InvalidKeyBinding",
@@ -208,6 +214,18 @@ class InvalidClaim(MalformedInput):
     """A registered claim (``iat``, ``exp``, ``vct``, ...) has the wrong type or value."""
 
     code = "invalid_claim"
+
+
+class InvalidDcqlQuery(MalformedInput):
+    """A DCQL query or claims path pointer that breaks OpenID4VP 1.0 §6 / §7.
+
+    A subclass of ``MalformedInput`` rather than ``InvalidRequest``: DCQL is a data format
+    that reaches honnin through several carriers (request object, ``scope`` alias, DC API,
+    a verifier's own configuration), and its parser is pure format code. On the wire it is
+    still answered with ``invalid_request`` (OpenID4VP §8.5).
+    """
+
+    code = "invalid_dcql_query"
 
 
 class TooLarge(MalformedInput):
@@ -360,6 +378,16 @@ class FetchError(HonninError):
     http_status = 502
 
 
+class ClaimsPathError(HonninError):
+    """A claims path pointer selects nothing in a credential (OpenID4VP 1.0 §7.1.1, §7.2.1).
+
+    ``reason`` is ``type_mismatch`` (a component applied to the wrong JSON type) or
+    ``not_found`` (the selection became empty); ``path`` is the pointer.
+    """
+
+    code = "claims_path_error"
+
+
 class NoMatchingCredential(HonninError):
     """The wallet holds no credential that can answer the request."""
 
@@ -461,6 +489,16 @@ class NotFound(ProtocolError):
     code = "not_found"
     oauth_error = "invalid_request"
     http_status = 404
+
+
+class DecryptionFailed(InvalidRequest):
+    """A JWE that does not decrypt: wrong recipient key or tampered ciphertext/tag (RFC 7516 §5.2).
+
+    The two causes are cryptographically indistinguishable (AES-GCM tag check), so one class
+    covers both. On the wire it is ``invalid_request`` (OpenID4VP §8.5).
+    """
+
+    code = "decryption_failed"
 
 
 # -- wallet at rest -------------------------------------------------------------------------
