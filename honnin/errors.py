@@ -62,7 +62,8 @@ programmer mistakes (wrong argument types), never for hostile input.
         ├── WalletLocked
         ├── WalletCorrupted
         ├── UnsupportedWalletVersion
-        └── NotAWallet
+        ├── NotAWallet
+        └── WalletInUse              another process or vault holds the file
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ __all__ = [
     "ValidityError",
     "WalletCorrupted",
     "WalletError",
+    "WalletInUse",
     "WalletLocked",
     "WrongPin",
 ]
@@ -538,3 +540,10 @@ class NotAWallet(WalletError):
     """The file is not a honnin wallet."""
 
     code = "not_a_wallet"
+
+
+class WalletInUse(WalletError):
+    """The wallet file is open in another process or vault (SQLite holds it exclusively)."""
+
+    code = "wallet_in_use"
+    http_status = 409
