@@ -15,6 +15,7 @@ programmer mistakes (wrong argument types), never for hostile input.
     │   ├── MalformedJson
     │   ├── MalformedCbor
     │   ├── MalformedJws
+    │   ├── MalformedCose                RFC 9052 message or header shape
     │   ├── MalformedCredential
     │   │   ├── InvalidDisclosure        RFC 9901 §7.1 step 3/5 (shape, name, unreferenced)
     │   │   └── NonUniqueDigests         RFC 9901 §7.1 step 4
@@ -95,6 +96,7 @@ __all__ = [
     "IssuerNotEntitled",
     "MalformedBase64url",
     "MalformedCbor",
+    "MalformedCose",
     "MalformedCredential",
     "MalformedInput",
     "MalformedJson",
@@ -186,6 +188,12 @@ class MalformedCbor(MalformedInput):
     """Not well-formed CBOR for the position it is in (RFC 8949)."""
 
     code = "malformed_cbor"
+
+
+class MalformedCose(MalformedInput):
+    """A COSE message, header or key whose structure breaks RFC 9052 / RFC 9053."""
+
+    code = "malformed_cose"
 
 
 class MalformedJws(MalformedInput):
