@@ -38,6 +38,7 @@ programmer mistakes (wrong argument types), never for hostile input.
     │   ├── Suspended
     │   └── StatusUnavailable            fail-closed when a status cannot be established
     ├── SchemaViolation                  claims that break a credential type's schema
+    ├── UnknownCredentialType            a type id / vct / docType not in the catalogue
     ├── PolicyViolation                  a request or presentation the policy forbids
     │   └── ConsentRefused
     ├── ReplayDetected
@@ -117,6 +118,7 @@ __all__ = [
     "TooLarge",
     "TrustError",
     "UnknownCredentialConfiguration",
+    "UnknownCredentialType",
     "UnsupportedAlgorithm",
     "UnsupportedCredentialFormat",
     "UnsupportedWalletVersion",
@@ -359,6 +361,12 @@ class SchemaViolation(HonninError):
     """Claims that break the credential type's schema; nothing was signed."""
 
     code = "schema_violation"
+
+
+class UnknownCredentialType(HonninError):
+    """A credential type (catalogue id, ``vct`` or mdoc docType) the catalogue does not know."""
+
+    code = "unknown_credential_type"
 
 
 class PolicyViolation(HonninError):
