@@ -43,6 +43,7 @@ programmer mistakes (wrong argument types), never for hostile input.
     │   └── ConsentRefused
     ├── ReplayDetected
     ├── FetchError                       network access through the Fetcher port failed
+    ├── StoreUnavailable                 persistent state could not be read or written
     ├── ProtocolError                    OpenID4VCI / OpenID4VP / OAuth errors on the wire
     │   ├── InvalidRequest
     │   ├── InvalidClient
@@ -114,6 +115,7 @@ __all__ = [
     "SchemaViolation",
     "StatusError",
     "StatusUnavailable",
+    "StoreUnavailable",
     "Suspended",
     "TooLarge",
     "TrustError",
@@ -394,6 +396,17 @@ class FetchError(HonninError):
 
     code = "fetch_error"
     http_status = 502
+
+
+class StoreUnavailable(HonninError):
+    """A store (SQLite, PostgreSQL) could not read or write; nothing was reported as done.
+
+    ``operation`` names what failed. Services answer 503: the caller may retry later.
+    """
+
+    code = "store_unavailable"
+    oauth_error = "server_error"
+    http_status = 503
 
 
 class ClaimsPathError(HonninError):
