@@ -1,0 +1,253 @@
+"""Verifier-side DCQL check of a VP Token (OpenID4VP 1.0 §6.4, §8.1, §8.6).
+
+Runs after each presentation was verified cryptographically; it answers "does what was
+presented satisfy the query?", keeps only the requested claim values, and flags claims
+disclosed beyond the query so that they are never passed on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from ._constants import ALWAYS_VISIBLE_SD_JWT_VC_CLAIMS, CredentialFormat
+from ._match import claim_values
+from ._models import ClaimsPath, ClaimsQuery, CredentialQuery, DcqlQuery
+
+
+@dataclass(frozen=True, slots=True)
+class PresentedCredential:
+    """A verified presentation, as the DCQL check sees it.
+
+    Attributes:
+        format: the Credential Format Identifier of the presentation.
+        vct / vct_extends / doctype: the credential's type (see ``CandidateCredential``).
+        claims: SD-JWT VC: the processed payload (disclosed plus always-visible claims).
+        namespaces: mdoc: the disclosed data elements, namespace → element → JSON value.
+        disclosed: SD-JWT VC: the paths of the selectively disclosed claims, from the SD-JWT
+            verifier. When ``None``, every top-level claim except the always-visible
+            registered ones counts as disclosed. mdoc: derived from ``namespaces``.
+        holder_binding: a holder-binding proof (KB-JWT / DeviceAuth) was verified.
+    """
+
+    format: str
+    vct: str | None = None
+    doctype: str | None = None
+    claims: Mapping[str, Any] | None = None
+    namespaces: Mapping[str, Mapping[str, Any]] | None = None
+    disclosed: tuple[ClaimsPath, ...] | None = None
+    holder_binding: bool = False
+    vct_extends: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:  # claim values stay out of logs
+        return f"PresentedCredential(format={self.format!r})"
+
+
+class DcqlProblem(StrEnum):
+    """Why a VP Token entry or presentation does not satisfy the query."""
+
+    UNKNOWN_QUERY_ID = "unknown_query_id"  # §8.1: keys are Credential Query ids
+    EMPTY_ENTRY = "empty_entry"  # §8.1: an array of one or more presentations
+    TOO_MANY_PRESENTATIONS = "too_many_presentations"  # §8.1: one unless `multiple`
+    FORMAT_MISMATCH = "format_mismatch"
+    TYPE_MISMATCH = "type_mismatch"  # vct / doctype not as in `meta`
+    HOLDER_BINDING_MISSING = "holder_binding_missing"  # §8.6 step 2.3
+    CLAIMS_MISSING = "claims_missing"  # §6.4.1: requested claims absent or values differ
+    REQUIRED_CREDENTIAL_MISSING = "required_credential_missing"  # §6.4.2
+
+
+@dataclass(frozen=True, slots=True)
+class DcqlFinding:
+    """One problem found by ``check_presented``; ``index`` is the presentation's position
+    in its VP Token entry, ``None`` for problems of the whole entry or token."""
+
+    query_id: str
+    problem: DcqlProblem
+    detail: str
+    index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedPresentation:
+    """A presentation that satisfies its Credential Query.
+
+    ``values`` maps each requested claims path to the selected values, and holds nothing
+    else: claims outside the query never reach the caller.
+    """
+
+    query_id: str
+    index: int
+    claim_set: tuple[str, ...] | None
+    values: Mapping[ClaimsPath, tuple[Any, ...]]
+
+    def __repr__(self) -> str:
+        return f"AcceptedPresentation(query_id={self.query_id!r}, index={self.index})"
+
+
+@dataclass(frozen=True, slots=True)
+class PresentationCheck:
+    """The result of ``check_presented``.
+
+    ``satisfied`` is true only when the VP Token is well formed and the accepted
+    presentations answer every required part of the query (§6.4.2, §8.6 step 3).
+    ``extra_claims`` lists, per query id, disclosed claims the query did not ask for.
+    """
+
+    satisfied: bool
+    accepted: Mapping[str, tuple[AcceptedPresentation, ...]]
+    findings: tuple[DcqlFinding, ...]
+    extra_claims: Mapping[str, tuple[ClaimsPath, ...]] = field(default_factory=dict)
+
+
+def _covers(requested: ClaimsPath, disclosed: ClaimsPath) -> bool:
+    # A disclosed path is in the query when a requested path selects it or something
+    # beneath it (its ancestors must be disclosed to reach a nested claim).
+    for want, have in zip(requested, disclosed, strict=False):
+        if want is None:
+            if not isinstance(have, int) or isinstance(have, bool):
+                return False
+        elif type(want) is not type(have) or want != have:
+            return False
+    return True
+
+
+def _disclosed_paths(p: PresentedCredential) -> tuple[ClaimsPath, ...]:
+    if p.format == CredentialFormat.MSO_MDOC:
+        return tuple(
+            (ns, element) for ns, elements in (p.namespaces or {}).items() for element in elements
+        )
+    if p.disclosed is not None:
+        return p.disclosed
+    return tuple((k,) for k in (p.claims or {}) if k not in ALWAYS_VISIBLE_SD_JWT_VC_CLAIMS)
+
+
+def _type_ok(query: CredentialQuery, p: PresentedCredential) -> bool:
+    if query.format == CredentialFormat.SD_JWT_VC:
+        wanted = set(query.meta.vct_values or ())
+        return p.vct in wanted or any(t in wanted for t in p.vct_extends)
+    if query.format == CredentialFormat.MSO_MDOC:
+        return p.doctype == query.meta.doctype_value
+    return False
+
+
+def _claims_for(
+    query: CredentialQuery, p: PresentedCredential
+) -> tuple[tuple[str, ...] | None, dict[ClaimsPath, tuple[Any, ...]] | None, list[ClaimsQuery]]:
+    """(chosen claim set, values by path) or (None, None, claims that were missing)."""
+    if query.claims is None:
+        return None, {}, []
+    claims: tuple[ClaimsQuery, ...] = query.claims
+    found: dict[int, list[Any] | None] = {}
+
+    def values(i: int) -> list[Any] | None:
+        if i not in found:
+            found[i] = claim_values(p.format, p.claims, p.namespaces, claims[i])
+        return found[i]
+
+    if query.claim_sets is None:
+        missing = [c for i, c in enumerate(claims) if values(i) is None]
+        if missing:
+            return None, None, missing
+        return None, {c.path: tuple(values(i) or ()) for i, c in enumerate(claims)}, []
+    index_of = {c.id: i for i, c in enumerate(claims)}
+    first_missing: list[ClaimsQuery] = []
+    for claim_set in query.claim_sets:
+        # The wallet may pick any option it can satisfy (§6.4.1: order is a preference).
+        missing = [claims[index_of[i]] for i in claim_set if values(index_of[i]) is None]
+        if not missing:
+            chosen = {claims[index_of[i]].path: tuple(values(index_of[i]) or ()) for i in claim_set}
+            return tuple(claim_set), chosen, []
+        first_missing = first_missing or missing
+    return None, None, first_missing
+
+
+def _check_one(
+    query: CredentialQuery, index: int, p: PresentedCredential, findings: list[DcqlFinding]
+) -> AcceptedPresentation | None:
+    def fail(problem: DcqlProblem, detail: str) -> None:
+        findings.append(DcqlFinding(query.id, problem, detail, index))
+
+    if p.format != query.format:
+        fail(DcqlProblem.FORMAT_MISMATCH, f"expected format {query.format!r}")
+        return None
+    if not _type_ok(query, p):
+        fail(DcqlProblem.TYPE_MISMATCH, "the credential type is not one the query allows")
+        return None
+    if query.require_cryptographic_holder_binding and not p.holder_binding:
+        fail(DcqlProblem.HOLDER_BINDING_MISSING, "the query requires holder binding")
+        return None
+    claim_set, values, missing = _claims_for(query, p)
+    if values is None:
+        paths = ", ".join(str(list(c.path)) for c in missing)
+        fail(DcqlProblem.CLAIMS_MISSING, f"requested claims absent or not matching: {paths}")
+        return None
+    return AcceptedPresentation(query.id, index, claim_set, values)
+
+
+def check_presented(
+    query: DcqlQuery, presented: Mapping[str, Sequence[PresentedCredential]]
+) -> PresentationCheck:
+    """Check verified presentations, keyed by Credential Query id, against the query.
+
+    Follows OpenID4VP 1.0 §8.6: a presentation failing its query's constraints is discarded
+    (recorded in ``findings``); a malformed VP Token entry makes the token fail; then the
+    remaining presentations must answer every required Credential Query or Credential Set
+    (§6.4.2). ``values`` matching is applied as stated in §6.3, though §6.4.1 warns that a
+    verifier must not rely on it for security.
+    """
+    findings: list[DcqlFinding] = []
+    accepted: dict[str, tuple[AcceptedPresentation, ...]] = {}
+    extra: dict[str, tuple[ClaimsPath, ...]] = {}
+    token_ok = True
+    by_id = {q.id: q for q in query.credentials}
+    for query_id, presentations in presented.items():
+        credential_query = by_id.get(query_id)
+        if credential_query is None:
+            findings.append(DcqlFinding(query_id, DcqlProblem.UNKNOWN_QUERY_ID, "not in the query"))
+            token_ok = False
+            continue
+        if not presentations:
+            findings.append(DcqlFinding(query_id, DcqlProblem.EMPTY_ENTRY, "no presentation"))
+            token_ok = False
+            continue
+        if len(presentations) > 1 and not credential_query.multiple:
+            detail = f"{len(presentations)} presentations but 'multiple' is false"
+            findings.append(DcqlFinding(query_id, DcqlProblem.TOO_MANY_PRESENTATIONS, detail))
+            token_ok = False
+            continue
+        requested = [c.path for c in credential_query.claims or ()]
+        outside: dict[ClaimsPath, None] = {}
+        ok: list[AcceptedPresentation] = []
+        for index, presentation in enumerate(presentations):
+            result = _check_one(credential_query, index, presentation, findings)
+            if result is not None:
+                ok.append(result)
+            for path in _disclosed_paths(presentation):
+                if not any(_covers(r, path) for r in requested):
+                    outside[path] = None
+        if ok:
+            accepted[query_id] = tuple(ok)
+        if outside:
+            extra[query_id] = tuple(outside)
+    satisfied = token_ok and _sets_satisfied(query, set(accepted), findings)
+    return PresentationCheck(satisfied, accepted, tuple(findings), extra)
+
+
+def _sets_satisfied(query: DcqlQuery, answered: set[str], findings: list[DcqlFinding]) -> bool:
+    if query.credential_sets is None:
+        missing = [q.id for q in query.credentials if q.id not in answered]
+    else:
+        missing = []
+        for credential_set in query.credential_sets:
+            if credential_set.required and not any(
+                all(i in answered for i in option) for option in credential_set.options
+            ):
+                first = credential_set.options[0]
+                missing.extend(i for i in first if i not in answered and i not in missing)
+    for query_id in missing:
+        findings.append(
+            DcqlFinding(query_id, DcqlProblem.REQUIRED_CREDENTIAL_MISSING, "required, not answered")
+        )
+    return not missing
