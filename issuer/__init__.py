@@ -1,3 +1,14 @@
 """The issuer role of honnin."""
 
-__all__: list[str] = []
+from ._status import PublishedStatusList, StatusListSigner, StatusRegistry
+from ._store import SqliteStatusStore, StatusEntry, StatusStore, StoredStatusList
+
+__all__: list[str] = [
+    "PublishedStatusList",
+    "SqliteStatusStore",
+    "StatusEntry",
+    "StatusListSigner",
+    "StatusRegistry",
+    "StatusStore",
+    "StoredStatusList",
+]

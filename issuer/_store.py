@@ -1,0 +1,331 @@
+"""Persistence of status list allocations behind a small store interface (SQLite default).
+
+The ``StatusStore`` protocol is what ``StatusRegistry`` needs; ``SqliteStatusStore`` is the
+default. Each change is one transaction, and a list's ``version`` is bumped in the same
+transaction as the statuses it covers, so a published list can always be matched to the
+state it was built from (HOSTILE-CASES §2.6: "the published status list equals the DB
+state"). The SQL is plain SQL-92 apart from the ``?`` placeholders and the SQLite pragmas,
+so a PostgreSQL store can follow the same schema with ``%s`` and ``SELECT ... FOR UPDATE``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from honnin.errors import NotFound, StoreUnavailable
+
+__all__ = ["SqliteStatusStore", "StatusEntry", "StatusStore", "StoredStatusList"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStatusList:
+    """One status list: its id, capacity, bit width, allocated count and change version."""
+
+    list_id: str
+    size: int
+    bits: int
+    allocated: int
+    version: int
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEntry:
+    """One allocated index: which credential copy holds it, in which batch, and its status."""
+
+    list_id: str
+    idx: int
+    credential_id: str
+    batch_id: str | None
+    status: int
+
+
+class IndexTaken(Exception):
+    """Raised inside ``StatusStore.allocate``'s contract: an index was already bound."""
+
+
+class FinalStatus(Exception):
+    """An entry is in a status that may not be left (for example a final revocation)."""
+
+    def __init__(self, entry: StatusEntry) -> None:
+        super().__init__(entry.credential_id)
+        self.entry = entry
+
+
+@runtime_checkable
+class StatusStore(Protocol):
+    """What the status registry persists. Every method is atomic; failures raise
+    ``honnin.errors.StoreUnavailable`` and leave nothing half-done (ASVS 2.3.3)."""
+
+    def create_list(self, list_id: str, *, size: int, bits: int, created_at: int) -> None:
+        """Record a new, empty list."""
+        ...
+
+    def lists(self) -> list[StoredStatusList]:
+        """Every list, oldest first."""
+        ...
+
+    def allocated_indices(self, list_id: str) -> list[int]:
+        """Every index of ``list_id`` bound to a credential (never released)."""
+        ...
+
+    def allocate(
+        self, list_id: str, entries: Sequence[tuple[int, str]], *, batch_id: str | None
+    ) -> bool:
+        """Bind each ``(idx, credential_id)`` in one transaction.
+
+        Returns ``False`` and stores nothing when any index is already taken (another
+        process won the race). ``ValueError`` when a credential id is already known.
+        """
+        ...
+
+    def set_status(
+        self,
+        *,
+        credential_id: str | None = None,
+        batch_id: str | None = None,
+        status: int,
+        final: frozenset[int] = frozenset(),
+    ) -> list[StatusEntry]:
+        """Set the status of one credential copy or of every copy in a batch, atomically.
+
+        Entries whose current status is in ``final`` (and differs) block the whole change:
+        ``FinalStatus`` is raised and nothing is written. Returns the entries as they were
+        before the change (empty when nothing matched).
+        """
+        ...
+
+    def entries(
+        self, *, credential_id: str | None = None, batch_id: str | None = None
+    ) -> list[StatusEntry]:
+        """The entries of one credential copy or of one batch."""
+        ...
+
+    def version(self, list_id: str) -> int | None:
+        """The change counter of ``list_id`` (``None`` for an unknown list)."""
+        ...
+
+    def snapshot(self, list_id: str) -> tuple[int, list[tuple[int, int]]]:
+        """``(version, [(idx, status) ...])`` of the non-VALID entries, read atomically.
+
+        ``honnin.errors.NotFound`` for an unknown list.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...
+
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS status_list (
+        list_id TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        bits INTEGER NOT NULL,
+        allocated INTEGER NOT NULL DEFAULT 0,
+        version INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+    )""",
+    # (list_id, idx) is the primary key: the database itself refuses a double allocation
+    # (draft-ietf-oauth-status-list-20 §13.4 "MUST prevent any unintended double allocation").
+    """CREATE TABLE IF NOT EXISTS status_entry (
+        list_id TEXT NOT NULL REFERENCES status_list (list_id),
+        idx INTEGER NOT NULL,
+        credential_id TEXT NOT NULL UNIQUE,
+        batch_id TEXT,
+        status INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (list_id, idx)
+    )""",
+    "CREATE INDEX IF NOT EXISTS status_entry_batch ON status_entry (batch_id)",
+    "CREATE INDEX IF NOT EXISTS status_entry_nonzero ON status_entry (list_id, status)",
+)
+
+_ENTRY_COLUMNS = "list_id, idx, credential_id, batch_id, status"
+
+
+class SqliteStatusStore:
+    """``StatusStore`` in one SQLite file (WAL, ``synchronous=FULL``, one transaction per change).
+
+    Safe to share between threads (one connection behind a lock) and between processes
+    (SQLite locking; ``BEGIN IMMEDIATE`` takes the write lock up front).
+    """
+
+    def __init__(self, path: str | Path, *, timeout: float = 10.0) -> None:
+        self._path = str(path)
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(
+                self._path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a revocation reported as done survives a power cut (ASVS 16.5.3).
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            with self._write("create schema") as db:
+                for statement in _SCHEMA:
+                    db.execute(statement)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(
+                f"status store {self._path} cannot be opened: {exc}", operation="open"
+            ) from exc
+
+    @contextmanager
+    def _write(self, operation: str) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(
+                    f"status store: {operation} failed: {exc}", operation=operation
+                ) from exc
+
+    @contextmanager
+    def _read(self, operation: str) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN")
+                try:
+                    yield self._db
+                finally:
+                    self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(
+                    f"status store: {operation} failed: {exc}", operation=operation
+                ) from exc
+
+    def create_list(self, list_id: str, *, size: int, bits: int, created_at: int) -> None:
+        with self._write("create list") as db:
+            db.execute(
+                "INSERT INTO status_list (list_id, size, bits, created_at) VALUES (?, ?, ?, ?)",
+                (list_id, size, bits, created_at),
+            )
+
+    def lists(self) -> list[StoredStatusList]:
+        with self._read("list lists") as db:
+            rows = db.execute(
+                "SELECT list_id, size, bits, allocated, version, created_at FROM status_list"
+                " ORDER BY created_at, rowid"
+            ).fetchall()
+        return [StoredStatusList(*row) for row in rows]
+
+    def allocated_indices(self, list_id: str) -> list[int]:
+        with self._read("read allocations") as db:
+            rows = db.execute("SELECT idx FROM status_entry WHERE list_id = ?", (list_id,))
+            return [row[0] for row in rows]
+
+    def allocate(
+        self, list_id: str, entries: Sequence[tuple[int, str]], *, batch_id: str | None
+    ) -> bool:
+        ids = [credential_id for _, credential_id in entries]
+        if len(set(ids)) != len(ids):
+            raise ValueError("credential ids in one allocation must be distinct")
+        try:
+            with self._write("allocate") as db:
+                known = _existing_credentials(db, ids)
+                if known:
+                    raise ValueError(f"credential ids already hold an index: {sorted(known)}")
+                try:
+                    db.executemany(
+                        "INSERT INTO status_entry (list_id, idx, credential_id, batch_id)"
+                        " VALUES (?, ?, ?, ?)",
+                        [(list_id, idx, cid, batch_id) for idx, cid in entries],
+                    )
+                except sqlite3.IntegrityError as exc:
+                    raise IndexTaken(str(exc)) from exc
+                db.execute(
+                    "UPDATE status_list SET allocated = allocated + ? WHERE list_id = ?",
+                    (len(entries), list_id),
+                )
+        except IndexTaken:
+            return False
+        return True
+
+    def set_status(
+        self,
+        *,
+        credential_id: str | None = None,
+        batch_id: str | None = None,
+        status: int,
+        final: frozenset[int] = frozenset(),
+    ) -> list[StatusEntry]:
+        where, arg = _selector(credential_id, batch_id)
+        with self._write("set status") as db:
+            query = f"SELECT {_ENTRY_COLUMNS} FROM status_entry WHERE {where}"  # noqa: S608
+            before = [StatusEntry(*row) for row in db.execute(query, (arg,))]
+            for entry in before:
+                if entry.status in final and entry.status != status:
+                    raise FinalStatus(entry)
+            changed = [e for e in before if e.status != status]
+            if changed:
+                db.execute(f"UPDATE status_entry SET status = ? WHERE {where}", (status, arg))  # noqa: S608
+                db.executemany(
+                    "UPDATE status_list SET version = version + 1 WHERE list_id = ?",
+                    [(list_id,) for list_id in sorted({e.list_id for e in changed})],
+                )
+        return before
+
+    def entries(
+        self, *, credential_id: str | None = None, batch_id: str | None = None
+    ) -> list[StatusEntry]:
+        where, arg = _selector(credential_id, batch_id)
+        with self._read("read entries") as db:
+            rows = db.execute(f"SELECT {_ENTRY_COLUMNS} FROM status_entry WHERE {where}", (arg,))  # noqa: S608
+            return [StatusEntry(*row) for row in rows]
+
+    def version(self, list_id: str) -> int | None:
+        with self._read("read version") as db:
+            row = db.execute(
+                "SELECT version FROM status_list WHERE list_id = ?", (list_id,)
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    def snapshot(self, list_id: str) -> tuple[int, list[tuple[int, int]]]:
+        with self._read("read list") as db:
+            row = db.execute(
+                "SELECT version FROM status_list WHERE list_id = ?", (list_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no status list {list_id!r}", list_id=list_id)
+            rows = db.execute(
+                "SELECT idx, status FROM status_entry WHERE list_id = ? AND status <> 0",
+                (list_id,),
+            ).fetchall()
+        return int(row[0]), [(int(i), int(s)) for i, s in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _selector(credential_id: str | None, batch_id: str | None) -> tuple[str, str]:
+    if (credential_id is None) == (batch_id is None):
+        raise ValueError("give exactly one of credential_id and batch_id")
+    if credential_id is not None:
+        return "credential_id = ?", credential_id
+    assert batch_id is not None
+    return "batch_id = ?", batch_id
+
+
+def _existing_credentials(db: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        rows = db.execute(
+            f"SELECT credential_id FROM status_entry WHERE credential_id IN ({marks})",  # noqa: S608
+            chunk,
+        )
+        found.update(row[0] for row in rows)
+    return found
