@@ -1,0 +1,317 @@
+"""Strict CBOR (RFC 8949) for hostile input, over cbor2.
+
+``decode`` first pre-scans the bytes (``honnin._cbor_scan``: well-formedness, definite
+lengths, preferred argument encoding, depth, item count, key types, tag allow-list,
+trailing bytes) without building anything, then lets cbor2's C decoder build the value with
+duplicate map keys rejected (RFC 8949 §5.6). Every failure is a ``MalformedCbor`` or a
+``TooLarge``; no cbor2 exception escapes.
+
+Tags: 0 (tdate) decodes to an aware ``datetime``, 1004 (full-date) to a ``date``, 24
+(encoded CBOR) to an ``EncodedCbor`` that keeps the embedded bytes exactly as received,
+17/18 (COSE_Mac0/COSE_Sign1) to a ``cbor2.CBORTag``. Any other tag is rejected.
+
+>>> decode(encode({"a": [1, b"x"]}))
+{'a': [1, b'x']}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from io import BytesIO
+from typing import Any, Final, final
+
+import cbor2
+
+from honnin._cbor_scan import scan
+from honnin.errors import HonninError, MalformedCbor, TooLarge
+from honnin.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS
+
+__all__ = [
+    "MAX_CBOR_SIZE",
+    "EncodedCbor",
+    "RawCbor",
+    "bstr_header",
+    "decode",
+    "decode_authenticated",
+    "encode",
+    "tdate",
+]
+
+#: Default cap on one CBOR input. Callers with a tighter budget (mdoc, tokens) pass their own.
+MAX_CBOR_SIZE: Final = 4 * 1024 * 1024
+
+_TDATE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})")
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@final
+class EncodedCbor:
+    """An embedded CBOR data item, ``#6.24(bstr .cbor T)`` (RFC 8949 §3.4.5.1).
+
+    ``content`` is the byte string exactly as received (or as encoded); digests are taken
+    over ``tagged``, the tag-24 encoding, never over a re-encoding of the decoded value
+    (ISO/IEC 18013-5 §9.1.2.5). ``decode`` enforces preferred serialization, so ``tagged``
+    equals the received bytes.
+    """
+
+    __slots__ = ("_tagged", "content")
+
+    def __init__(self, content: bytes) -> None:
+        if not isinstance(content, bytes):
+            raise TypeError("EncodedCbor content must be bytes")
+        self.content = content
+        self._tagged: bytes | None = None
+
+    @classmethod
+    def of(cls, value: Any) -> EncodedCbor:
+        """Encode ``value`` and wrap it (the issuer / wallet side)."""
+        return cls(encode(value))
+
+    @property
+    def tagged(self) -> bytes:
+        """The tag-24 encoding: ``d8 18`` + byte-string head + ``content``."""
+        if self._tagged is None:
+            self._tagged = b"\xd8\x18" + bstr_header(len(self.content)) + self.content
+        return self._tagged
+
+    def decode(
+        self,
+        *,
+        max_depth: int = MAX_CBOR_DEPTH,
+        max_items: int = MAX_CBOR_ITEMS,
+    ) -> Any:
+        """Decode ``content`` strictly (see ``decode``)."""
+        return decode(self.content, max_depth=max_depth, max_items=max_items)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EncodedCbor) and other.content == self.content
+
+    def __hash__(self) -> int:
+        return hash((EncodedCbor, self.content))
+
+    def __repr__(self) -> str:
+        return f"EncodedCbor({len(self.content)} bytes)"
+
+
+@final
+class RawCbor:
+    """An already-encoded CBOR data item that ``encode`` writes verbatim.
+
+    For splicing bytes that must not be re-encoded (a received SessionTranscript, a COSE
+    message built elsewhere). Only for bytes honnin produced or has decoded strictly.
+    """
+
+    __slots__ = ("encoded",)
+
+    def __init__(self, encoded: bytes) -> None:
+        if not isinstance(encoded, bytes):
+            raise TypeError("RawCbor needs bytes")
+        self.encoded = encoded
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RawCbor) and other.encoded == self.encoded
+
+    def __hash__(self) -> int:
+        return hash((RawCbor, self.encoded))
+
+    def __repr__(self) -> str:
+        return f"RawCbor({len(self.encoded)} bytes)"
+
+
+def bstr_header(length: int) -> bytes:
+    """The preferred-serialization head of a byte string of ``length`` bytes (RFC 8949 §3)."""
+    if length < 24:
+        return bytes((0x40 | length,))
+    if length < 0x100:
+        return bytes((0x58, length))
+    if length < 0x10000:
+        return b"\x59" + length.to_bytes(2, "big")
+    if length < 0x100000000:
+        return b"\x5a" + length.to_bytes(4, "big")
+    return b"\x5b" + length.to_bytes(8, "big")
+
+
+def _tag_hook(tag: cbor2.CBORTag, immutable: bool) -> Any:
+    # The pre-scan admitted only the allowed tags, each around the right major type.
+    if tag.tag == 24:
+        return EncodedCbor(tag.value)
+    if tag.tag in (17, 18) and isinstance(tag.value, tuple):
+        # cbor2 builds tagged content immutable; give COSE code the plain types back.
+        return cbor2.CBORTag(tag.tag, _thaw(tag.value))
+    raise MalformedCbor(f"CBOR tag {tag.tag} is not accepted here")
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    if isinstance(value, cbor2.frozendict):
+        return {k: _thaw(v) for k, v in value.items()}
+    return value
+
+
+def _parse_tdate(text: object) -> datetime:
+    """RFC 3339 §5.6 date-time, as RFC 8949 §3.4.1 requires for tag 0."""
+    if not isinstance(text, str) or _TDATE.fullmatch(text) is None:
+        raise MalformedCbor(f"CBOR tag 0 is not an RFC 3339 date-time: {str(text)[:40]!r}")
+    try:
+        # The regex admitted only RFC 3339 shapes, all of which fromisoformat reads.
+        return datetime.fromisoformat(text.upper())
+    except ValueError as exc:
+        raise MalformedCbor(f"CBOR tag 0 is not a valid date-time: {text[:40]!r}") from exc
+
+
+def _decode_tdate(text: object, immutable: bool) -> datetime:
+    return _parse_tdate(text)
+
+
+def _decode_full_date(text: object, immutable: bool) -> date:
+    # RFC 8943 §2: tag 1004 encloses an RFC 3339 full-date, nothing else.
+    if not isinstance(text, str) or _FULL_DATE.fullmatch(text) is None:
+        raise MalformedCbor("CBOR tag 1004 is not an RFC 3339 full-date")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise MalformedCbor(f"CBOR tag 1004 is not a valid date: {text!r}") from exc
+
+
+def _reject_tag(value: object, immutable: bool) -> None:
+    raise MalformedCbor("a CBOR tag outside 0, 1004, 24, 17 and 18 is not accepted")
+
+
+#: cbor2 decodes these tags itself; honnin overrides them so that only its own profile is
+#: accepted (shared references 28/29 could otherwise build cycles, 258 sets, ...).
+_CBOR2_BUILTIN_TAGS: Final = (1, 2, 3, 4, 5, 25, 28, 29, 30, 35, 36, 37, 52, 54, 100, 256, 258)
+_CBOR2_BUILTIN_TAGS_HIGH: Final = (260, 261, 43000, 55799)
+_SEMANTIC: Final = {
+    0: _decode_tdate,
+    1004: _decode_full_date,
+    **{t: _reject_tag for t in _CBOR2_BUILTIN_TAGS + _CBOR2_BUILTIN_TAGS_HIGH},
+}
+
+
+def decode(
+    data: bytes,
+    *,
+    max_size: int = MAX_CBOR_SIZE,
+    max_depth: int = MAX_CBOR_DEPTH,
+    max_items: int = MAX_CBOR_ITEMS,
+) -> Any:
+    """Decode exactly one CBOR data item from hostile ``data`` (RFC 8949, strict profile).
+
+    Rejected: input over ``max_size``; truncated input or trailing bytes; indefinite lengths
+    (ISO/IEC 18013-5 §8.1); non-preferred argument encodings (RFC 8949 §4.2.1); nesting
+    deeper than ``max_depth`` or more than ``max_items`` items; duplicate map keys (RFC 8949
+    §5.6); map keys other than integers and strings; tags other than 0, 1004, 24, 17, 18,
+    and those around the wrong type; simple values other than false/true/null; invalid UTF-8.
+
+    Raises:
+        MalformedCbor: any of the above except the limits.
+        TooLarge: ``max_size``, ``max_depth`` or ``max_items`` exceeded.
+    """
+    if not isinstance(data, bytes):
+        raise TypeError("CBOR input must be bytes")
+    if len(data) > max_size:
+        raise TooLarge(f"CBOR input of {len(data)} bytes is over {max_size}", limit=max_size)
+    scan(data, max_depth=max_depth, max_items=max_items)
+    return _build(data, max_depth)
+
+
+def decode_authenticated(
+    data: bytes,
+    *,
+    max_size: int = MAX_CBOR_SIZE,
+    max_depth: int = MAX_CBOR_DEPTH,
+) -> Any:
+    """Decode CBOR whose integrity a signature or digest has already established.
+
+    For bytes a verified issuer signed (an MSO, a CWT payload) or whose digest matched a
+    signed one (an IssuerSignedItem): it skips ``decode``'s pure-Python pre-scan and keeps
+    cbor2's own checks (definite lengths, depth, duplicate keys, truncation) plus trailing
+    bytes and the tag profile. Map key types and preferred serialization are not enforced
+    here: a signer that breaks them is trusted, not hostile. Never use it on unverified bytes.
+
+    Raises:
+        MalformedCbor / TooLarge: as ``decode``.
+    """
+    if not isinstance(data, bytes):
+        raise TypeError("CBOR input must be bytes")
+    if len(data) > max_size:
+        raise TooLarge(f"CBOR input of {len(data)} bytes is over {max_size}", limit=max_size)
+    try:
+        decoder = cbor2.CBORDecoder(
+            BytesIO(data),
+            tag_hook=_tag_hook,
+            semantic_decoders=_SEMANTIC,
+            max_depth=max_depth,
+            allow_indefinite=False,
+            allow_duplicate_keys=False,
+        )
+        value = decoder.decode()
+    except cbor2.CBORDecodeError as exc:
+        raise _wrap(exc) from exc
+    try:
+        decoder.read(1)
+    except cbor2.CBORDecodeEOF:
+        return value
+    raise MalformedCbor("trailing bytes after the CBOR data item")
+
+
+def _build(data: bytes, max_depth: int) -> Any:
+    try:
+        return cbor2.loads(
+            data,
+            tag_hook=_tag_hook,
+            semantic_decoders=_SEMANTIC,
+            max_depth=max_depth,
+            allow_indefinite=False,
+            allow_duplicate_keys=False,
+        )
+    except cbor2.CBORDecodeError as exc:
+        raise _wrap(exc) from exc
+
+
+def _wrap(exc: cbor2.CBORDecodeError) -> HonninError:
+    cause = exc.__cause__
+    if isinstance(cause, HonninError):
+        return cause
+    if "maximum container nesting depth" in str(exc):
+        return TooLarge(f"CBOR nested too deep: {exc}")
+    return MalformedCbor(f"invalid CBOR: {exc}")
+
+
+def _encode_tag24(encoder: Any, value: EncodedCbor) -> None:
+    encoder.encode(cbor2.CBORTag(24, value.content))
+
+
+def _encode_raw(encoder: Any, value: RawCbor) -> None:
+    encoder.write(value.encoded)
+
+
+_ENCODERS: Final[dict[type, Callable[[Any, Any], None]]] = {
+    EncodedCbor: _encode_tag24,
+    RawCbor: _encode_raw,
+}
+
+
+def encode(value: Any) -> bytes:
+    """Encode ``value`` as CBOR with preferred argument encoding (RFC 8949 §4.2.1).
+
+    Maps keep their insertion order; ``datetime`` becomes tag 0 (aware datetimes only),
+    ``date`` tag 1004, ``EncodedCbor`` tag 24.
+
+    Raises:
+        TypeError: ``value`` holds something CBOR cannot carry (a programmer error).
+    """
+    try:
+        return cbor2.dumps(value, encoders=_ENCODERS)
+    except cbor2.CBOREncodeError as exc:
+        raise TypeError(f"cannot encode as CBOR: {exc}") from exc
+
+
+def tdate(moment: datetime) -> datetime:
+    """``moment`` as ISO/IEC 18013-5 wants a tdate: UTC, whole seconds (§9.1.2.4)."""
+    if moment.tzinfo is None:
+        raise TypeError("tdate needs an aware datetime")
+    return moment.astimezone(UTC).replace(microsecond=0)
