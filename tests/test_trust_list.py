@@ -63,6 +63,24 @@ def test_hospital_entitled_to_birth_certificate_only(pki: TestPki, trust: TrustL
         trust.validate_issuer(chain, "withholding-slip", at=NOW)
 
 
+def test_entitlement_by_id_matches_vct_and_doctype(pki: TestPki, trust: TrustList) -> None:
+    verified = validate_chain(pki.issuer("Example Corp").chain, trust.anchors, at=NOW)
+    trust.check_entitlement(verified, "https://honnin.example/vct/withholding-slip/v1")
+    trust.check_entitlement(verified, "example.honnin.withholding_slip.1")
+    with pytest.raises(IssuerNotEntitled):
+        trust.check_entitlement(verified, "https://honnin.example/vct/birth-certificate/v1")
+
+
+def test_entitlement_written_as_vct(pki: TestPki) -> None:
+    trust = TrustList.load(
+        pki.trust_list_document(
+            {"Example Corp": ["https://honnin.example/vct/withholding-slip/v1"]}
+        )
+    )
+    verified = validate_chain(pki.issuer("Example Corp").chain, trust.anchors, at=NOW)
+    trust.check_entitlement(verified, "withholding-slip")
+
+
 def test_trusted_but_unlisted_issuer_is_not_entitled(pki: TestPki) -> None:
     unlisted = make_certificate(
         "Unlisted Corp", issuer=pki.root, not_before=NOW - timedelta(days=1),

@@ -29,7 +29,7 @@ from ._chain import (
     check_issuer_identifier,
     validate_chain,
 )
-from ._pki import CertifiedKey, TestPki, make_certificate, make_test_pki
+from ._pki import CertifiedKey, TestPki, make_certificate, make_test_pki, slug
 from ._trust_list import (
     DEFAULT_RESTRICTED_CLAIMS,
     ClaimPath,
@@ -65,5 +65,6 @@ __all__ = [
     "make_test_pki",
     "san_dns_names",
     "san_uris",
+    "slug",
     "validate_chain",
 ]

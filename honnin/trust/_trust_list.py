@@ -15,11 +15,13 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from cryptography import x509
 
+from honnin.credential_types import load_catalogue
 from honnin.encoding import json_loads
 from honnin.errors import IssuerNotEntitled, MalformedInput, TooLarge
 
@@ -172,8 +174,14 @@ def _restricted(item: Any, where: str) -> RestrictedClaim:
     return RestrictedClaim(tuple(path), types, reason)
 
 
-def _literal_keys(credential_type: str) -> frozenset[str]:
-    return frozenset({credential_type})
+@lru_cache(maxsize=256)
+def catalogue_type_keys(credential_type: str) -> frozenset[str]:
+    """Every name of ``credential_type`` in the catalogue (id, vct, docType), so a trust list
+    entry written with any of them matches a credential presented with any other."""
+    found = load_catalogue().find(credential_type)
+    if found is None:
+        return frozenset({credential_type})
+    return frozenset({found.id, found.vct, found.doctype})
 
 
 class TrustList:
@@ -194,7 +202,7 @@ class TrustList:
         verifier_anchors: Sequence[TrustedParty] = (),
         registrars: Sequence[TrustedParty] = (),
         restricted: Sequence[RestrictedClaim] = (),
-        type_keys: Callable[[str], frozenset[str]] = _literal_keys,
+        type_keys: Callable[[str], frozenset[str]] = catalogue_type_keys,
     ) -> None:
         self.name = name
         self.anchor_parties = tuple(anchors)
@@ -248,7 +256,6 @@ class TrustList:
             restricted=[
                 _restricted(e, f"restricted_claims[{i}]") for i, e in enumerate(restricted_raw)
             ],
-            type_keys=_default_type_keys(),
         )
 
     # -- entitlement ------------------------------------------------------------------------
@@ -366,10 +373,6 @@ class TrustList:
             f"TrustList(name={self.name!r}, anchors={len(self.anchors)},"
             f" issuers={len(self.issuers)})"
         )
-
-
-def _default_type_keys() -> Callable[[str], frozenset[str]]:
-    return _literal_keys
 
 
 #: The My Number and the resident record code: the My Number Act (番号法) §19 limits their

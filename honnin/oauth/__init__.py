@@ -1,0 +1,40 @@
+"""OAuth 2.0 building blocks shared by OpenID4VCI and OpenID4VP (messages only, no I/O).
+
+- ``WireMessage``: the base of every honnin protocol message. Parsing (``parse_message``)
+  ignores unknown members, as the specs require of receivers; building in code forbids
+  them (``TypeError``), so a typo never reaches the wire.
+- ``OAuthErrorResponse``, ``AuthorizationServerMetadata`` (RFC 6749 §5.2, RFC 8414 §2).
+- ``require_https``, ``well_known_url``, ``is_loopback_host``: URL rules (RFC 8414 §3.1);
+  ``parse_form``: strict form bodies (RFC 6749 §3.1, no repeated parameters).
+"""
+
+from ._messages import AuthorizationServerMetadata, JsonWebKeySet, OAuthErrorResponse
+from ._model import (
+    HttpUrl,
+    IssuerIdentifier,
+    WireMessage,
+    describe,
+    is_parsing,
+    parse_message,
+    problem,
+    too_large,
+)
+from ._urls import is_loopback_host, parse_form, require_https, well_known_url
+
+__all__ = [
+    "AuthorizationServerMetadata",
+    "HttpUrl",
+    "IssuerIdentifier",
+    "JsonWebKeySet",
+    "OAuthErrorResponse",
+    "WireMessage",
+    "describe",
+    "is_loopback_host",
+    "is_parsing",
+    "parse_form",
+    "parse_message",
+    "problem",
+    "require_https",
+    "too_large",
+    "well_known_url",
+]
