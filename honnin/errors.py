@@ -54,6 +54,11 @@ programmer mistakes (wrong argument types), never for hostile input.
     │   ├── InvalidCredentialRequest
     │   ├── UnknownCredentialConfiguration
     │   ├── UnsupportedCredentialFormat
+    │   ├── UnsupportedGrantType
+    │   ├── CredentialRequestDenied
+    │   ├── InvalidTransactionId
+    │   ├── InvalidNotificationId
+    │   ├── InvalidNotificationRequest
     │   ├── IssuancePending
     │   ├── AccessDenied
     │   ├── NotFound
@@ -77,6 +82,7 @@ __all__ = [
     "AccessDenied",
     "ClaimsPathError",
     "ConsentRefused",
+    "CredentialRequestDenied",
     "DecryptionFailed",
     "DigestMismatch",
     "Expired",
@@ -90,10 +96,13 @@ __all__ = [
     "InvalidGrant",
     "InvalidKeyBinding",
     "InvalidNonce",
+    "InvalidNotificationId",
+    "InvalidNotificationRequest",
     "InvalidProof",
     "InvalidRequest",
     "InvalidSignature",
     "InvalidToken",
+    "InvalidTransactionId",
     "IssuancePending",
     "IssuerNotEntitled",
     "MalformedBase64url",
@@ -123,6 +132,7 @@ __all__ = [
     "UnknownCredentialType",
     "UnsupportedAlgorithm",
     "UnsupportedCredentialFormat",
+    "UnsupportedGrantType",
     "UnsupportedWalletVersion",
     "UntrustedIssuer",
     "UntrustedVerifier",
@@ -504,6 +514,42 @@ class IssuancePending(ProtocolError):
 
     code = "issuance_pending"
     oauth_error = "issuance_pending"
+
+
+class UnsupportedGrantType(ProtocolError):
+    """RFC 6749 §5.2 ``unsupported_grant_type``."""
+
+    code = "unsupported_grant_type"
+    oauth_error = "unsupported_grant_type"
+
+
+class CredentialRequestDenied(ProtocolError):
+    """OpenID4VCI §8.3.1.2 ``credential_request_denied`` (e.g. a configuration the access
+    token was not issued for)."""
+
+    code = "credential_request_denied"
+    oauth_error = "credential_request_denied"
+
+
+class InvalidTransactionId(ProtocolError):
+    """OpenID4VCI §9.3 ``invalid_transaction_id`` (unknown, delivered or expired)."""
+
+    code = "invalid_transaction_id"
+    oauth_error = "invalid_transaction_id"
+
+
+class InvalidNotificationId(ProtocolError):
+    """OpenID4VCI §11.3 ``invalid_notification_id``."""
+
+    code = "invalid_notification_id"
+    oauth_error = "invalid_notification_id"
+
+
+class InvalidNotificationRequest(ProtocolError):
+    """OpenID4VCI §11.3 ``invalid_notification_request``."""
+
+    code = "invalid_notification_request"
+    oauth_error = "invalid_notification_request"
 
 
 class AccessDenied(ProtocolError):
