@@ -24,6 +24,7 @@ from honnin.status import (
     StatusValue,
     TokenForm,
     ZlibStrategy,
+    build_status_list_cwt,
     build_status_list_jwt,
 )
 
@@ -389,8 +390,19 @@ class StatusRegistry:
                 strategy=self._strategy,
             ).encode("ascii")
         else:
-            # Interim: the CWT form lands with honnin.cose (next commit).
-            raise ValueError("CWT publication needs honnin.cose, which is not available yet")
+            body = build_status_list_cwt(
+                status_list,
+                sub=uri,
+                key=signer.key,
+                iat=now,
+                exp=exp,
+                ttl=self._ttl,
+                iss=signer.iss,
+                kid=signer.kid.encode() if signer.kid is not None else None,
+                x5c=signer.x5c,
+                level=self._level,
+                strategy=self._strategy,
+            )
         return PublishedStatusList(
             uri=uri,
             form=form,

@@ -22,6 +22,7 @@ from honnin.status import (
     StatusChecker,
     StatusValue,
     TokenForm,
+    verify_status_list_cwt,
     verify_status_list_jwt,
 )
 from issuer import SqliteStatusStore, StatusListSigner, StatusRegistry
@@ -203,6 +204,26 @@ def test_verifier_sees_the_change_after_republish_and_cache_expiry(tmp_path: Pat
     with pytest.raises(Revoked):
         checker.check(ref)
     assert fetcher.fetches == 3
+
+
+def test_cwt_publication_seen_by_a_cwt_verifier(tmp_path: Path) -> None:
+    clock = FixedClock(T0)
+    reg = registry(tmp_path, clock, ttl=120)
+    ref = reg.allocate("c1")
+    published = reg.publish(reg.list_id_of(ref), TokenForm.CWT)
+    assert published.media_type == "application/statuslist+cwt"
+    verified = verify_status_list_cwt(
+        published.body, key=public_key_of(KEY), expected_sub=ref.uri, now=T0
+    )
+    assert verified.header.kid == b"status-key" and verified.ttl == 120
+    checker = StatusChecker(
+        RegistryFetcher(reg, TokenForm.CWT), resolver, clock=clock, forms=[TokenForm.CWT]
+    )
+    assert checker.check(ref).status == StatusValue.VALID
+    reg.revoke("c1")
+    clock.advance(121)
+    with pytest.raises(Revoked):
+        checker.check(ref)
 
 
 def test_publication_is_cached_until_a_change(tmp_path: Path) -> None:

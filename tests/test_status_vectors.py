@@ -6,9 +6,26 @@ import cbor2
 import pytest
 from vectors import load_json, load_text
 
+from honnin import cbor
+from honnin.clock import FixedClock
+from honnin.cose import verify_sign1
 from honnin.encoding import b64url_decode
+from honnin.errors import Revoked
 from honnin.jose import public_key_from_jwk
-from honnin.status import StatusList, StatusValue, TokenForm, verify_status_list_jwt
+from honnin.ports import FetchedResource
+from honnin.status import (
+    CWT_STATUS,
+    MEDIA_TYPE_CWT,
+    StatusChecker,
+    StatusList,
+    StatusReference,
+    StatusValue,
+    TokenForm,
+    parse_status_reference,
+    verify_status_list_cwt,
+    verify_status_list_jwt,
+    verify_status_list_token,
+)
 
 # vectors/README.md §4: exp is 2042-08-14; pin the clock inside iat .. exp.
 NOW = 1_700_000_000
@@ -90,3 +107,55 @@ def test_jwt_status_list_token() -> None:
     statuses = expected["decoded_statuses"]
     assert [verified.status(i) for i in range(len(statuses))] == statuses
     assert verified.status(0) == StatusValue.INVALID
+
+
+def test_cwt_status_list_token() -> None:
+    vec = load_json("token-status-list", "status-list-tokens.json")
+    token = bytes.fromhex(load_text("token-status-list", "status-list-token.cwt.hex"))
+    verified = verify_status_list_cwt(
+        token,
+        key=public_key_from_jwk(vec["verification_key_jwk"]),
+        expected_sub=LIST_URI,
+        now=NOW,
+    )
+    assert verified.form is TokenForm.CWT
+    assert (verified.sub, verified.iat, verified.exp, verified.ttl) == (
+        LIST_URI,
+        1686920170,
+        2291720170,
+        43200,
+    )
+    assert verified.header.kid == b"12" and verified.header.alg == -7
+    statuses = vec["status-list-token.jwt"]["decoded_statuses"]  # the same list (README §4)
+    assert [verified.status(i) for i in range(len(statuses))] == statuses
+    assert (
+        verify_status_list_token(
+            token,
+            key=public_key_from_jwk(vec["verification_key_jwk"]),
+            expected_sub=LIST_URI,
+            now=NOW,
+        ).status_list
+        == verified.status_list
+    )
+
+
+def test_referenced_cwt_token_is_revoked() -> None:
+    vec = load_json("token-status-list", "status-list-tokens.json")
+    key = public_key_from_jwk(vec["verification_key_jwk"])
+    referenced = bytes.fromhex(load_text("token-status-list", "referenced-token.cwt.hex"))
+    claims = cbor.decode(verify_sign1(referenced, key).payload)
+    reference = parse_status_reference(claims[CWT_STATUS])
+    assert reference == StatusReference(uri=LIST_URI, idx=0)
+
+    list_token = bytes.fromhex(load_text("token-status-list", "status-list-token.cwt.hex"))
+
+    class Served:
+        def fetch(self, url: str, *, accept: str | None = None, max_bytes: int) -> FetchedResource:
+            assert url == LIST_URI and accept == MEDIA_TYPE_CWT
+            return FetchedResource(list_token, MEDIA_TYPE_CWT)
+
+    checker = StatusChecker(
+        Served(), lambda header: key, clock=FixedClock(NOW), forms=[TokenForm.CWT]
+    )
+    with pytest.raises(Revoked):
+        checker.check(reference)

@@ -6,6 +6,7 @@ Format code (``StatusList``, the JWT and CWT Status List Tokens, ``StatusReferen
 
 from ._checker import StatusChecker, StatusResult, UnknownStatus
 from ._constants import (
+    CWT_STATUS,
     CWT_TYP,
     JWT_TYP,
     MEDIA_TYPE_CWT,
@@ -13,6 +14,7 @@ from ._constants import (
     StatusValue,
     TokenForm,
 )
+from ._cwt import build_status_list_cwt, verify_status_list_cwt
 from ._jwt import build_status_list_jwt, verify_status_list_jwt
 from ._list import StatusList, ZlibStrategy
 from ._reference import StatusReference, parse_status_reference
@@ -20,6 +22,7 @@ from ._token import KeyResolver, ListTokenHeader, VerifiedStatusList
 from ._verify import verify_status_list_token
 
 __all__ = [
+    "CWT_STATUS",
     "CWT_TYP",
     "JWT_TYP",
     "MEDIA_TYPE_CWT",
@@ -35,8 +38,10 @@ __all__ = [
     "UnknownStatus",
     "VerifiedStatusList",
     "ZlibStrategy",
+    "build_status_list_cwt",
     "build_status_list_jwt",
     "parse_status_reference",
+    "verify_status_list_cwt",
     "verify_status_list_jwt",
     "verify_status_list_token",
 ]

@@ -6,6 +6,7 @@ from honnin.errors import MalformedInput
 from honnin.jose import DEFAULT_ALLOWED, JwsAlgorithm, PublicKey
 
 from ._constants import MAX_INFLATED, TokenForm
+from ._cwt import verify_status_list_cwt
 from ._jwt import verify_status_list_jwt
 from ._token import DEFAULT_SKEW, KeyResolver, VerifiedStatusList
 
@@ -53,5 +54,15 @@ def verify_status_list_token(
             skew=skew,
             max_inflated=max_inflated,
         )
-    # Interim: the CWT form lands with honnin.cose (next commit).
-    raise MalformedInput("CWT Status List Tokens need honnin.cose, which is not available yet")
+    if isinstance(token, str):
+        raise MalformedInput("a CWT Status List Token is binary, not text (§8.2)")
+    return verify_status_list_cwt(
+        token,
+        key=key,
+        expected_sub=expected_sub,
+        now=now,
+        allowed=allowed,
+        expected_iss=expected_iss,
+        skew=skew,
+        max_inflated=max_inflated,
+    )
