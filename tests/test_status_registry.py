@@ -6,14 +6,20 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
 
-from honnin.clock import FixedClock
+from honnin.clock import FixedClock, as_datetime
 from honnin.errors import (
+    InvalidSignature,
     NotFound,
     PolicyViolation,
     Revoked,
+    StatusUnavailable,
     StoreUnavailable,
     Suspended,
+    UntrustedIssuer,
 )
 from honnin.jose import PublicKey, generate_key, public_key_of
 from honnin.ports import FetchedResource
@@ -25,6 +31,7 @@ from honnin.status import (
     verify_status_list_cwt,
     verify_status_list_jwt,
 )
+from honnin.trust import certificates_from_der_list, make_test_pki, validate_chain
 from issuer import SqliteStatusStore, StatusListSigner, StatusRegistry
 
 BASE = "https://issuer.example/status"
@@ -314,3 +321,45 @@ def test_store_failure_is_loud(tmp_path: Path) -> None:
 def test_store_that_cannot_be_opened(tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailable):
         SqliteStatusStore(tmp_path / "missing-dir" / "status.db")
+
+
+def _x5c_resolver(anchors: list[x509.Certificate], clock: FixedClock):  # type: ignore[no-untyped-def]
+    """Key resolution by the token's x5c chain, validated to the verifier's anchors."""
+
+    def resolve(header: ListTokenHeader) -> PublicKey:
+        chain = validate_chain(
+            certificates_from_der_list(list(header.x5c)), anchors, at=as_datetime(clock)
+        )
+        key = chain.public_key
+        assert isinstance(key, ec.EllipticCurvePublicKey)
+        return key
+
+    return resolve
+
+
+@pytest.mark.parametrize("form", [TokenForm.JWT, TokenForm.CWT])
+def test_x5c_signed_list_checked_against_trust_anchors(tmp_path: Path, form: TokenForm) -> None:
+    clock = FixedClock(T0)
+    pki = make_test_pki(["Example Corp"], now=as_datetime(clock))
+    leaf = pki.issuer("Example Corp")
+    signer = StatusListSigner(
+        leaf.private_key, x5c=tuple(c.public_bytes(Encoding.DER) for c in leaf.chain)
+    )
+    reg = StatusRegistry(SqliteStatusStore(tmp_path / "s.db"), signer, base_uri=BASE, clock=clock)
+    ref = reg.allocate("c1")
+    reg.revoke("c1")
+    trusted = StatusChecker(
+        RegistryFetcher(reg, form), _x5c_resolver([pki.root.certificate], clock),
+        clock=clock, forms=[form],
+    )  # fmt: skip
+    with pytest.raises(Revoked):
+        trusted.check(ref)
+    stranger = make_test_pki(["Other"], now=as_datetime(clock)).root.certificate
+    untrusting = StatusChecker(
+        RegistryFetcher(reg, form), _x5c_resolver([stranger], clock), clock=clock, forms=[form]
+    )
+    with pytest.raises(StatusUnavailable) as info:
+        untrusting.check(ref)
+    # Same anchor name, other key: the trust module reports the broken link as a signature.
+    assert info.value.reason in {"untrusted_issuer", "invalid_signature"}
+    assert isinstance(info.value.__cause__, UntrustedIssuer | InvalidSignature)

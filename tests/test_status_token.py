@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from honnin.encoding import b64url_decode, b64url_encode
+from honnin import cbor
+from honnin.encoding import b64url_decode, b64url_encode, json_loads
 from honnin.errors import (
     Expired,
     InvalidClaim,
@@ -262,3 +263,50 @@ def test_reference_roundtrip() -> None:
 def test_reference_hostile(status: object) -> None:
     with pytest.raises(InvalidClaim):
         parse_status_reference(status)
+
+
+def test_reference_from_mdoc_mso_cbor() -> None:
+    # The MSO `status` (ISO/IEC 18013-5 ed. 2, HAIP §5.3.1): the same map, in CBOR.
+    mso_status = cbor.decode(cbor.encode({"status_list": {"idx": 412, "uri": URI}}))
+    assert parse_status_reference(mso_status) == StatusReference(uri=URI, idx=412)
+
+
+@pytest.mark.parametrize(
+    "idx_cbor",
+    ["20", "f93c00", "f5", "1bffffffffffffffff", "3bfffffffffffffffe"],
+    ids=["negative", "half-float", "true", "2^64-1", "-2^64+1"],
+)
+def test_reference_from_cbor_with_hostile_idx(idx_cbor: str) -> None:
+    # {"status_list": {"idx": <idx>, "uri": URI}} with the idx item spliced in as raw CBOR.
+    uri = cbor.encode(URI)
+    raw = bytes.fromhex("a1 6b 7374617475735f6c697374 a2 63 696478".replace(" ", ""))
+    raw += bytes.fromhex(idx_cbor) + bytes.fromhex("63757269") + uri
+    with pytest.raises(InvalidClaim):
+        parse_status_reference(cbor.decode(raw))
+
+
+def test_reference_from_sd_jwt_vc_json() -> None:
+    claims = json_loads(b'{"status": {"status_list": {"idx": 1.0, "uri": "%s"}}}' % URI.encode())
+    with pytest.raises(InvalidClaim):
+        parse_status_reference(claims["status"])
+
+
+def test_public_api_is_pinned() -> None:
+    import honnin.status
+    import issuer
+
+    assert sorted(honnin.status.__all__) == sorted(
+        [
+            "CWT_STATUS", "CWT_TYP", "JWT_TYP", "MEDIA_TYPE_CWT", "MEDIA_TYPE_JWT",
+            "KeyResolver", "ListTokenHeader", "StatusChecker", "StatusList",
+            "StatusReference", "StatusResult", "StatusValue", "TokenForm", "UnknownStatus",
+            "VerifiedStatusList", "ZlibStrategy", "build_status_list_cwt",
+            "build_status_list_jwt", "parse_status_reference", "verify_status_list_cwt",
+            "verify_status_list_jwt", "verify_status_list_token",
+        ]
+    )  # fmt: skip
+    status_names = {
+        "PublishedStatusList", "SqliteStatusStore", "StatusEntry", "StatusListSigner",
+        "StatusRegistry", "StatusStore", "StoredStatusList",
+    }  # fmt: skip
+    assert status_names <= set(issuer.__all__)
