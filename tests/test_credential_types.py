@@ -78,9 +78,13 @@ def test_lookup_by_id_vct_and_doctype(ctype: CredentialType) -> None:
 
 @pytest.mark.parametrize(
     ("lookup", "name"),
-    [("get", "withholding_slip"), ("by_vct", "https://honnin.example/vct/x/v1"),
-     ("by_doctype", "org.iso.18013.5.1.mDL"), ("resolve", "nope")],
-)  # fmt: skip
+    [
+        ("get", "withholding_slip"),
+        ("by_vct", "https://honnin.example/vct/x/v1"),
+        ("by_doctype", "org.iso.18013.5.1.mDL"),
+        ("resolve", "nope"),
+    ],
+)
 def test_unknown_type(lookup: str, name: str) -> None:
     with pytest.raises(UnknownCredentialType):
         getattr(CATALOGUE, lookup)(name)
@@ -354,9 +358,11 @@ def test_mdoc_subset_and_lookups() -> None:
     assert claims == {"payment_amount": 5000000, "payer": {"name": "株式会社サンプル商事"}}
     slip.validate(claims, partial=True)
     assert set(slip.mdoc_elements_for(("payer",))) == {
-        (ns, "payer_name"), (ns, "payer_address"), (ns, "payer_corporate_number"),
+        (ns, "payer_name"),
+        (ns, "payer_address"),
+        (ns, "payer_corporate_number"),
         (ns, "payer_phone"),
-    }  # fmt: skip
+    }
     assert slip.mdoc_elements_for(("dependents", 0, "name")) == [(ns, "dependents")]
     assert slip.mdoc_elements_for(("salary",)) == []
     assert slip.mdoc.path_for(ns, "payer_name") == ("payer", "name")

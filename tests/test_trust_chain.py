@@ -127,9 +127,11 @@ def test_annex_d_wrong_extended_key_usage() -> None:
     ds, iaca = _annex_d()
     with pytest.raises(UntrustedIssuer) as info:
         validate_chain(
-            [ds], [iaca], at=datetime(2021, 3, 1, tzinfo=UTC),
+            [ds],
+            [iaca],
+            at=datetime(2021, 3, 1, tzinfo=UTC),
             required_eku=ExtendedKeyUsageOID.CODE_SIGNING,
-        )  # fmt: skip
+        )
     assert info.value.reason == "extended_key_usage"
 
 
@@ -202,8 +204,10 @@ def test_equal_certificates_from_fresh_objects_validate(pki) -> None:  # type: i
     x5c = certificates_to_x5c(pki.issuer("Example Corp").chain)
     anchor_der = pki.root.certificate.public_bytes(Encoding.DER)
     for _ in range(2):
-        chain = [x509.load_der_x509_certificate(c.public_bytes(Encoding.DER)) for c in
-                 certificates_from_x5c(x5c)]  # fmt: skip
+        chain = [
+            x509.load_der_x509_certificate(c.public_bytes(Encoding.DER))
+            for c in certificates_from_x5c(x5c)
+        ]
         validate_chain(chain, [x509.load_der_x509_certificate(anchor_der)], at=NOW)
 
 
@@ -231,9 +235,11 @@ def test_same_named_root_with_another_key_is_a_bad_signature(pki) -> None:  # ty
 
 def test_self_signed_leaf_not_an_anchor(pki) -> None:  # type: ignore[no-untyped-def]
     selfsigned = make_certificate(
-        "Example Corp", issuer=None, not_before=NOW - timedelta(days=1),
+        "Example Corp",
+        issuer=None,
+        not_before=NOW - timedelta(days=1),
         not_after=NOW + timedelta(days=10),
-    )  # fmt: skip
+    )
     with pytest.raises(UntrustedIssuer):
         validate_chain([selfsigned.certificate], [pki.root.certificate], at=NOW)
 
@@ -317,12 +323,27 @@ def test_path_length_constraint() -> None:
 
 def test_max_path_length() -> None:
     root = _ca("root")
-    a = make_certificate("ca a", issuer=root, ca=True, not_before=NOW - timedelta(days=1),
-                         not_after=NOW + timedelta(days=9))  # fmt: skip
-    b = make_certificate("ca b", issuer=a, ca=True, not_before=NOW - timedelta(days=1),
-                         not_after=NOW + timedelta(days=9))  # fmt: skip
-    c = make_certificate("ca c", issuer=b, ca=True, not_before=NOW - timedelta(days=1),
-                         not_after=NOW + timedelta(days=9))  # fmt: skip
+    a = make_certificate(
+        "ca a",
+        issuer=root,
+        ca=True,
+        not_before=NOW - timedelta(days=1),
+        not_after=NOW + timedelta(days=9),
+    )
+    b = make_certificate(
+        "ca b",
+        issuer=a,
+        ca=True,
+        not_before=NOW - timedelta(days=1),
+        not_after=NOW + timedelta(days=9),
+    )
+    c = make_certificate(
+        "ca c",
+        issuer=b,
+        ca=True,
+        not_before=NOW - timedelta(days=1),
+        not_after=NOW + timedelta(days=9),
+    )
     leaf = _leaf("leaf", c)
     assert validate_chain(leaf.chain, [root.certificate], at=NOW, max_path_length=5)
     with pytest.raises(UntrustedIssuer) as info:
@@ -335,8 +356,11 @@ def test_chain_out_of_order() -> None:
     inter = _intermediate(root)
     leaf = _leaf("leaf", inter)
     with pytest.raises(UntrustedIssuer) as info:
-        validate_chain([leaf.certificate, root.certificate, inter.certificate],
-                       [_ca("other").certificate], at=NOW)  # fmt: skip
+        validate_chain(
+            [leaf.certificate, root.certificate, inter.certificate],
+            [_ca("other").certificate],
+            at=NOW,
+        )
     assert info.value.reason == "chain_order"
 
 
@@ -357,8 +381,9 @@ def test_tampered_intermediate_signature() -> None:
     inter = _intermediate(root)
     leaf = _leaf("leaf", inter)
     with pytest.raises(InvalidSignature):
-        validate_chain([leaf.certificate, _tampered_signature(inter.certificate)],
-                       [root.certificate], at=NOW)  # fmt: skip
+        validate_chain(
+            [leaf.certificate, _tampered_signature(inter.certificate)], [root.certificate], at=NOW
+        )
 
 
 def test_unknown_critical_extension() -> None:
@@ -402,8 +427,9 @@ def test_certificate_signed_with_a_weak_hash_is_refused() -> None:
 
 def test_naive_datetime_is_a_programmer_error(pki) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(TypeError):
-        validate_chain(pki.issuer("Example Corp").chain, [pki.root.certificate],
-                       at=datetime(2026, 1, 1))  # fmt: skip
+        validate_chain(
+            pki.issuer("Example Corp").chain, [pki.root.certificate], at=datetime(2026, 1, 1)
+        )
 
 
 def test_empty_chain_is_malformed(pki) -> None:  # type: ignore[no-untyped-def]

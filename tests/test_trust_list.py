@@ -83,9 +83,11 @@ def test_entitlement_written_as_vct(pki: TestPki) -> None:
 
 def test_trusted_but_unlisted_issuer_is_not_entitled(pki: TestPki) -> None:
     unlisted = make_certificate(
-        "Unlisted Corp", issuer=pki.root, not_before=NOW - timedelta(days=1),
+        "Unlisted Corp",
+        issuer=pki.root,
+        not_before=NOW - timedelta(days=1),
         not_after=NOW + timedelta(days=30),
-    )  # fmt: skip
+    )
     trust = TrustList.load(pki.trust_list_document(ENTITLEMENTS))
     with pytest.raises(IssuerNotEntitled):
         trust.validate_issuer(unlisted.chain, "withholding-slip", at=NOW)
@@ -93,13 +95,19 @@ def test_trusted_but_unlisted_issuer_is_not_entitled(pki: TestPki) -> None:
 
 def test_entitlement_through_an_issuing_ca_subject(pki: TestPki) -> None:
     ca = make_certificate(
-        "Medical Association CA", issuer=pki.root, ca=True, path_length=0,
-        not_before=NOW - timedelta(days=1), not_after=NOW + timedelta(days=300),
-    )  # fmt: skip
+        "Medical Association CA",
+        issuer=pki.root,
+        ca=True,
+        path_length=0,
+        not_before=NOW - timedelta(days=1),
+        not_after=NOW + timedelta(days=300),
+    )
     clinic = make_certificate(
-        "Momo Clinic", issuer=ca, not_before=NOW - timedelta(days=1),
+        "Momo Clinic",
+        issuer=ca,
+        not_before=NOW - timedelta(days=1),
         not_after=NOW + timedelta(days=30),
-    )  # fmt: skip
+    )
     document = pki.trust_list_document({})
     document["issuers"] = [
         {
@@ -130,9 +138,11 @@ def test_entitlement_by_iss_url(pki: TestPki) -> None:
 
 def test_untrusted_chain_is_refused_before_entitlement(trust: TrustList) -> None:
     stranger = make_certificate(
-        "Example Corp", issuer=None, not_before=NOW - timedelta(days=1),
+        "Example Corp",
+        issuer=None,
+        not_before=NOW - timedelta(days=1),
         not_after=NOW + timedelta(days=30),
-    )  # fmt: skip
+    )
     with pytest.raises(UntrustedIssuer):
         trust.validate_issuer(stranger.chain, "withholding-slip", at=NOW)
 

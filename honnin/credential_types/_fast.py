@@ -22,10 +22,22 @@ Check = Callable[[Any], bool]
 # Annotations that never affect validity (JSON Schema 2020-12 core / meta-data vocabulary).
 _ANNOTATIONS: Final = frozenset({"$schema", "$id", "title", "description", "$comment"})
 _SUPPORTED: Final = _ANNOTATIONS | {
-    "type", "properties", "required", "additionalProperties", "minProperties", "items",
-    "minItems", "maxItems", "minLength", "maxLength", "pattern", "format", "enum", "minimum",
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "minProperties",
+    "items",
+    "minItems",
+    "maxItems",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "enum",
+    "minimum",
     "maximum",
-}  # fmt: skip
+}
 
 
 class _Unsupported(Exception):
@@ -116,8 +128,19 @@ def _compile(schema: Any, formats: FormatChecker, partial: bool) -> Check:
         return _compile_array(schema, formats, partial)
     if kind == "string":
         return _compile_string(schema, formats)
-    if {"properties", "required", "items", "minLength", "maxLength", "pattern", "format",
-        "enum", "minProperties", "minItems", "maxItems"} & set(schema):  # fmt: skip
+    if {
+        "properties",
+        "required",
+        "items",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "format",
+        "enum",
+        "minProperties",
+        "minItems",
+        "maxItems",
+    } & set(schema):
         raise _Unsupported("keyword that does not apply to the type")
     if kind == "integer":
         return _compile_number(schema, (int,))

@@ -120,8 +120,10 @@ class MdocMapping:
             except ValueError as exc:
                 raise SchemaViolation(
                     f"{type_id}: {render(path)} is not a full-date",
-                    credential_type=type_id, path=list(path), rule="format",
-                ) from exc  # fmt: skip
+                    credential_type=type_id,
+                    path=list(path),
+                    rule="format",
+                ) from exc
         return value
 
     def to_mdoc(self, claims: Mapping[str, Any], type_id: str) -> dict[str, dict[str, Any]]:
@@ -138,8 +140,10 @@ class MdocMapping:
                 if element is None:
                     raise SchemaViolation(
                         f"{type_id}: claim {render(path)} has no mdoc data element",
-                        credential_type=type_id, path=list(path), rule="mdoc_mapping",
-                    )  # fmt: skip
+                        credential_type=type_id,
+                        path=list(path),
+                        rule="mdoc_mapping",
+                    )
                 out.setdefault(element[0], {})[element[1]] = self._to_cbor(item, path, type_id)
         return out
 
@@ -152,15 +156,19 @@ class MdocMapping:
             if not isinstance(elements, Mapping):
                 raise SchemaViolation(
                     f"{type_id}: namespace {ns!r} is not a map of elements",
-                    credential_type=type_id, path=[str(ns)], rule="mdoc_mapping",
-                )  # fmt: skip
+                    credential_type=type_id,
+                    path=[str(ns)],
+                    rule="mdoc_mapping",
+                )
             for ident, value in elements.items():
                 path = self._by_element.get((ns, ident)) if isinstance(ident, str) else None
                 if path is None:
                     raise SchemaViolation(
                         f"{type_id}: unknown data element {ident!r} in namespace {ns!r}",
-                        credential_type=type_id, path=[str(ns), str(ident)], rule="mdoc_mapping",
-                    )  # fmt: skip
+                        credential_type=type_id,
+                        path=[str(ns), str(ident)],
+                        rule="mdoc_mapping",
+                    )
                 json_value = _to_json(value, path, type_id)
                 top = str(path[0])
                 if len(path) == 1:
@@ -183,5 +191,7 @@ def _to_json(value: Any, path: ClaimPath, type_id: str) -> Any:
         return {k: _to_json(v, (*path, k), type_id) for k, v in value.items()}
     raise SchemaViolation(
         f"{type_id}: {render(path)} holds a CBOR value with no JSON form ({type(value).__name__})",
-        credential_type=type_id, path=list(path), rule="type",
-    )  # fmt: skip
+        credential_type=type_id,
+        path=list(path),
+        rule="type",
+    )

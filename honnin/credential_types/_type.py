@@ -214,8 +214,10 @@ class CredentialType:
         if entry is None:
             raise SchemaViolation(
                 f"{self.id}: no claim {render(tuple(path))}",
-                credential_type=self.id, path=list(path), rule="unknown_claim",
-            )  # fmt: skip
+                credential_type=self.id,
+                path=list(path),
+                rule="unknown_claim",
+            )
         return entry.label(lang)
 
     def validate(self, claims: object, *, partial: bool = False) -> None:
@@ -251,15 +253,19 @@ class CredentialType:
             if entry is not None and entry.sd == "always":
                 raise SchemaViolation(
                     f"{self.id}: {render(tuple(path))} must be selectively disclosable",
-                    credential_type=self.id, path=list(path), rule="sd",
-                )  # fmt: skip
+                    credential_type=self.id,
+                    path=list(path),
+                    rule="sd",
+                )
         for path in disclosed:
             entry = self.claim(path)
             if entry is not None and entry.sd == "never":
                 raise SchemaViolation(
                     f"{self.id}: {render(tuple(path))} must not be selectively disclosable",
-                    credential_type=self.id, path=list(path), rule="sd",
-                )  # fmt: skip
+                    credential_type=self.id,
+                    path=list(path),
+                    rule="sd",
+                )
 
     # -- mdoc ---------------------------------------------------------------------------------
 

@@ -218,8 +218,8 @@ class TestPki:
         save("access-ca", self.access_ca)
         save("verifier", self.verifier)
         save("registrar", self.registrar)
-        for name, key in self.issuers.items():
-            save(f"issuer-{slug(name, 'issuer-' + str(len(written)))}", key)
+        for number, (name, key) in enumerate(self.issuers.items(), start=1):
+            save(f"issuer-{slug(name, str(number))}", key)
         trust_path = out / "trust-list.json"
         document = self.trust_list_document(entitlements)
         trust_path.write_text(
@@ -255,9 +255,14 @@ def make_test_pki(
     ca_end = start + timedelta(days=ca_days)
     leaf_end = start + timedelta(days=leaf_days)
     root = make_certificate(
-        "honnin test root CA", issuer=None, ca=True, path_length=1,
-        not_before=start, not_after=ca_end, organization="honnin test trust framework",
-    )  # fmt: skip
+        "honnin test root CA",
+        issuer=None,
+        ca=True,
+        path_length=1,
+        not_before=start,
+        not_after=ca_end,
+        organization="honnin test trust framework",
+    )
     urls = dict(issuer_urls or {})
     leaves: dict[str, CertifiedKey] = {}
     for number, name in enumerate(issuers, start=1):
@@ -266,19 +271,36 @@ def make_test_pki(
         )
         host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
         leaves[name] = make_certificate(
-            name, issuer=root, not_before=start, not_after=leaf_end, organization=name,
-            san_uris=[url], san_dns=[host],
-        )  # fmt: skip
+            name,
+            issuer=root,
+            not_before=start,
+            not_after=leaf_end,
+            organization=name,
+            san_uris=[url],
+            san_dns=[host],
+        )
     access_ca = make_certificate(
-        "honnin test access CA", issuer=None, ca=True, path_length=0,
-        not_before=start, not_after=ca_end, organization="honnin test trust framework",
-    )  # fmt: skip
-    verifier = make_certificate(
-        verifier_name, issuer=access_ca, not_before=start, not_after=leaf_end,
-        organization=verifier_name, san_dns=[verifier_dns],
-    )  # fmt: skip
-    registrar = make_certificate(
-        "honnin test registrar", issuer=None, not_before=start, not_after=ca_end,
+        "honnin test access CA",
+        issuer=None,
+        ca=True,
+        path_length=0,
+        not_before=start,
+        not_after=ca_end,
         organization="honnin test trust framework",
-    )  # fmt: skip
+    )
+    verifier = make_certificate(
+        verifier_name,
+        issuer=access_ca,
+        not_before=start,
+        not_after=leaf_end,
+        organization=verifier_name,
+        san_dns=[verifier_dns],
+    )
+    registrar = make_certificate(
+        "honnin test registrar",
+        issuer=None,
+        not_before=start,
+        not_after=ca_end,
+        organization="honnin test trust framework",
+    )
     return TestPki(root, leaves, urls, access_ca, verifier, registrar)

@@ -45,9 +45,17 @@ ClaimPath = tuple[str | int | None, ...]
 TRUST_LIST_VERSION: Final = 1
 _MAX_TRUST_LIST: Final = 4 * 1024 * 1024
 _TOP: Final = frozenset(
-    {"$schema", "version", "name", "anchors", "issuers", "verifier_anchors", "registrars",
-     "restricted_claims"}
-)  # fmt: skip
+    {
+        "$schema",
+        "version",
+        "name",
+        "anchors",
+        "issuers",
+        "verifier_anchors",
+        "registrars",
+        "restricted_claims",
+    }
+)
 _ISSUER: Final = frozenset({"name", "certificate_sha256", "subject", "iss", "credential_types"})
 _PARTY: Final = frozenset({"name", "certificate"})
 _RESTRICTED: Final = frozenset({"path", "credential_types", "reason"})
