@@ -440,3 +440,21 @@ def test_catalogue_with_duplicate_json_members(tmp_path: Path) -> None:
     (folder / "sample.json").write_text('{"a": 1, "a": 2}', encoding="utf-8")
     with pytest.raises(MalformedInput):
         Catalogue.load(tmp_path)
+
+
+def test_public_api_is_pinned() -> None:
+    import honnin.credential_types
+
+    assert sorted(honnin.credential_types.__all__) == [
+        "Catalogue",
+        "ClaimMetadata",
+        "ClaimPath",
+        "CredentialType",
+        "MdocElement",
+        "MdocMapping",
+        "SdPolicy",
+        "is_corporate_number",
+        "is_individual_number",
+        "load_catalogue",
+        "spec_directory",
+    ]

@@ -520,3 +520,39 @@ def test_x5c_member_not_a_certificate() -> None:
 def test_der_list_member_not_bytes() -> None:
     with pytest.raises(MalformedInput):
         certificates_from_der_list(["MIIB"])  # type: ignore[list-item]
+
+
+def test_public_api_is_pinned() -> None:
+    import honnin.trust
+
+    assert sorted(honnin.trust.__all__) == sorted(
+        [
+            "DEFAULT_MAX_PATH_LENGTH",
+            "DEFAULT_RESTRICTED_CLAIMS",
+            "MAX_CERTIFICATE_SIZE",
+            "MAX_CHAIN_CERTIFICATES",
+            "CertifiedKey",
+            "ClaimPath",
+            "IssuerEntry",
+            "RestrictedClaim",
+            "TestPki",
+            "TrustList",
+            "TrustedParty",
+            "VerifiedChain",
+            "certificate_from_der",
+            "certificate_sha256",
+            "certificates_from_der_list",
+            "certificates_from_x5c",
+            "certificates_to_pem",
+            "certificates_to_x5c",
+            "check_dns_identifier",
+            "check_issuer_identifier",
+            "load_certificates",
+            "make_certificate",
+            "make_test_pki",
+            "san_dns_names",
+            "san_uris",
+            "slug",
+            "validate_chain",
+        ]
+    )

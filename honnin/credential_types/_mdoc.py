@@ -40,7 +40,15 @@ def _date_patterns(schema: Mapping[str, Any]) -> frozenset[ClaimPath]:
 class MdocMapping:
     """docType, namespaces and the claim path <-> data element table of one type."""
 
-    __slots__ = ("_by_element", "_by_path", "_dates", "_flattened", "doctype", "namespaces")
+    __slots__ = (
+        "_by_element",
+        "_by_path",
+        "_dates",
+        "_flattened",
+        "_with_dates",
+        "doctype",
+        "namespaces",
+    )
 
     def __init__(self, document: Mapping[str, Any], schema: Mapping[str, Any], where: str) -> None:
         doctype, namespaces, elements = (
@@ -76,6 +84,10 @@ class MdocMapping:
         if any((name,) in self._by_path for name in self._flattened):
             raise MalformedInput(f"{where}: an object is mapped both whole and by member")
         self._dates = _date_patterns(schema)
+        # Elements holding a date somewhere: only these need a converting walk.
+        self._with_dates = frozenset(
+            p for p in self._by_path if any(d[: len(p)] == p for d in self._dates)
+        )
 
     # -- lookups ----------------------------------------------------------------------------
 
@@ -127,7 +139,9 @@ class MdocMapping:
         return value
 
     def to_mdoc(self, claims: Mapping[str, Any], type_id: str) -> dict[str, dict[str, Any]]:
-        """Claims -> ``{namespace: {identifier: value}}``; every claim must be mapped."""
+        """Claims -> ``{namespace: {identifier: value}}``; every claim must be mapped.
+
+        Values without dates are shared with ``claims``, not copied."""
         out: dict[str, dict[str, Any]] = {}
         for name, value in claims.items():
             items: list[tuple[ClaimPath, Any]]
@@ -144,7 +158,9 @@ class MdocMapping:
                         path=list(path),
                         rule="mdoc_mapping",
                     )
-                out.setdefault(element[0], {})[element[1]] = self._to_cbor(item, path, type_id)
+                if path in self._with_dates:
+                    item = self._to_cbor(item, path, type_id)
+                out.setdefault(element[0], {})[element[1]] = item
         return out
 
     def from_mdoc(
@@ -178,13 +194,14 @@ class MdocMapping:
         return claims
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _to_json(value: Any, path: ClaimPath, type_id: str) -> Any:
-    if isinstance(value, dt.datetime):
-        pass  # not a full-date: fall through to the error below
-    elif isinstance(value, dt.date):
-        return value.isoformat()
-    if value is None or isinstance(value, str | bool | int | float):
+    if type(value) in _JSON_SCALARS:
         return value
+    if type(value) is dt.date:  # full-date; a datetime (tdate) is not one
+        return value.isoformat()
     if isinstance(value, list):
         return [_to_json(v, (*path, i), type_id) for i, v in enumerate(value)]
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):

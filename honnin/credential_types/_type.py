@@ -236,7 +236,15 @@ class CredentialType:
         plaintext. Parents come before their children."""
         out: list[ClaimPath] = []
         for pattern in self._disclosable:
-            out.extend(path for path, _ in expand(pattern, claims))
+            if len(pattern) == 1:
+                if pattern[0] in claims:
+                    out.append(pattern)
+            elif len(pattern) == 2 and isinstance(pattern[1], str):
+                parent = claims.get(pattern[0])  # type: ignore[arg-type]
+                if isinstance(parent, dict) and pattern[1] in parent:
+                    out.append(pattern)
+            else:
+                out.extend(path for path, _ in expand(pattern, claims))
         return out
 
     def check_disclosure(

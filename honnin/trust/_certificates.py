@@ -47,8 +47,7 @@ _BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{
 def _checked(cert: x509.Certificate) -> x509.Certificate:
     """Touch every lazily parsed field the trust code reads, turning errors into ours."""
     try:
-        _ = cert.subject.rfc4514_string()
-        _ = cert.issuer.rfc4514_string()
+        _ = cert.subject, cert.issuer
         _ = cert.not_valid_before_utc, cert.not_valid_after_utc
         _ = cert.extensions
         cert.public_key()
