@@ -1,0 +1,235 @@
+"""The OpenID4VCI issuer service as an ASGI app (Starlette), served by uvicorn.
+
+Every client mistake is answered with OAuth-style JSON (RFC 6749 §5.2; OpenID4VCI 1.0
+§8.3.1, §9.3, §11.3) and the status its ``HonninError`` names; only a genuine bug becomes
+``server_error`` 500, logged with its traceback. Responses that carry or concern secrets
+are ``Cache-Control: no-store`` (OpenID4VCI §7.2, RFC 6749 §5.1; HOSTILE-CASES IS-01).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from honnin.errors import (
+    HonninError,
+    InvalidCredentialRequest,
+    InvalidNotificationRequest,
+    InvalidRequest,
+    MalformedInput,
+    NotFound,
+    TooLarge,
+)
+from honnin.limits import MAX_TOKEN_BODY
+from honnin.status import TokenForm
+
+from ._codes import secret_hash
+from ._credential_desk import CredentialDesk, Reply
+from ._grants import GrantDesk
+from ._issuer import Issuer
+from ._metadata import Endpoints, build_metadata
+from ._offers import open_sealed_offer
+from ._responses import error_response, json_response
+from ._settings import IssuerSettings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("issuer")
+
+#: A body this much over the limit is not drained before the 413 (the connection closes).
+_DRAIN_LIMIT: Final = 16 * 1024 * 1024
+_JSON: Final = "application/json"
+_FORM: Final = "application/x-www-form-urlencoded"
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refused beyond ``limit`` bytes (HOSTILE-CASES IS-34) before it is parsed."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > _DRAIN_LIMIT):
+        raise TooLarge(f"request body over {limit} bytes", limit=limit)
+    body = bytearray()
+    over = False
+    async for chunk in request.stream():
+        if over or len(body) + len(chunk) > limit:
+            # Keep reading (to a bound) so the client sees the 413 rather than a reset.
+            over = True
+            if len(body) + len(chunk) > _DRAIN_LIMIT:
+                break
+            continue
+        body += chunk
+    if over:
+        raise TooLarge(f"request body over {limit} bytes", limit=limit)
+    return bytes(body)
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _endpoint(
+    work: Callable[[Request], Awaitable[Response]],
+    *,
+    malformed: type[HonninError] = InvalidRequest,
+) -> Handler:
+    """Wrap a handler: map ``HonninError`` to its OAuth answer, a bug to 500."""
+
+    async def handle(request: Request) -> Response:
+        try:
+            if "access_token" in request.query_params:
+                # FAPI 2.0 / HOSTILE-CASES IS-21: never accept a token in the query string.
+                raise InvalidRequest("access tokens are not accepted in the query string")
+            return await work(request)
+        except TooLarge as exc:
+            return error_response(exc)
+        except MalformedInput as exc:
+            return error_response(malformed(exc.message))
+        except HonninError as exc:
+            log.info("%s %s: %s", request.method, request.url.path, exc.code)
+            return error_response(exc)
+        except Exception:
+            log.exception("bug while serving %s %s", request.method, request.url.path)
+            return JSONResponse(
+                {"error": "server_error", "error_description": "internal error"},
+                status_code=500,
+                headers={"Cache-Control": "no-store"},
+            )
+
+    return handle
+
+
+def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starlette:
+    """The issuer's OpenID4VCI service as an ASGI app.
+
+    ``settings.public_url`` must equal the issuer's ``iss`` (the Credential Issuer
+    Identifier, OpenID4VCI §12.2.1) when set. Serve it with uvicorn, or
+    ``honnin issuer serve``::
+
+        app = create_app(Issuer.create("Example Corp", iss="https://issuer.example"))
+        uvicorn.run(app, host="127.0.0.1", port=8080)
+
+    Raises:
+        ValueError: ``public_url`` differs from ``issuer.iss``.
+    """
+    settings = settings or IssuerSettings()
+    if settings.public_url and settings.public_url.rstrip("/") != issuer.iss.rstrip("/"):
+        raise ValueError(
+            f"settings.public_url {settings.public_url!r} is not the issuer's iss {issuer.iss!r}"
+        )
+    endpoints = Endpoints.of(issuer.iss)
+    metadata = build_metadata(issuer.identity, issuer.types, batch_size=settings.batch_size)
+    grants = GrantDesk(issuer.store, settings, issuer.clock)
+    desk = CredentialDesk(issuer, settings, metadata, grants, issuer.clock)
+
+    def static(document: dict[str, object]) -> Handler:
+        async def serve(request: Request) -> Response:
+            return json_response(document, cache="public, max-age=300")
+
+        return _endpoint(serve)
+
+    async def offer(request: Request) -> Response:
+        ref = request.path_params["ref"]
+        found = await run_in_threadpool(issuer.store.sealed_offer, secret_hash(ref))
+        if found is None or found[1] <= issuer.clock.now():
+            raise NotFound("no such credential offer (unknown, used or expired)")
+        return json_response(open_sealed_offer(found[0], ref))
+
+    async def token(request: Request) -> Response:
+        if _media_type(request) != _FORM:
+            raise InvalidRequest(f"the token request must be {_FORM} (RFC 6749 §4.1.3)")
+        body = await _read_body(request, MAX_TOKEN_BODY)
+        return json_response(grants.token(body))
+
+    async def nonce(request: Request) -> Response:
+        return json_response(grants.nonce())
+
+    def posted(
+        run: Callable[[str | None, bytes], Reply], wrong_type: type[HonninError]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def serve(request: Request) -> Response:
+            if _media_type(request) != _JSON:
+                # HOSTILE-CASES IS-33: JSON only, never text/plain or multipart.
+                raise wrong_type(f"the request body must be {_JSON}")
+            body = await _read_body(request, settings.max_body)
+            status, document = await run_in_threadpool(
+                run, request.headers.get("authorization"), body
+            )
+            if document is None:
+                return Response(status_code=status, headers={"Cache-Control": "no-store"})
+            return json_response(document, status=status)
+
+        return serve
+
+    async def status_list(request: Request) -> Response:
+        form = (
+            TokenForm.CWT
+            if "statuslist+cwt" in request.headers.get("accept", "")
+            else TokenForm.JWT
+        )
+        published = await run_in_threadpool(
+            issuer.status.publish, request.path_params["list_id"], form
+        )
+        return Response(
+            published.body,
+            media_type=published.media_type,
+            headers={"Cache-Control": "public, max-age=60"},
+        )
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        error = (
+            NotFound("no such endpoint") if status == 404 else InvalidRequest("method not allowed")
+        )
+        response = error_response(error)
+        response.status_code = status
+        return response
+
+    routes = [
+        Route(endpoints.well_known("openid-credential-issuer"), static(metadata.credential_issuer)),
+        Route(
+            endpoints.well_known("oauth-authorization-server"),
+            static(metadata.authorization_server),
+        ),
+        Route(endpoints.well_known("jwt-vc-issuer"), static(metadata.jwt_vc_issuer)),
+        Route(endpoints.path("offers/{ref}"), _endpoint(offer)),
+        Route(endpoints.path("token"), _endpoint(token), methods=["POST"]),
+        Route(endpoints.path("nonce"), _endpoint(nonce), methods=["POST"]),
+        Route(
+            endpoints.path("credential"),
+            _endpoint(
+                posted(desk.credential, InvalidCredentialRequest),
+                malformed=InvalidCredentialRequest,
+            ),
+            methods=["POST"],
+        ),
+        Route(
+            endpoints.path("deferred_credential"),
+            _endpoint(
+                posted(desk.deferred, InvalidCredentialRequest),
+                malformed=InvalidCredentialRequest,
+            ),
+            methods=["POST"],
+        ),
+        Route(
+            endpoints.path("notification"),
+            _endpoint(
+                posted(desk.notification, InvalidNotificationRequest),
+                malformed=InvalidNotificationRequest,
+            ),
+            methods=["POST"],
+        ),
+        Route(endpoints.path("status/{list_id}"), _endpoint(status_list)),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+    app.state.issuer = issuer
+    app.state.settings = settings
+    return app

@@ -1,0 +1,149 @@
+"""Token endpoint (pre-authorized code grant, OpenID4VCI 1.0 §6), Nonce endpoint (§7) and
+bearer access token checks (RFC 6750 §2.1, §3.1).
+
+Codes, tokens and transaction codes are compared by hash, in constant time; every
+single-use value is consumed by one atomic store update (HOSTILE-CASES IS-25, IS-26, D1).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from honnin.clock import Clock
+from honnin.errors import (
+    InvalidGrant,
+    InvalidRequest,
+    InvalidToken,
+    UnsupportedGrantType,
+)
+from honnin.oid4vci import (
+    PRE_AUTHORIZED_CODE_GRANT,
+    NonceResponse,
+    TokenResponse,
+    parse_token_request,
+)
+
+from ._codes import new_secret, secret_hash, secret_matches, tx_code_hash
+from ._issuance_store import AccessTokenRecord, IssuanceStore, OfferRecord
+from ._settings import IssuerSettings
+
+__all__ = ["Grant", "GrantDesk"]
+
+log = logging.getLogger("issuer")
+
+#: RFC 6750 §2.1: ``Authorization: Bearer <token>``; the scheme name is case-insensitive
+#: (RFC 9110 §11.1).
+_BEARER = "bearer "
+#: RFC 6750 §4: the token type of a bearer access token.
+_TOKEN_TYPE = "Bearer"  # noqa: S105 - a token type name, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A valid access token's record and the offer it was issued for."""
+
+    token: AccessTokenRecord
+    offer: OfferRecord
+
+
+class GrantDesk:
+    """The authorization-server half of the issuer service."""
+
+    def __init__(self, store: IssuanceStore, settings: IssuerSettings, clock: Clock) -> None:
+        self._store = store
+        self._settings = settings
+        self._clock = clock
+        self._purged_at = 0.0
+
+    def token(self, body: bytes) -> dict[str, Any]:
+        """Exchange a pre-authorized code (+ ``tx_code``) for an access token (§6.1, §6.2).
+
+        Raises:
+            InvalidRequest: a malformed form, or ``tx_code`` missing / not expected (§6.3).
+            UnsupportedGrantType: a grant other than the pre-authorized code.
+            InvalidGrant: an unknown, used, voided or expired code, or a wrong ``tx_code``
+                (after ``tx_code_max_attempts`` wrong ones the code is void, §13.6.3).
+        """
+        request = parse_token_request(body)
+        if request.grant_type != PRE_AUTHORIZED_CODE_GRANT:
+            raise UnsupportedGrantType(
+                "only the pre-authorized code grant is supported", grant_type=request.grant_type
+            )
+        code = request.pre_authorized_code or ""
+        code_hash = secret_hash(code)
+        state = self._store.code_state(code_hash)
+        now = self._clock.now()
+        if state is None:
+            raise InvalidGrant("unknown pre-authorized code", reason="unknown")
+        offer = state.offer
+        if state.used:
+            raise InvalidGrant("the pre-authorized code was already used", reason="used")
+        if state.void:
+            raise InvalidGrant(
+                "the pre-authorized code is void (too many wrong tx_codes)", reason="void"
+            )
+        if offer.code_expires_at <= now:
+            raise InvalidGrant("the pre-authorized code has expired", reason="expired")
+        if offer.tx_code_hash is None:
+            if request.tx_code is not None:
+                # §6.3: a tx_code the offer did not ask for is invalid_request.
+                raise InvalidRequest("tx_code was not requested by the offer", reason="tx_code")
+        else:
+            if request.tx_code is None:
+                raise InvalidRequest("the offer requires a tx_code", reason="tx_code")
+            if not secret_matches(offer.tx_code_hash, tx_code_hash(code, request.tx_code)):
+                attempts = self._store.fail_tx_code(code_hash, self._settings.tx_code_max_attempts)
+                left = max(0, self._settings.tx_code_max_attempts - attempts)
+                log.info("wrong tx_code for offer %s (%d attempts left)", offer.offer_id, left)
+                raise InvalidGrant("wrong tx_code", reason="tx_code", attempts_left=left)
+        if not self._store.redeem_code(code_hash, now):
+            # Lost a race with a concurrent redemption, a voiding or the expiry.
+            raise InvalidGrant("the pre-authorized code can no longer be used", reason="used")
+        token = new_secret()
+        lifetime = self._settings.access_token_lifetime
+        self._store.add_access_token(
+            secret_hash(token), AccessTokenRecord(offer.offer_id, now + lifetime)
+        )
+        response = TokenResponse(access_token=token, token_type=_TOKEN_TYPE, expires_in=lifetime)
+        return response.to_json()
+
+    def nonce(self) -> dict[str, Any]:
+        """A fresh single-use ``c_nonce`` (§7.2), 256 bits from ``secrets``."""
+        now = self._clock.now()
+        nonce = new_secret()
+        self._store.add_nonce(nonce, now + self._settings.nonce_lifetime)
+        self._housekeeping(now)
+        return NonceResponse(c_nonce=nonce).to_json()
+
+    def _housekeeping(self, now: float) -> None:
+        if now - self._purged_at < 60:
+            return
+        self._purged_at = now
+        grace = self._settings.access_token_lifetime + self._settings.clock_skew
+        removed = self._store.purge(now, claims_grace=grace)
+        if removed:
+            log.debug("purged %d expired rows", removed)
+
+    def authorize(self, authorization: str | None, *, allow_expired: bool = False) -> Grant:
+        """The grant behind an ``Authorization: Bearer`` header (RFC 6750 §2.1).
+
+        ``allow_expired`` serves the deferred and notification endpoints, which a wallet
+        may call after the token's lifetime for a transaction it started in time.
+
+        Raises:
+            InvalidToken: no bearer token, an unknown or (unless allowed) expired one.
+        """
+        if not authorization or not authorization[: len(_BEARER)].lower() == _BEARER:
+            raise InvalidToken("a bearer access token is required", reason="missing")
+        token = authorization[len(_BEARER) :].strip()
+        record = self._store.access_token(secret_hash(token)) if token else None
+        if record is None:
+            raise InvalidToken("unknown access token", reason="unknown")
+        if not allow_expired and record.expires_at <= self._clock.now():
+            raise InvalidToken("the access token has expired", reason="expired")
+        offer = self._store.offer(record.offer_id)
+        if offer is None:
+            raise InvalidToken("the access token's offer is gone", reason="unknown")
+        return Grant(record, offer)

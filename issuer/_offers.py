@@ -1,0 +1,161 @@
+"""Credential offers for the back office: one person, one offer, a QR code and a tx_code.
+
+An offer carries a fresh pre-authorized code (OpenID4VCI 1.0 §4.1.1) and, by default, asks
+for a Transaction Code that the back office sends by another channel (§4.1.1 ``tx_code``,
+§13.6.1). By value, the offer JSON rides in the URI; by reference, the URI names
+``{issuer}/offers/{ref}`` where ``ref`` is a random secret and the stored document is
+sealed with a key derived from it, so the store alone does not reveal the code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from honnin.credentials import CredentialFormat
+from honnin.encoding import json_dumps, json_loads
+from honnin.errors import NotFound
+from honnin.oid4vci import (
+    CredentialOffer,
+    CredentialOfferGrants,
+    PreAuthorizedCodeGrant,
+    TxCode,
+    TxCodeInputMode,
+    build_credential_offer_uri,
+)
+
+from ._qr import qr_matrix, render_png, render_svg, render_terminal
+
+__all__ = [
+    "OFFERS_PATH",
+    "Offer",
+    "build_offer_document",
+    "configuration_id",
+    "open_sealed_offer",
+    "seal_offer",
+]
+
+#: Where offers by reference are served, under the Credential Issuer Identifier.
+OFFERS_PATH: Final = "/offers/"
+_SEAL_LABEL: Final = b"honnin offer by reference v1"
+_FORMAT_SUFFIX: Final = {
+    CredentialFormat.SD_JWT_VC: "sd_jwt_vc",
+    CredentialFormat.MSO_MDOC: "mso_mdoc",
+}
+
+
+def configuration_id(type_id: str, credential_format: CredentialFormat | str) -> str:
+    """The ``credential_configuration_id`` of a catalogue type in a format
+    (``withholding-slip.sd_jwt_vc``, ``withholding-slip.mso_mdoc``)."""
+    return f"{type_id}.{_FORMAT_SUFFIX[CredentialFormat(credential_format)]}"
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A credential offer ready to hand to one person.
+
+    ``uri`` is the ``openid-credential-offer://`` link (for the QR code or a deep link);
+    ``tx_code`` is the Transaction Code to send by another channel (e-mail, letter, SMS),
+    never together with the QR code (OpenID4VCI 1.0 §13.6.1). ``offer_id`` is the back
+    office's handle for approving a deferred issuance or looking up the batch.
+    """
+
+    offer_id: str
+    credential_type: str
+    configuration_id: str
+    format: CredentialFormat
+    uri: str = field(repr=False)
+    tx_code: str | None = field(repr=False)
+    expires_at: float
+    by_reference: bool = False
+    deferred: bool = False
+
+    def qr_png(self, path: str | os.PathLike[str] | None = None, *, scale: int = 8) -> bytes:
+        """The offer URI as a PNG QR code; also written to ``path`` when given."""
+        png = render_png(qr_matrix(self.uri), scale=scale)
+        if path is not None:
+            Path(path).write_bytes(png)
+        return png
+
+    def qr_svg(self) -> str:
+        """The offer URI as an SVG QR code."""
+        return render_svg(qr_matrix(self.uri))
+
+    def qr_terminal(self) -> str:
+        """The offer URI as a QR code drawn with Unicode blocks, for a terminal."""
+        return render_terminal(qr_matrix(self.uri))
+
+    def to_json(self) -> dict[str, Any]:
+        """The offer for a back-office export, ``tx_code`` included (a secret)."""
+        return {
+            "offer_id": self.offer_id,
+            "credential_type": self.credential_type,
+            "credential_configuration_id": self.configuration_id,
+            "format": self.format.value,
+            "uri": self.uri,
+            "tx_code": self.tx_code,
+            "expires_at": int(self.expires_at),
+            "by_reference": self.by_reference,
+            "deferred": self.deferred,
+        }
+
+
+def build_offer_document(
+    credential_issuer: str,
+    config_id: str,
+    code: str,
+    *,
+    tx_code_length: int | None,
+    tx_code_input_mode: TxCodeInputMode,
+    tx_code_description: str | None,
+) -> CredentialOffer:
+    """The §4.1.1 Credential Offer with a pre-authorized code grant."""
+    tx_code = None
+    if tx_code_length is not None:
+        tx_code = TxCode(
+            input_mode=tx_code_input_mode, length=tx_code_length, description=tx_code_description
+        )
+    grant = PreAuthorizedCodeGrant(pre_authorized_code=code, tx_code=tx_code)
+    return CredentialOffer(
+        credential_issuer=credential_issuer,
+        credential_configuration_ids=(config_id,),
+        grants=CredentialOfferGrants(pre_authorized_code=grant),
+    )
+
+
+def offer_uri(document: CredentialOffer, *, credential_issuer: str, ref: str | None) -> str:
+    """The offer link: by value, or by reference to ``{issuer}/offers/{ref}`` (§4.1.2/3)."""
+    if ref is None:
+        return build_credential_offer_uri(document)
+    return build_credential_offer_uri(offer_uri=credential_issuer.rstrip("/") + OFFERS_PATH + ref)
+
+
+def _seal_key(ref: str) -> bytes:
+    return hashlib.sha256(_SEAL_LABEL + ref.encode("ascii")).digest()
+
+
+def seal_offer(document: CredentialOffer, ref: str) -> bytes:
+    """Encrypt the offer document under a key derived from the by-reference secret."""
+    nonce = os.urandom(12)
+    body = json_dumps(document.to_json()).encode("utf-8")
+    return nonce + AESGCM(_seal_key(ref)).encrypt(nonce, body, _SEAL_LABEL)
+
+
+def open_sealed_offer(sealed: bytes, ref: str) -> dict[str, Any]:
+    """Decrypt a sealed offer document.
+
+    Raises:
+        NotFound: it does not open with this ``ref`` (never a valid reference).
+    """
+    try:
+        body = AESGCM(_seal_key(ref)).decrypt(sealed[:12], sealed[12:], _SEAL_LABEL)
+    except (InvalidTag, ValueError) as exc:
+        raise NotFound("no such credential offer") from exc
+    document: dict[str, Any] = json_loads(body)
+    return document

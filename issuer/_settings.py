@@ -1,0 +1,97 @@
+"""Settings of the OpenID4VCI issuer service (pydantic-settings; ``HONNIN_ISSUER_*``).
+
+Values come from, highest priority first: keyword arguments (and a ``--config`` file, passed
+as keyword arguments by the CLI), ``HONNIN_ISSUER_*`` environment variables, the defaults
+below. Nothing is read at import time (CONVENTIONS 10): a settings object exists only where
+``IssuerSettings()`` is called.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from honnin.limits import MAX_CREDENTIAL_BODY
+
+__all__ = ["IssuerSettings", "load_settings_file"]
+
+
+class IssuerSettings(BaseSettings):
+    """How the issuer service runs. Lifetimes are in seconds.
+
+    ``public_url`` is the Credential Issuer Identifier (OpenID4VCI 1.0 §12.2.1); when unset
+    the issuer's ``iss`` is used. ``insecure_reasons()`` lists what only ``dev`` tolerates.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HONNIN_ISSUER_", extra="forbid", frozen=True)
+
+    name: str = "honnin issuer"
+    public_url: str | None = None
+    store_path: str | None = None
+    key_path: str | None = None
+    chain_path: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    dev: bool = False
+
+    #: OpenID4VCI 1.0 §12.2.4 ``batch_credential_issuance.batch_size``.
+    batch_size: int = Field(default=8, ge=1, le=100)
+    #: OpenID4VCI 1.0 §4.1.1 ``tx_code``.
+    tx_code_length: int = Field(default=6, ge=4, le=16)
+    tx_code_input_mode: Literal["numeric", "text"] = "numeric"
+    #: OpenID4VCI 1.0 §13.6.3 / HOSTILE-CASES D4: wrong tx_codes before the code is void.
+    tx_code_max_attempts: int = Field(default=5, ge=1, le=20)
+    #: Pre-authorized codes are short-lived (OpenID4VCI 1.0 §4.1.1, §13.6.1).
+    code_lifetime: int = Field(default=300, ge=10, le=7 * 24 * 3600)
+    #: OpenID4VCI 1.0 §13.10: bearer tokens beyond 5 min should be sender-constrained.
+    access_token_lifetime: int = Field(default=300, ge=10, le=3600)
+    #: HOSTILE-CASES D1: single-use ``c_nonce`` with a TTL of at most 5 minutes.
+    nonce_lifetime: int = Field(default=300, ge=5, le=300)
+    #: OpenID4VCI 1.0 App. F.4: proof ``iat`` window (past), and the clock skew (future).
+    proof_max_age: int = Field(default=300, ge=10, le=3600)
+    clock_skew: int = Field(default=60, ge=0, le=300)
+    #: Credential types whose issuance waits for an approval (OpenID4VCI 1.0 §9).
+    deferred_types: tuple[str, ...] = ()
+    deferred_interval: int = Field(default=5, ge=1, le=3600)
+    deferred_lifetime: int = Field(default=7 * 24 * 3600, ge=60)
+    #: Validity of issued credentials, counted from the (day-rounded) issuance date.
+    credential_lifetime_days: int = Field(default=365, ge=1, le=3650)
+    max_body: int = Field(default=MAX_CREDENTIAL_BODY, ge=1024, le=MAX_CREDENTIAL_BODY)
+
+    def insecure_reasons(self) -> list[str]:
+        """Why these settings are only fit for ``--dev`` (empty when fit for production)."""
+        reasons = []
+        if self.public_url is None or urlsplit(self.public_url).scheme != "https":
+            # OpenID4VCI 1.0 §12.2.1: the Credential Issuer Identifier is an https URL.
+            reasons.append("public_url must be an https URL")
+        if self.key_path is None or self.chain_path is None:
+            reasons.append("key_path and chain_path must name the issuer's key and chain")
+        if self.store_path is None:
+            reasons.append("store_path must name a file (state must survive a restart)")
+        return reasons
+
+
+def load_settings_file(path: str | Path, **overrides: Any) -> IssuerSettings:
+    """Settings from a JSON or TOML file (a ``[issuer]`` table or top-level keys), with
+    ``overrides`` on top.
+
+    Raises:
+        OSError: the file cannot be read.
+        ValueError: not JSON/TOML, or a value pydantic rejects (``ValidationError``).
+    """
+    raw = Path(path).read_bytes()
+    data: Any
+    if str(path).endswith(".toml"):
+        data = tomllib.loads(raw.decode("utf-8"))
+        data = data.get("issuer", data)
+    else:
+        data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: settings must be an object")
+    return IssuerSettings(**{**data, **overrides})
