@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from honnin.clock import Clock
-from honnin.errors import NotFound, PolicyViolation, StoreUnavailable
+from honnin.errors import NotFound, StoreUnavailable
 from honnin.jose import JwsAlgorithm, PrivateKey
 from honnin.status import (
     StatusList,
@@ -28,7 +28,7 @@ from honnin.status import (
     build_status_list_jwt,
 )
 
-from ._store import FinalStatus, StatusEntry, StatusStore, StoredStatusList
+from ._store import StatusEntry, StatusStore, StoredStatusList
 
 __all__ = ["PublishedStatusList", "StatusListSigner", "StatusRegistry"]
 
@@ -231,6 +231,10 @@ class StatusRegistry:
         for stored in reversed(list(self._lists.values())):
             if stored.size != self._size or stored.bits != self._bits:
                 continue  # lists from an older configuration stay as they are
+            loaded = self._allocators.get(stored.list_id)
+            free = loaded.free if loaded else stored.size - stored.allocated
+            if free < needed:
+                continue  # full lists are never loaded into memory
             allocator = self._allocator(stored)
             if allocator.free >= needed:
                 return stored.list_id, allocator
@@ -291,15 +295,11 @@ class StatusRegistry:
     ) -> None:
         if not 0 <= value < (1 << self._bits):
             raise ValueError(f"status {value:#x} does not fit in {self._bits} bits")
-        try:
-            before = self._store.set_status(
-                credential_id=credential_id, batch_id=batch_id, status=int(value), final=self._final
-            )
-        except FinalStatus as exc:
-            raise PolicyViolation(
-                "a revoked credential stays revoked (revocation_is_final)",
-                credential_id=exc.entry.credential_id,
-            ) from exc
+        # A final status (revocation, unless configured otherwise) refuses the change:
+        # the store raises PolicyViolation and writes nothing, for one copy or a batch.
+        before = self._store.set_status(
+            credential_id=credential_id, batch_id=batch_id, status=int(value), final=self._final
+        )
         if not before:
             raise NotFound(
                 "no status entry for this credential" if credential_id else "no such batch",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from honnin.errors import NotFound, StoreUnavailable
+from honnin.errors import NotFound, PolicyViolation, StoreUnavailable
 
 __all__ = ["SqliteStatusStore", "StatusEntry", "StatusStore", "StoredStatusList"]
 
@@ -46,16 +46,8 @@ class StatusEntry:
     status: int
 
 
-class IndexTaken(Exception):
-    """Raised inside ``StatusStore.allocate``'s contract: an index was already bound."""
-
-
-class FinalStatus(Exception):
-    """An entry is in a status that may not be left (for example a final revocation)."""
-
-    def __init__(self, entry: StatusEntry) -> None:
-        super().__init__(entry.credential_id)
-        self.entry = entry
+class _IndexTaken(Exception):
+    """Inside ``SqliteStatusStore.allocate``: an index was already bound (roll back)."""
 
 
 @runtime_checkable
@@ -96,7 +88,8 @@ class StatusStore(Protocol):
         """Set the status of one credential copy or of every copy in a batch, atomically.
 
         Entries whose current status is in ``final`` (and differs) block the whole change:
-        ``FinalStatus`` is raised and nothing is written. Returns the entries as they were
+        ``honnin.errors.PolicyViolation`` is raised (with ``credential_id``) and nothing is
+        written. Returns the entries as they were
         before the change (empty when nothing matched).
         """
         ...
@@ -243,12 +236,12 @@ class SqliteStatusStore:
                         [(list_id, idx, cid, batch_id) for idx, cid in entries],
                     )
                 except sqlite3.IntegrityError as exc:
-                    raise IndexTaken(str(exc)) from exc
+                    raise _IndexTaken(str(exc)) from exc
                 db.execute(
                     "UPDATE status_list SET allocated = allocated + ? WHERE list_id = ?",
                     (len(entries), list_id),
                 )
-        except IndexTaken:
+        except _IndexTaken:
             return False
         return True
 
@@ -266,7 +259,10 @@ class SqliteStatusStore:
             before = [StatusEntry(*row) for row in db.execute(query, (arg,))]
             for entry in before:
                 if entry.status in final and entry.status != status:
-                    raise FinalStatus(entry)
+                    raise PolicyViolation(
+                        f"status {entry.status:#04x} is final and cannot be changed",
+                        credential_id=entry.credential_id,
+                    )
             changed = [e for e in before if e.status != status]
             if changed:
                 db.execute(f"UPDATE status_entry SET status = ? WHERE {where}", (status, arg))  # noqa: S608

@@ -102,6 +102,13 @@ def test_nearly_full_list_fills_exactly_then_opens_a_new_one(tmp_path: Path) -> 
     assert nxt.uri != refs[0].uri and len(reg.list_ids()) == 2
 
 
+def test_full_lists_are_not_loaded_after_a_restart(tmp_path: Path) -> None:
+    registry(tmp_path, size=16, bits=1).allocate_batch([f"a{i}" for i in range(16)])
+    again = registry(tmp_path, size=16, bits=1)
+    ref = again.allocate("b")
+    assert list(again._allocators) == [again.list_id_of(ref)]  # only the new list
+
+
 def test_batch_that_does_not_fit_goes_to_a_new_list(tmp_path: Path) -> None:
     reg = registry(tmp_path, size=16, bits=1)
     first = reg.allocate_batch([f"a{i}" for i in range(10)])

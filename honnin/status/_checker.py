@@ -80,6 +80,11 @@ class StatusChecker:
     fetch again (§8.3, §11.5); a failed fetch is not retried before ``retry_after_failure``
     seconds, so a dead Status Provider is not hammered.
 
+    Call it only for a Referenced Token that is otherwise fully verified (§8.3 step 1: an
+    expired or forged token needs no status and must not cause a fetch). The ``uri`` comes
+    from that verified token; the ``Fetcher`` adapter still applies the SSRF, scheme,
+    redirect and size rules (SD-JWT VC §3, §11.4 of the draft).
+
     >>> checker = StatusChecker(fetcher, resolver, clock=SystemClock())
     >>> checker.check(StatusReference(uri="https://issuer.example/status/1", idx=42))
     """
