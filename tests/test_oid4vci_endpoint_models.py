@@ -9,6 +9,7 @@ import pytest
 
 from honnin.errors import (
     InvalidCredentialRequest,
+    InvalidNotificationRequest,
     InvalidRequest,
     TooLarge,
 )
@@ -217,5 +218,5 @@ def test_notification_request() -> None:
         },
         {"event": "credential_accepted"},
     ):
-        with pytest.raises(InvalidRequest):
+        with pytest.raises(InvalidNotificationRequest):
             parse_notification_request(bad)

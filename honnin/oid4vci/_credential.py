@@ -10,7 +10,12 @@ from typing import Any
 from pydantic import Field, StrictFloat, StrictInt, StrictStr, field_validator, model_validator
 
 from honnin.encoding import json_loads
-from honnin.errors import InvalidCredentialRequest, MalformedInput, TooLarge
+from honnin.errors import (
+    InvalidCredentialRequest,
+    InvalidNotificationRequest,
+    MalformedInput,
+    TooLarge,
+)
 from honnin.limits import MAX_CREDENTIAL_BODY
 from honnin.oauth import OAuthErrorResponse, WireMessage, parse_message, problem
 
@@ -189,9 +194,11 @@ class NotificationRequest(WireMessage):
 
 
 def parse_notification_request(data: Mapping[str, Any] | str | bytes) -> NotificationRequest:
-    """Parse a Notification Request. Raises ``InvalidRequest`` (answered on the wire as
-    ``invalid_notification_request``, §11.3) when malformed."""
-    return parse_message(NotificationRequest, data, max_size=MAX_CREDENTIAL_BODY)
+    """Parse a Notification Request. Raises ``InvalidNotificationRequest`` (§11.3) when
+    malformed."""
+    return parse_message(
+        NotificationRequest, data, error=InvalidNotificationRequest, max_size=MAX_CREDENTIAL_BODY
+    )
 
 
 class CredentialErrorResponse(OAuthErrorResponse):
