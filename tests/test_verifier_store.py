@@ -1,0 +1,148 @@
+"""The verifier's transaction store: lookups, answer-once under races, expiry, persistence."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from honnin.errors import Expired, ReplayDetected, StoreUnavailable
+from verifier import SqliteTransactionStore, Transaction, TransactionStatus
+
+
+def _transaction(n: int, *, expires_at: float = 2_000.0) -> Transaction:
+    return Transaction(
+        id=f"tx-{n}",
+        request_id=f"req-{n}",
+        state=f"state-{n}",
+        nonce=f"nonce-{n}",
+        client_id="x509_san_dns:verifier.example",
+        response_uri="https://verifier.example/response",
+        response_mode="direct_post.jwt",
+        dcql_query={"credentials": []},
+        purpose="testing",
+        created_at=1_000.0,
+        expires_at=expires_at,
+        request_object="header.payload.signature",
+        encryption_kid=f"kid-{n}",
+        encryption_jwk={"kty": "EC", "d": "secret"},
+        enc_values=("A128GCM", "A256GCM"),
+        redirect_uri="https://verifier.example/done",
+        request_uri_method="post",
+    )
+
+
+def test_lookups_by_id_request_state_and_kid() -> None:
+    store = SqliteTransactionStore()
+    store.add(_transaction(1))
+    store.add(_transaction(2))
+    assert store.get("tx-1") == _transaction(1)
+    assert store.find(request_id="req-2") == _transaction(2)
+    assert store.find(state="state-1") == _transaction(1)
+    assert store.find(kid="kid-2") == _transaction(2)
+    assert store.get("tx-9") is None and store.find(state="nope") is None
+    with pytest.raises(TypeError):
+        store.find(state="state-1", kid="kid-1")
+
+
+def test_secrets_stay_out_of_repr() -> None:
+    text = repr(_transaction(1))
+    assert "secret" not in text and "header.payload" not in text
+
+
+def test_complete_answers_once_and_erases_the_key() -> None:
+    store = SqliteTransactionStore()
+    store.add(_transaction(1))
+    result = {"verified": True}
+    done = store.complete(
+        "tx-1", status=TransactionStatus.VERIFIED, result=result, response_code="rc", at=1_500.0
+    )
+    assert done is True
+    again = store.complete(
+        "tx-1", status=TransactionStatus.REJECTED, result={}, response_code=None, at=1_501.0
+    )
+    assert again is False
+    stored = store.get("tx-1")
+    assert stored is not None
+    assert stored.status is TransactionStatus.VERIFIED
+    assert stored.result == result and stored.response_code == "rc"
+    assert stored.encryption_jwk is None and stored.answered_at == 1_500.0
+    with pytest.raises(ReplayDetected):
+        stored.ensure_open(1_502.0)
+
+
+def test_an_expired_transaction_cannot_be_completed() -> None:
+    store = SqliteTransactionStore()
+    store.add(_transaction(1, expires_at=1_200.0))
+    assert not store.complete(
+        "tx-1", status=TransactionStatus.VERIFIED, result={}, response_code=None, at=1_200.0
+    )
+    stored = store.get("tx-1")
+    assert stored is not None and stored.status is TransactionStatus.PENDING
+    with pytest.raises(Expired):
+        stored.ensure_open(1_200.0)
+
+
+def test_twenty_racing_answers_record_exactly_one(tmp_path: Path) -> None:
+    path = tmp_path / "verifier.sqlite3"
+    SqliteTransactionStore(path).add(_transaction(1))
+    stores = [SqliteTransactionStore(path) for _ in range(4)]  # as if four processes
+    wins: list[bool] = []
+    barrier = threading.Barrier(20)
+
+    def answer(n: int) -> None:
+        barrier.wait()
+        store = stores[n % 4]
+        wins.append(
+            store.complete(
+                "tx-1",
+                status=TransactionStatus.VERIFIED,
+                result={"n": n},
+                response_code=None,
+                at=1_500.0,
+            )
+        )
+
+    threads = [threading.Thread(target=answer, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wins.count(True) == 1
+
+
+def test_the_file_store_persists_with_private_permissions(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "verifier.sqlite3"
+    store = SqliteTransactionStore(path)
+    store.add(_transaction(1))
+    store.close()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert SqliteTransactionStore(path).get("tx-1") == _transaction(1)
+
+
+def test_purge_removes_expired_transactions() -> None:
+    store = SqliteTransactionStore()
+    store.add(_transaction(1, expires_at=1_100.0))
+    store.add(_transaction(2, expires_at=3_000.0))
+    assert store.purge(2_000.0) == 1
+    assert store.get("tx-1") is None and store.get("tx-2") is not None
+
+
+def test_a_broken_database_is_store_unavailable(tmp_path: Path) -> None:
+    path = tmp_path / "verifier.sqlite3"
+    store = SqliteTransactionStore(path)
+    store.close()
+    with pytest.raises(StoreUnavailable):
+        store.get("tx-1")
+
+
+def test_a_pending_status_cannot_complete() -> None:
+    store = SqliteTransactionStore()
+    store.add(_transaction(1))
+    with pytest.raises(ValueError):
+        store.complete(
+            "tx-1", status=TransactionStatus.PENDING, result={}, response_code=None, at=1.0
+        )

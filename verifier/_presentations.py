@@ -1,0 +1,229 @@
+"""Verification of one presentation of a VP Token entry (OpenID4VP 1.0 §8.6 step 2).
+
+Per format: SD-JWT VC with its KB-JWT (App. B.3.6: ``nonce``, ``aud`` = the full client_id,
+``iat`` window of HOSTILE-CASES D6), mdoc with DeviceAuth over the OpenID4VP
+SessionTranscript (App. B.2.6), both with issuer trust and entitlement and the status check
+(fail closed, D5). Each step raises a typed ``HonninError``; the caller turns it into a
+per-credential error and discards the presentation (§8.6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from honnin.cose import CoseAlgorithm
+from honnin.credential_types import Catalogue
+from honnin.dcql import CredentialQuery, PresentedCredential
+from honnin.encoding import b64url_decode, b64url_encode
+from honnin.errors import InvalidClaim, MalformedCredential, StatusUnavailable
+from honnin.jose import JwsAlgorithm, PublicKey
+from honnin.mdoc import openid4vp_session_transcript, verify_device_response
+from honnin.sdjwt import KeyBinding, VerifiedSdJwt, verify_sd_jwt
+from honnin.status import StatusChecker, StatusReference, parse_status_reference
+from honnin.trust import certificates_from_x5c, check_issuer_identifier
+
+from ._result import TrustDecision
+from ._trust import Decided, IssuerTrust
+
+__all__ = ["CheckedPresentation", "PresentationContext", "PresentationVerifier"]
+
+#: SD-JWT VC §3.2.1: the media type of an SD-JWT VC issuer JWT.
+SD_JWT_VC_TYP = "dc+sd-jwt"
+#: HOSTILE-CASES D6: the KB-JWT ``iat`` window.
+KB_MAX_AGE = 300.0
+CLOCK_SKEW = 60.0
+_ES256 = frozenset({JwsAlgorithm.ES256})
+_COSE_ES256 = frozenset({CoseAlgorithm.ES256, CoseAlgorithm.ESP256})
+
+
+def cbor_to_json(value: Any) -> Any:
+    """A decoded CBOR value as JSON (RFC 8949 §6.1, as OpenID4VP §6.3 asks for matching):
+    byte strings as base64url, dates and date-times as ISO 8601 text."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, bytes):
+        return b64url_encode(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [cbor_to_json(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): cbor_to_json(v) for k, v in value.items()}
+    raise MalformedCredential(
+        f"a data element value of type {type(value).__name__} has no JSON form"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PresentationContext:
+    """What a presentation must be bound to: the transaction's request values."""
+
+    client_id: str
+    nonce: str
+    response_uri: str
+    created_at: float
+    now: float
+    #: RFC 7638 thumbprint (raw SHA-256) of the encryption JWK, or None when unencrypted.
+    jwk_thumbprint: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedPresentation:
+    """A presentation that verified cryptographically, before the DCQL check."""
+
+    presented: PresentedCredential
+    credential_type: str | None
+    type_value: str
+    issuer: str
+    issuer_name: str
+    trust: TrustDecision
+    status: str
+
+
+class PresentationVerifier:
+    """Verifies single presentations against the verifier's trust and status policy."""
+
+    def __init__(
+        self, trust: IssuerTrust, catalogue: Catalogue, status: StatusChecker | None
+    ) -> None:
+        self.trust = trust
+        self.catalogue = catalogue
+        self.status = status
+
+    # -- SD-JWT VC ---------------------------------------------------------------------------
+
+    def sd_jwt_vc(
+        self, presentation: str, query: CredentialQuery, ctx: PresentationContext
+    ) -> CheckedPresentation:
+        """Verify an SD-JWT VC presentation (SD-JWT VC §3, RFC 9901 §7.3, OpenID4VP B.3.6)."""
+        if not isinstance(presentation, str):
+            raise MalformedCredential("a dc+sd-jwt presentation is a string (App. B.3.6)")
+        at = datetime.fromtimestamp(ctx.now, tz=UTC)
+        decided: list[Decided] = []
+
+        def resolve(header: Mapping[str, Any], payload: Mapping[str, Any]) -> PublicKey:
+            if header.get("typ") != SD_JWT_VC_TYP:
+                # SD-JWT VC §3.2.1: typ dc+sd-jwt; the legacy vc+sd-jwt is not accepted here.
+                raise MalformedCredential("SD-JWT VC 'typ' must be 'dc+sd-jwt'")
+            vct, iss = payload.get("vct"), payload.get("iss")
+            if not isinstance(vct, str) or not vct:
+                raise InvalidClaim("SD-JWT VC without a 'vct' (SD-JWT VC §3.2.2.2)", claim="vct")
+            if not isinstance(iss, str) or not iss:
+                raise InvalidClaim("SD-JWT VC without an 'iss'", claim="iss")
+            # SD-JWT VC §3.5: the issuer key comes from x5c chaining to a trust anchor.
+            chain = certificates_from_x5c(header.get("x5c"))
+            type_id = self._type_id(vct, None)
+            done = self.trust.check(chain, [n for n in (type_id, vct) if n], at=at)
+            check_issuer_identifier(done.chain, iss)
+            decided.append(done)
+            key = done.chain.public_key
+            return key  # type: ignore[return-value]
+
+        required = query.require_cryptographic_holder_binding
+        # The policy decides (RFC 9901 §9.5); a KB-JWT sent when not required is still checked.
+        policy = KeyBinding.REQUIRED if required or not presentation.endswith("~") else None
+        kb_max_age = min(KB_MAX_AGE, ctx.now - (ctx.created_at - CLOCK_SKEW))
+        verified: VerifiedSdJwt = verify_sd_jwt(
+            presentation,
+            resolve,
+            key_binding=policy or KeyBinding.FORBIDDEN,
+            nonce=ctx.nonce,
+            aud=ctx.client_id,
+            algorithms=_ES256,
+            now=ctx.now,
+            kb_max_age=max(kb_max_age, 0.0),
+            clock_skew=CLOCK_SKEW,
+        )
+        claims = verified.claims
+        status = self._status(claims.get("status"))
+        vct = str(claims["vct"])
+        done = decided[-1]
+        return CheckedPresentation(
+            presented=PresentedCredential(
+                format="dc+sd-jwt",
+                vct=vct,
+                claims=claims,
+                disclosed=tuple(d.path for d in verified.disclosures),
+                holder_binding=verified.key_binding is not None,
+            ),
+            credential_type=self._type_id(vct, None),
+            type_value=vct,
+            issuer=str(claims["iss"]),
+            issuer_name=done.issuer_name,
+            trust=done.decision,
+            status=status,
+        )
+
+    # -- mdoc --------------------------------------------------------------------------------
+
+    def mdoc(
+        self, presentation: str, query: CredentialQuery, ctx: PresentationContext
+    ) -> CheckedPresentation:
+        """Verify an mdoc presentation: base64url DeviceResponse (App. B.2.5) holding one
+        Document (HAIP §5), DeviceAuth over the transcript rebuilt from this transaction's
+        own values (App. B.2.6.1; never the wallet's), then trust, entitlement and status."""
+        if not isinstance(presentation, str):
+            raise MalformedCredential("an mso_mdoc presentation is a base64url string (B.2.5)")
+        raw = b64url_decode(presentation, what="DeviceResponse")
+        transcript = openid4vp_session_transcript(
+            ctx.client_id, ctx.nonce, ctx.response_uri, jwk_thumbprint=ctx.jwk_thumbprint
+        )
+        response = verify_device_response(
+            raw,
+            trust_anchors=self.trust.anchors,
+            session_transcript=transcript,
+            now=ctx.now,
+            allowed=_COSE_ES256,
+            expected_doctype=query.meta.doctype_value,
+        )
+        if len(response.documents) != 1:
+            # HAIP §5: one mdoc per DeviceResponse, so each maps to one Credential Query.
+            raise MalformedCredential("a DeviceResponse must carry exactly one Document")
+        document = response.documents[0]
+        type_id = self._type_id(None, document.doctype)
+        done = self.trust.entitle(document.chain, [n for n in (type_id, document.doctype) if n])
+        status = self._status(None if document.status is None else document.status)
+        namespaces = {
+            ns: {element: cbor_to_json(value) for element, value in items.items()}
+            for ns, items in document.elements.items()
+        }
+        return CheckedPresentation(
+            presented=PresentedCredential(
+                format="mso_mdoc",
+                doctype=document.doctype,
+                namespaces=namespaces,
+                holder_binding=True,
+            ),
+            credential_type=type_id,
+            type_value=document.doctype,
+            issuer=done.decision.issuer_subject,
+            issuer_name=done.issuer_name,
+            trust=done.decision,
+            status=status,
+        )
+
+    # -- shared ------------------------------------------------------------------------------
+
+    def _type_id(self, vct: str | None, doctype: str | None) -> str | None:
+        found = self.catalogue.find(vct or doctype or "")
+        return None if found is None else found.id
+
+    def _status(self, claim: object) -> str:
+        """Check a ``status`` reference (Token Status List §8); ``"none"`` without one."""
+        if claim is None:
+            return "none"
+        reference = claim if isinstance(claim, StatusReference) else parse_status_reference(claim)
+        if self.status is None:
+            # Fail closed (HOSTILE-CASES D5): a status that cannot be checked is not "valid".
+            raise StatusUnavailable(
+                "the credential has a status reference but no status checker is configured",
+                uri=reference.uri,
+                reason="no_checker",
+            )
+        self.status.check(reference)
+        return "valid"
