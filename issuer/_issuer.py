@@ -71,6 +71,7 @@ class Issuer(OfferDesk):
         wanted = tuple(types) if types is not None else self.catalogue.ids
         self._types: dict[str, CredentialType] = {t: self.catalogue.get(t) for t in wanted}
         self.store = store
+        self.status_store = status_store
         self.credential_lifetime_days = credential_lifetime_days
         self.status = StatusRegistry(
             status_store,
@@ -330,6 +331,7 @@ class Issuer(OfferDesk):
     def close(self) -> None:
         """Close the stores."""
         self.store.close()
+        self.status_store.close()
 
 
 def _credential_format(value: CredentialFormat | str) -> CredentialFormat:
