@@ -37,6 +37,7 @@ __all__ = [
     "decode_authenticated",
     "encode",
     "tdate",
+    "unwrap_tag24",
 ]
 
 #: Default cap on one CBOR input. Callers with a tighter budget (mdoc, tokens) pass their own.
@@ -133,6 +134,27 @@ def bstr_header(length: int) -> bytes:
     return b"\x5b" + length.to_bytes(8, "big")
 
 
+def unwrap_tag24(data: bytes) -> bytes | None:
+    """The content of ``data`` if it is exactly one ``#6.24(bstr)`` item, else None.
+
+    A byte-level shortcut for payloads that are nothing but embedded CBOR (an MSO in a
+    COSE_Sign1): no decoder is run, the declared length must match the input exactly.
+    """
+    if len(data) < 3 or data[0] != 0xD8 or data[1] != 0x18 or data[2] >> 5 != 2:
+        return None
+    info = data[2] & 31
+    if info < 24:
+        start, length = 3, info
+    elif info <= 27:
+        start = 3 + (1 << (info - 24))
+        length = int.from_bytes(data[3:start], "big")
+    else:
+        return None
+    if start + length != len(data):
+        return None
+    return data[start:]
+
+
 def _tag_hook(tag: cbor2.CBORTag, immutable: bool) -> Any:
     # The pre-scan admitted only the allowed tags, each around the right major type.
     if tag.tag == 24:
@@ -184,9 +206,11 @@ def _reject_tag(value: object, immutable: bool) -> None:
 #: accepted (shared references 28/29 could otherwise build cycles, 258 sets, ...).
 _CBOR2_BUILTIN_TAGS: Final = (1, 2, 3, 4, 5, 25, 28, 29, 30, 35, 36, 37, 52, 54, 100, 256, 258)
 _CBOR2_BUILTIN_TAGS_HIGH: Final = (260, 261, 43000, 55799)
+#: After the pre-scan only tags 0, 1004, 24, 17 and 18 remain: two callbacks suffice (cbor2
+#: converts this mapping on every call, so it is kept small on the hot path).
+_SEMANTIC_SCANNED: Final = {0: _decode_tdate, 1004: _decode_full_date}
 _SEMANTIC: Final = {
-    0: _decode_tdate,
-    1004: _decode_full_date,
+    **_SEMANTIC_SCANNED,
     **{t: _reject_tag for t in _CBOR2_BUILTIN_TAGS + _CBOR2_BUILTIN_TAGS_HIGH},
 }
 
@@ -263,7 +287,7 @@ def _build(data: bytes, max_depth: int) -> Any:
         return cbor2.loads(
             data,
             tag_hook=_tag_hook,
-            semantic_decoders=_SEMANTIC,
+            semantic_decoders=_SEMANTIC_SCANNED,
             max_depth=max_depth,
             allow_indefinite=False,
             allow_duplicate_keys=False,

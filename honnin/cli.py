@@ -22,7 +22,7 @@ from honnin.errors import HonninError
 __all__ = ["CommandFailed", "main", "print_json"]
 
 #: Core modules with a ``register(subparsers)`` function.
-_CORE_COMMANDS: tuple[str, ...] = ("honnin.trust._cli", "honnin.sdjwt._cli")
+_CORE_COMMANDS: tuple[str, ...] = ("honnin.trust._cli", "honnin.mdoc._cli", "honnin.sdjwt._cli")
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 

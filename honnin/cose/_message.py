@@ -5,6 +5,7 @@ the two header buckets and their checks, detached payloads and ``x5chain`` (RFC 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Final
 
 import cbor2
@@ -18,7 +19,7 @@ from ._algorithms import ALG, CONTENT_TYPE, CRIT, KID, X5CHAIN
 Label = int | str
 Headers = Mapping[Label, Any]
 
-_EMPTY: Final[Mapping[Label, Any]] = {}
+_EMPTY: Final[Mapping[Label, Any]] = MappingProxyType({})
 
 
 def encode_protected(headers: Mapping[Label, Any]) -> bytes:
@@ -27,15 +28,34 @@ def encode_protected(headers: Mapping[Label, Any]) -> bytes:
 
 
 def decode_protected(raw: bytes) -> Mapping[Label, Any]:
-    """Decode the protected bucket strictly; it must be a map or empty (RFC 9052 §3)."""
+    """Decode the protected bucket strictly; it must be a map or empty (RFC 9052 §3).
+
+    The result is read-only and cached by its bytes: most messages share a few headers.
+    """
     if not raw:
         return _EMPTY
     if len(raw) > MAX_JWS_HEADER:
         raise MalformedCose(f"protected header over {MAX_JWS_HEADER} bytes")
+    cached = _header_cache.get(raw)
+    if cached is not None:
+        return cached
     headers = cbor.decode(raw, max_size=MAX_JWS_HEADER)
     if not isinstance(headers, dict):
         raise MalformedCose("the protected header is not a map (RFC 9052 §3)")
-    return headers
+    frozen = MappingProxyType(headers)
+    if len(raw) <= _CACHED_HEADER_SIZE and all(
+        isinstance(v, int | str | bytes) for v in headers.values()
+    ):
+        # Only flat headers are shared: nothing in them can be mutated by a caller.
+        if len(_header_cache) >= _HEADER_CACHE_ENTRIES:
+            _header_cache.clear()
+        _header_cache[raw] = frozen
+    return frozen
+
+
+_CACHED_HEADER_SIZE: Final = 256
+_HEADER_CACHE_ENTRIES: Final = 512
+_header_cache: dict[bytes, Mapping[Label, Any]] = {}
 
 
 def split_message(

@@ -1,0 +1,110 @@
+"""mdoc issuance (ISO/IEC 18013-5 §9.1.2; ISO/IEC 23220-2): IssuerSignedItems with fresh
+salts and random digest IDs, the MobileSecurityObject, and ``issuerAuth`` over it."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from cryptography import x509
+
+from honnin.cbor import EncodedCbor
+from honnin.cose import Signer, build_sign1, cose_key_from_public_key
+from honnin.jose import PrivateKey, PublicKey
+from honnin.status import StatusReference
+
+from ._constants import DIGEST_ALGORITHMS, DIGEST_ID_SPACE, RANDOM_LENGTH
+from ._issuer_signed import IssuerSigned
+from ._mso import IssuerSignedItem, MobileSecurityObject, ValidityInfo
+
+_rng = secrets.SystemRandom()
+
+
+def _digest_ids(count: int) -> list[int]:
+    # Random, unique and unordered: a digest ID reveals neither the element nor its position
+    # (HOSTILE-CASES M12), and two copies of one credential share none by design.
+    return _rng.sample(range(DIGEST_ID_SPACE), count)
+
+
+def issue_mdoc(
+    doctype: str,
+    namespaces: Mapping[str, Mapping[str, Any]],
+    issuer_key: PrivateKey | Signer,
+    issuer_chain: Sequence[x509.Certificate],
+    device_key: PublicKey,
+    *,
+    valid_from: datetime,
+    valid_until: datetime,
+    signed: datetime,
+    expected_update: datetime | None = None,
+    status: StatusReference | None = None,
+    digest_algorithm: str = "SHA-256",
+    decoys: int = 0,
+) -> IssuerSigned:
+    """Issue an mdoc: ``namespaces`` ({namespace: {element identifier: value}}) signed for
+    ``doctype`` and bound to the holder's ``device_key`` (ISO/IEC 18013-5 §9.1.2.4).
+
+    Each element becomes an IssuerSignedItem with a fresh 32-byte salt (§9.1.2.5: at least
+    16) and a random digest ID, wrapped in tag 24; the MSO carries their digests, the
+    holder's COSE_Key, the validity (tdate, whole seconds, UTC) and, when given, the Token
+    Status List reference; ``issuerAuth`` is a COSE_Sign1 over the tag-24 MSO with the
+    issuer's chain (leaf first, no root) in ``x5chain``. ``decoys`` adds digests no item
+    matches, hiding how many elements the issuer signed.
+
+    Values are CBOR as ``honnin.cbor.encode`` writes it: ``date`` becomes full-date (tag 1004),
+    aware ``datetime`` tdate (tag 0).
+
+    Example::
+
+        mdoc = issue_mdoc("org.iso.18013.5.1.mDL", {"org.iso.18013.5.1": {"family_name": "Doe"}},
+                          ds_key, [ds_cert], holder_public_key, valid_from=now,
+                          valid_until=now + timedelta(days=365), signed=now)
+        credential = mdoc.encode()
+
+    Raises:
+        ValueError: an empty doctype or namespace, no certificate, validFrom after
+            validUntil, an unknown digest algorithm (programmer mistakes).
+    """
+    hasher = DIGEST_ALGORITHMS.get(digest_algorithm)
+    if hasher is None:
+        raise ValueError(f"unknown digest algorithm {digest_algorithm!r}")
+    if not doctype or not namespaces or any(not ns for ns in namespaces):
+        raise ValueError("an mdoc needs a doctype and at least one named namespace")
+    if not issuer_chain:
+        raise ValueError("issuerAuth needs the document signer certificate (x5chain)")
+    if valid_from > valid_until:
+        raise ValueError("valid_from is after valid_until")
+    if decoys < 0:
+        raise ValueError("decoys must not be negative")
+    items: dict[str, tuple[EncodedCbor, ...]] = {}
+    value_digests: dict[str, dict[int, bytes]] = {}
+    for ns, elements in namespaces.items():
+        ids = _digest_ids(len(elements) + decoys)
+        encoded: list[EncodedCbor] = []
+        digests: dict[int, bytes] = {}
+        for digest_id, (name, value) in zip(ids, elements.items(), strict=False):
+            item = EncodedCbor.of(
+                IssuerSignedItem(
+                    digest_id, secrets.token_bytes(RANDOM_LENGTH), name, value
+                ).to_cbor_value()
+            )
+            encoded.append(item)
+            digests[digest_id] = hasher(item.tagged).digest()
+        for digest_id in ids[len(elements) :]:
+            digests[digest_id] = hasher(secrets.token_bytes(RANDOM_LENGTH)).digest()
+        items[ns] = tuple(encoded)
+        value_digests[ns] = digests
+    mso = MobileSecurityObject(
+        digest_algorithm=digest_algorithm,
+        value_digests=value_digests,
+        device_key=cose_key_from_public_key(device_key),
+        doctype=doctype,
+        validity=ValidityInfo(signed, valid_from, valid_until, expected_update),
+        status=status,
+    )
+    # §9.1.2.4: the payload is MobileSecurityObjectBytes = #6.24(bstr .cbor MSO).
+    payload = EncodedCbor.of(mso.to_cbor_value()).tagged
+    issuer_auth = build_sign1(payload, issuer_key, x5chain=list(issuer_chain))
+    return IssuerSigned(items, issuer_auth)
