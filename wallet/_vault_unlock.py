@@ -59,8 +59,8 @@ def committed(conn: sqlite3.Connection, record: str | None = None) -> Iterator[N
     with sqlite_errors(record):
         conn.execute("BEGIN IMMEDIATE")
     try:
-        yield
         with sqlite_errors(record):
+            yield
             conn.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already
