@@ -128,6 +128,7 @@ def test_public_apis_are_pinned() -> None:
         "parse_message",
         "problem",
         "require_https",
+        "split_url",
         "too_large",
         "well_known_url",
     ]

@@ -93,6 +93,9 @@ def test_offer_link_round_trip_property(ids: list[str], code: str) -> None:
         "openid-credential-offer://?credential_offer=%7B%22credential_issuer%22%3A%22https%3A%2F%2Fa%22%7D",
         "openid-credential-offer://?credential_offer=%FF",
         "not a link at all",
+        "openid-credential-offer://[::1?credential_offer_uri=https%3A%2F%2Fa",
+        "openid-credential-offer://?credential_offer_uri=https%3A%2F%2F%5B%3A%3A1%2Fx",
+        "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fa%3Axx%2Fx",
         "",
     ],
 )

@@ -131,6 +131,9 @@ def test_request_from_url_parameters_with_json_text() -> None:
         ({"transaction_data": []}, "transaction_data"),
         ({"verifier_info": []}, "verifier_info"),
         ({"client_metadata": {"encrypted_response_enc_values_supported": []}}, "enc"),
+        ({"response_uri": "https://[::1/post"}, "response_uri"),
+        ({"response_uri": "https://v.example:port/post"}, "response_uri"),
+        ({"response_uri": "javascript:alert(1)"}, "response_uri"),
     ],
 )
 def test_bad_requests(changes: dict[str, Any], match: str) -> None:
@@ -254,6 +257,8 @@ def test_unsigned_by_value_link() -> None:
         "openid4vp://?client_id=a&request_uri_method=post",
         "openid4vp://?client_id=%FF&request_uri=https%3A%2F%2Fv.example%2Fr",
         "no link here",
+        "openid4vp://[::1?client_id=a",
+        "openid4vp://?client_id=a&request_uri=https%3A%2F%2F%5B%3A%3A1",
     ],
 )
 def test_bad_links(link: str) -> None:

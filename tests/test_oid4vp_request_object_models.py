@@ -255,3 +255,12 @@ def test_oversized_request_object() -> None:  # WL-15
 def test_not_a_jws() -> None:
     with pytest.raises(MalformedJws):
         parse_unverified_request_object("one.two")
+
+
+def test_unparseable_response_uri_host() -> None:
+    from honnin.oid4vp import check_uri_host, parse_client_id
+
+    with pytest.raises(InvalidRequest):
+        check_uri_host(parse_client_id(f"x509_san_dns:{DNS}"), "https://[::1/post")
+    with pytest.raises(InvalidRequest):
+        check_uri_host(parse_client_id(f"x509_san_dns:{DNS}"), None)

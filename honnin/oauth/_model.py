@@ -138,6 +138,7 @@ def parse_message(
 
 def _check_http_url(value: str) -> str:
     parts = urlsplit(value)
+    parts.port  # noqa: B018 - raises ValueError (a validation error here) for a bad port
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise problem("must be an absolute http(s) URL")
     return value

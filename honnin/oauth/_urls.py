@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 from honnin.errors import InvalidRequest, TooLarge
 
@@ -20,6 +20,17 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
+def split_url(url: str, *, what: str = "URL") -> SplitResult:
+    """``urllib.parse.urlsplit`` for untrusted text: its ``ValueError`` (a bad IPv6 host,
+    a bad port) becomes ``InvalidRequest``."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port raises for non-numeric ports
+    except ValueError as exc:
+        raise InvalidRequest(f"{what} is not a valid URL") from exc
+    return parts
+
+
 def require_https(url: str, *, what: str = "URL", allow_loopback_http: bool = False) -> str:
     """Return ``url`` if it is an absolute https URL (or, when allowed, http on loopback).
 
@@ -30,7 +41,7 @@ def require_https(url: str, *, what: str = "URL", allow_loopback_http: bool = Fa
     Raises:
         InvalidRequest: any other scheme, no host, or credentials in the URL.
     """
-    parts = urlsplit(url)
+    parts = split_url(url, what=what)
     if not parts.hostname or parts.username is not None or parts.password is not None:
         raise InvalidRequest(f"{what} must be an absolute URL with a host and no user info")
     if parts.scheme == "https":
@@ -43,7 +54,7 @@ def require_https(url: str, *, what: str = "URL", allow_loopback_http: bool = Fa
 def well_known_url(identifier: str, suffix: str) -> str:
     """Insert ``/.well-known/<suffix>`` between host and path (RFC 8414 §3.1, OpenID4VCI
     §12.2.2): ``https://a.example/tenant`` → ``https://a.example/.well-known/x/tenant``."""
-    parts = urlsplit(identifier)
+    parts = split_url(identifier, what="identifier")
     path = parts.path.rstrip("/")
     return urlunsplit((parts.scheme, parts.netloc, f"/.well-known/{suffix}{path}", "", ""))
 

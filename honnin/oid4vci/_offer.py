@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode
 
 from pydantic import Field, StrictInt, StrictStr, model_validator
 
 from honnin.encoding import json_dumps
 from honnin.errors import InvalidRequest, TooLarge
-from honnin.oauth import IssuerIdentifier, WireMessage, parse_message, problem, require_https
+from honnin.oauth import (
+    IssuerIdentifier,
+    WireMessage,
+    parse_message,
+    problem,
+    require_https,
+    split_url,
+)
 
 from ._constants import (
     CREDENTIAL_OFFER_SCHEME,
@@ -152,7 +159,7 @@ def parse_credential_offer_uri(
     text = text.strip()
     if len(text) > 3 * MAX_OFFER_SIZE:
         raise TooLarge("credential offer link too long", limit=3 * MAX_OFFER_SIZE)
-    parts = urlsplit(text)
+    parts = split_url(text, what="credential offer link")
     if not parts.scheme or any(c.isspace() for c in text):
         raise InvalidRequest("not a credential offer link")
     try:

@@ -111,7 +111,10 @@ def check_uri_host(client_id: ClientId, uri: str | None) -> None:
     Raises:
         InvalidRequest: the host differs (or is missing).
     """
-    host = urlsplit(uri or "").hostname
+    try:
+        host = urlsplit(uri or "").hostname
+    except ValueError:
+        host = None
     if host is None or host.lower() != client_id.identifier.lower():
         raise InvalidRequest(
             "response_uri / redirect_uri host is not the client_id DNS name (§5.9.3)",

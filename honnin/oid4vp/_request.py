@@ -10,7 +10,7 @@ from pydantic import StrictInt, StrictStr, field_validator, model_validator
 from honnin.dcql import DcqlQuery, parse_dcql_query
 from honnin.encoding import json_loads
 from honnin.errors import InvalidDcqlQuery, InvalidRequest
-from honnin.oauth import JsonWebKeySet, WireMessage, parse_message, problem
+from honnin.oauth import HttpUrl, JsonWebKeySet, WireMessage, parse_message, problem
 
 from ._client_id import parse_client_id
 from ._constants import (
@@ -87,13 +87,13 @@ class AuthorizationRequest(WireMessage):
     response_type: StrictStr
     response_mode: StrictStr
     nonce: StrictStr
-    response_uri: StrictStr | None = None
+    response_uri: HttpUrl | None = None
     redirect_uri: StrictStr | None = None
     state: StrictStr | None = None
     dcql_query: DcqlQuery | None = None
     scope: StrictStr | None = None
     client_metadata: ClientMetadata | None = None
-    request_uri: StrictStr | None = None
+    request_uri: HttpUrl | None = None
     request_uri_method: StrictStr | None = None
     transaction_data: tuple[StrictStr, ...] | None = None
     verifier_info: tuple[VerifierInfo, ...] | None = None

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode
 
 from honnin.errors import InvalidRequest, TooLarge
-from honnin.oauth import require_https
+from honnin.oauth import require_https, split_url
 
 from ._constants import OPENID4VP_SCHEME, RequestUriMethod
 
@@ -68,7 +68,7 @@ def parse_authorization_request_uri(
     text = text.strip()
     if len(text) > MAX_LINK_LENGTH:
         raise TooLarge("authorization request link too long", limit=MAX_LINK_LENGTH)
-    parts = urlsplit(text)
+    parts = split_url(text, what="authorization request link")
     if not parts.scheme or any(c.isspace() for c in text):
         raise InvalidRequest("not an authorization request link")
     try:

@@ -1,0 +1,335 @@
+"""``HttpxFetcher`` against a real uvicorn server on 127.0.0.1, and the OAuth error helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+import honnin.http
+from honnin.errors import (
+    FetchError,
+    HonninError,
+    InvalidGrant,
+    InvalidNonce,
+    InvalidNotificationRequest,
+    InvalidProof,
+    InvalidRequest,
+    InvalidToken,
+    NotFound,
+    ProtocolError,
+    TooLarge,
+)
+from honnin.http import (
+    HttpxFetcher,
+    error_from_oauth_response,
+    oauth_error_body,
+    oauth_error_headers,
+)
+from honnin.ports import Fetcher
+
+# -- the test server ----------------------------------------------------------------------------
+
+
+async def _json(request: Request) -> Response:
+    return JSONResponse({"ok": True, "accept": request.headers.get("accept")})
+
+
+async def _sized(request: Request) -> Response:
+    return Response(b"x" * int(request.query_params["n"]), media_type="application/octet-stream")
+
+
+async def _endless(request: Request) -> Response:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(4096):  # 64 MiB if read to the end; the fetcher stops far earlier
+            yield b"y" * 16384
+
+    return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+
+async def _status(request: Request) -> Response:
+    code = int(request.path_params["code"])
+    body = {"error": "invalid_grant", "error_description": "the pre-authorized code was used"}
+    return JSONResponse(body, status_code=code, headers={"Cache-Control": "no-store"})
+
+
+async def _redirect(request: Request) -> Response:
+    return Response(status_code=302, headers={"Location": "/json"})
+
+
+async def _slow(request: Request) -> Response:
+    await asyncio.sleep(2)
+    return JSONResponse({})
+
+
+async def _gzip(request: Request) -> Response:
+    return Response(gzip.compress(b"{}" * 1000), headers={"Content-Encoding": "gzip"})
+
+
+async def _echo(request: Request) -> Response:
+    body = await request.body()
+    return JSONResponse(
+        {
+            "content_type": request.headers.get("content-type"),
+            "body": body.decode(),
+            "ua": request.headers.get("user-agent"),
+        },
+        status_code=400,
+    )
+
+
+def _app() -> Starlette:
+    return Starlette(
+        routes=[
+            Route("/json", _json),
+            Route("/sized", _sized),
+            Route("/endless", _endless),
+            Route("/status/{code}", _status),
+            Route("/redirect", _redirect),
+            Route("/slow", _slow),
+            Route("/gzip", _gzip),
+            Route("/echo", _echo, methods=["POST"]),
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    config = uvicorn.Config(
+        _app(), host="127.0.0.1", port=0, log_level="error", lifespan="off", ws="none"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def fetcher() -> Iterator[HttpxFetcher]:
+    with HttpxFetcher(timeout=1.0) as f:
+        yield f
+
+
+def _reason(exc: pytest.ExceptionInfo[FetchError]) -> str:
+    return str(exc.value.reason)  # type: ignore[attr-defined]
+
+
+# -- fetcher -------------------------------------------------------------------------------------
+
+
+def test_public_api_is_pinned() -> None:
+    assert honnin.http.__all__ == [
+        "HttpResponse",
+        "HttpxFetcher",
+        "error_from_oauth_response",
+        "oauth_error_body",
+        "oauth_error_headers",
+    ]
+
+
+def test_implements_the_fetcher_port(fetcher: HttpxFetcher) -> None:
+    assert isinstance(fetcher, Fetcher)
+
+
+def test_fetch_json(fetcher: HttpxFetcher, base_url: str) -> None:
+    resource = fetcher.fetch(f"{base_url}/json", accept="application/json", max_bytes=1024)
+    assert json.loads(resource.body) == {"ok": True, "accept": "application/json"}
+    assert resource.content_type == "application/json"
+
+
+def test_body_at_the_limit_is_accepted(fetcher: HttpxFetcher, base_url: str) -> None:
+    assert len(fetcher.fetch(f"{base_url}/sized?n=4096", max_bytes=4096).body) == 4096
+
+
+def test_oversize_body_with_content_length(fetcher: HttpxFetcher, base_url: str) -> None:
+    with pytest.raises(FetchError) as info:
+        fetcher.fetch(f"{base_url}/sized?n=4097", max_bytes=4096)
+    assert _reason(info) == "too_large" and info.value.limit == 4096  # type: ignore[attr-defined]
+
+
+def test_oversize_streamed_body_is_cut_off(fetcher: HttpxFetcher, base_url: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(FetchError) as info:
+        fetcher.fetch(f"{base_url}/endless", max_bytes=100_000)
+    assert _reason(info) == "too_large"
+    assert time.monotonic() - started < 5  # stopped at the limit, not after 64 MiB
+
+
+@pytest.mark.parametrize("code", [404, 500, 400])
+def test_non_2xx_is_a_fetch_error_with_the_status(
+    fetcher: HttpxFetcher, base_url: str, code: int
+) -> None:
+    with pytest.raises(FetchError) as info:
+        fetcher.fetch(f"{base_url}/status/{code}", max_bytes=1024)
+    assert _reason(info) == "status" and info.value.status == code  # type: ignore[attr-defined]
+
+
+def test_redirects_are_not_followed(fetcher: HttpxFetcher, base_url: str) -> None:
+    with pytest.raises(FetchError) as info:
+        fetcher.fetch(f"{base_url}/redirect", max_bytes=1024)
+    assert info.value.status == 302  # type: ignore[attr-defined]
+    response = fetcher.request("GET", f"{base_url}/redirect", max_bytes=1024)
+    assert response.status == 302 and response.headers["location"] == "/json"
+
+
+def test_timeout(base_url: str) -> None:
+    with HttpxFetcher(timeout=0.3) as quick, pytest.raises(FetchError) as info:
+        quick.fetch(f"{base_url}/slow", max_bytes=1024)
+    assert _reason(info) == "timeout"
+    assert isinstance(info.value.__cause__, Exception)  # raised from the httpx error
+
+
+def test_compressed_bodies_are_refused(fetcher: HttpxFetcher, base_url: str) -> None:
+    with pytest.raises(FetchError) as info:
+        fetcher.fetch(f"{base_url}/gzip", max_bytes=1_000_000)
+    assert _reason(info) == "encoding"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def test_connection_refused(fetcher: HttpxFetcher) -> None:
+    with pytest.raises(FetchError) as info:
+        fetcher.fetch(f"http://127.0.0.1:{_free_port()}/x", max_bytes=1024)
+    assert _reason(info) == "connect"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://127.0.0.1/x",
+        "gopher://a",
+        "/relative",
+        "http://",
+        "javascript:alert(1)",
+        "http://[::1",
+    ],
+)
+def test_only_http_urls(fetcher: HttpxFetcher, url: str) -> None:
+    with pytest.raises(FetchError) as info:
+        fetcher.fetch(url, max_bytes=1024)
+    assert _reason(info) == "invalid_url"
+
+
+def test_post_form_and_json_return_error_answers(fetcher: HttpxFetcher, base_url: str) -> None:
+    response = fetcher.post_form(
+        f"{base_url}/echo", {"grant_type": "x", "tx_code": "日本"}, max_bytes=4096
+    )
+    echoed = response.json()
+    assert response.status == 400 and echoed["content_type"] == "application/x-www-form-urlencoded"
+    assert echoed["body"] == "grant_type=x&tx_code=%E6%97%A5%E6%9C%AC"
+    assert echoed["ua"].startswith("honnin/")
+    response = fetcher.post_json(f"{base_url}/echo", {"a": "ü"}, max_bytes=4096)
+    assert response.json()["body"] == '{"a":"ü"}' and response.content_type == "application/json"
+    assert "ü" not in repr(response)
+
+
+# -- OAuth error helpers -------------------------------------------------------------------------
+
+
+def test_error_body_and_headers() -> None:
+    error = InvalidProof('key proof rejected: "typ" \\ wrong — 署名', reason="typ")
+    assert oauth_error_body(error) == {
+        "error": "invalid_proof",
+        "error_description": "key proof rejected: ?typ? ? wrong ? ??",
+    }
+    assert oauth_error_headers(error) == {
+        "Content-Type": "application/json",
+        "Cache-Control": "no-store",
+    }
+    headers = oauth_error_headers(InvalidToken("expired"))
+    assert (
+        headers["WWW-Authenticate"] == 'Bearer error="invalid_token", error_description="expired"'
+    )
+
+
+def test_every_library_error_has_an_oauth_body() -> None:
+    assert oauth_error_body(TooLarge("big")) == {
+        "error": "invalid_request",
+        "error_description": "big",
+    }
+    assert oauth_error_body(NotFound("no such offer"))["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    ("body", "cls"),
+    [
+        ({"error": "invalid_grant"}, InvalidGrant),
+        ('{"error": "invalid_nonce", "error_description": "fetch a new c_nonce"}', InvalidNonce),
+        (b'{"error": "invalid_request"}', InvalidRequest),
+        ({"error": "invalid_notification_request"}, InvalidNotificationRequest),
+        ({"error": "invalid_token"}, InvalidToken),
+        ({"error": "unknown_credential_identifier"}, ProtocolError),
+    ],
+)
+def test_wire_errors_map_back_to_their_class(body: object, cls: type[HonninError]) -> None:
+    error = error_from_oauth_response(400, body)  # type: ignore[arg-type]
+    assert type(error) is cls and error.status == 400  # type: ignore[attr-defined]
+
+
+def test_round_trip_through_the_wire() -> None:
+    for original in (InvalidGrant("tx_code wrong"), InvalidProof("bad"), InvalidNonce("used")):
+        back = error_from_oauth_response(
+            original.http_status, json.dumps(oauth_error_body(original))
+        )
+        assert type(back) is type(original) and back.error_description == original.message  # type: ignore[attr-defined]
+
+
+def test_unknown_code_keeps_the_code() -> None:
+    error = error_from_oauth_response(400, {"error": "vp_formats_not_supported"})
+    assert type(error) is ProtocolError and error.error == "vp_formats_not_supported"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "cls"),
+    [
+        (404, b"<html>not found</html>", NotFound),
+        (500, b"Internal Server Error", FetchError),
+        (503, None, FetchError),
+        (400, b"{not json", ProtocolError),
+        (400, b'{"error": 5}', ProtocolError),
+        (400, b"[]", ProtocolError),
+        (401, b'{"error":"a","error":"b"}', ProtocolError),
+    ],
+)
+def test_answers_without_an_oauth_error(
+    status: int, body: bytes | None, cls: type[HonninError]
+) -> None:
+    assert type(error_from_oauth_response(status, body)) is cls
+
+
+def test_received_descriptions_are_sanitised(fetcher: HttpxFetcher, base_url: str) -> None:
+    response = fetcher.request("GET", f"{base_url}/status/400", max_bytes=1024)
+    error = error_from_oauth_response(response.status, response.body)
+    assert (
+        isinstance(error, InvalidGrant)
+        and error.error_description == "the pre-authorized code was used"
+    )  # type: ignore[attr-defined]
+    weird = error_from_oauth_response(
+        400, {"error": "invalid_grant", "error_description": 'a"\\\n' + "x" * 1000}
+    )
+    assert weird.error_description == "a???" + "x" * 296  # type: ignore[attr-defined]
