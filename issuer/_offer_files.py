@@ -122,7 +122,7 @@ def _read_csv(raw: bytes, schema: Mapping[str, Any], where: str) -> list[dict[st
         [int(part) if part.isdigit() else part for part in name.strip().split(".")]
         for name in header
     ]
-    if len({tuple(p) for p in paths}) != len(paths) or any(not all(p) for p in paths):
+    if len({tuple(p) for p in paths}) != len(paths) or any("" in p for p in paths):
         raise MalformedInput(f"{where}: empty or repeated column names")
     kinds = [_schema_type(_schema_at(schema, path)) for path in paths]
     out: list[dict[str, Any]] = []
