@@ -22,9 +22,9 @@ import asyncio
 import contextlib
 import hmac
 from collections.abc import AsyncIterator
-from typing import Any, Final
+from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -57,14 +57,14 @@ class TransactionBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    purpose: str
+    purpose: str = Field(min_length=1, max_length=2000)
     dcql_query: dict[str, Any] | None = None
     credential_type: str | None = None
-    claims: list[str] = []
+    claims: list[str] = Field(default_factory=list, max_length=256)
     format: str | None = None
-    response_mode: str | None = None
-    redirect_uri: str | None = None
-    request_uri_method: str | None = None
+    response_mode: Literal["direct_post", "direct_post.jwt"] | None = None
+    redirect_uri: str | None = Field(default=None, max_length=2048)
+    request_uri_method: Literal["get", "post"] | None = None
 
     def query(self) -> Query:
         if (self.dcql_query is None) == (self.credential_type is None):
@@ -99,9 +99,6 @@ class _Service:
             body = TransactionBody.model_validate(json_loads(raw))
         except ValidationError as exc:
             raise InvalidRequest(f"invalid transaction: {exc.errors()[0]['msg']}") from exc
-        method = body.request_uri_method
-        if method not in (None, "get", "post"):
-            raise InvalidRequest("request_uri_method is 'get' or 'post' (OpenID4VP §5.10)")
         if body.redirect_uri is not None and not (
             self.settings.dev or body.redirect_uri.startswith("https://")
         ):
@@ -114,7 +111,7 @@ class _Service:
             response_mode=body.response_mode or self.settings.response_mode,
             response_uri=self.settings.response_uri,
             request_uri_base=f"{self.settings.base_url}/request",
-            request_uri_method=method,
+            request_uri_method=body.request_uri_method,
             redirect_uri=body.redirect_uri,
             lifetime=self.settings.transaction_lifetime,
         )

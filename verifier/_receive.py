@@ -71,6 +71,11 @@ def _fields(response: Any) -> dict[str, Any]:
         return {k: v for k, v in response.items() if v is not None}
     found = {name: getattr(response, name, None) for name in _FIELDS}
     if all(v is None for v in found.values()):
+        to_form = getattr(response, "to_form", None)
+        if callable(to_form):
+            form = to_form()
+            if isinstance(form, Mapping):
+                return {str(k): v for k, v in form.items() if v is not None}
         raise InvalidRequest("not an authorization response (no vp_token, response or error)")
     return {k: v for k, v in found.items() if v is not None}
 
