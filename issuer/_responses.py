@@ -1,28 +1,20 @@
 """JSON and OAuth error responses of the issuer service.
 
-Error bodies follow RFC 6749 §5.2 / OpenID4VCI §8.3.1: ``error`` and an
-``error_description`` restricted to ASCII %x20-21 / %x23-5B / %x5D-7E. A 401 carries
-``WWW-Authenticate: Bearer error="invalid_token"`` (RFC 6750 §3).
+Error bodies and headers come from ``honnin.http`` (RFC 6749 §5.2 / OpenID4VCI §8.3.1 body,
+``Cache-Control: no-store``, ``WWW-Authenticate`` on 401 per RFC 6750 §3); the issuer adds
+``attempts_left`` to a wrong ``tx_code`` answer so the wallet can warn the person.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any, Final
+from typing import Any
 
 from starlette.responses import JSONResponse
 
 from honnin.errors import HonninError
+from honnin.http import oauth_error_body, oauth_error_headers
 
 __all__ = ["error_response", "json_response"]
-
-_NOT_ALLOWED: Final = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
-_MAX_DESCRIPTION: Final = 300
-
-
-def error_description(message: str) -> str:
-    """``message`` reduced to the characters an ``error_description`` may hold."""
-    return _NOT_ALLOWED.sub("?", message)[:_MAX_DESCRIPTION]
 
 
 def json_response(
@@ -34,14 +26,10 @@ def json_response(
 
 def error_response(exc: HonninError) -> JSONResponse:
     """The OAuth-style answer for ``exc`` (its ``oauth_error`` and ``http_status``)."""
-    description = error_description(exc.message)
-    body: dict[str, Any] = {"error": exc.oauth_error, "error_description": description}
+    body: dict[str, Any] = dict(oauth_error_body(exc))
     attempts = exc.fields.get("attempts_left")
     if isinstance(attempts, int):
         body["attempts_left"] = attempts
-    response = json_response(body, status=exc.http_status)
-    if exc.http_status == 401:
-        response.headers["WWW-Authenticate"] = (
-            f'Bearer error="{exc.oauth_error}", error_description="{description}"'
-        )
-    return response
+    headers = oauth_error_headers(exc)
+    headers.pop("Content-Type", None)  # JSONResponse sets it
+    return JSONResponse(body, status_code=exc.http_status, headers=headers)
