@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from honnin.errors import HonninError, InvalidRequest, TooLarge
+from honnin.http import oauth_error_body, oauth_error_headers
 
 __all__ = ["NO_STORE", "error_response", "json_response", "read_body", "read_form"]
 
@@ -35,13 +36,11 @@ def error_response(
 ) -> Response:
     """The OAuth-style JSON error for ``exc`` (RFC 6749 §5.2 shape; G2)."""
     code = status or exc.http_status
-    body: dict[str, Any] = {
-        "error": exc.oauth_error,
-        "error_description": exc.message,
-        "code": exc.code,
-    }
-    body.update(extra or {})
-    headers = {"Retry-After": "5"} if code == 503 else None
+    body: dict[str, Any] = {**oauth_error_body(exc), "code": exc.code, **(extra or {})}
+    headers = dict(oauth_error_headers(exc))
+    headers.pop("Content-Type", None)
+    if code == 503:
+        headers["Retry-After"] = "5"
     return json_response(body, code, headers)
 
 

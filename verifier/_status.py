@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from honnin.clock import Clock, as_datetime
 from honnin.errors import UntrustedIssuer
+from honnin.http import HttpxFetcher
 from honnin.jose import PublicKey
 from honnin.ports import Fetcher
 from honnin.status import ListTokenHeader, StatusChecker
@@ -32,12 +33,10 @@ def status_key_resolver(trust: IssuerTrust, clock: Clock) -> object:
     return resolve
 
 
-def status_checker_for(
-    trust: IssuerTrust, fetcher: Fetcher | None, clock: Clock
-) -> StatusChecker | None:
-    """A ``StatusChecker`` over ``fetcher``, or ``None`` without one: credentials with a
-    status reference are then refused (fail closed, D5)."""
+def status_checker_for(trust: IssuerTrust, fetcher: Fetcher | None, clock: Clock) -> StatusChecker:
+    """A ``StatusChecker`` over ``fetcher`` (``honnin.http.HttpxFetcher`` when ``None``:
+    no redirects, bounded bodies and timeouts)."""
     if fetcher is None:
-        return None
+        fetcher = HttpxFetcher()
     resolver = status_key_resolver(trust, clock)
     return StatusChecker(fetcher, resolver, clock=clock)  # type: ignore[arg-type]

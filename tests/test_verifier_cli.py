@@ -1,0 +1,156 @@
+"""``honnin verifier serve | request | result`` through ``honnin.cli.main`` and a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from test_oid4vp_service_support import bound_socket, serving
+from test_verifier_support import (
+    Holder,
+    encryption_jwk,
+    issue_sd_jwt_vc,
+    pki_at,
+    present_sd_jwt,
+    request_claims,
+    response_payload,
+)
+
+from honnin.cli import main
+from honnin.clock import SystemClock
+from honnin.jose.jwe import encrypt_response
+from verifier import Verifier, VerifierSettings, create_app
+
+TOKEN = "k" * 40
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
+    pki = pki_at(SystemClock())
+    agency = Verifier.create("Hello Work", trust=[pki.root.certificate])
+    monkeypatch.setenv("HONNIN_VERIFIER_API_TOKEN", TOKEN)
+    with bound_socket() as (sock, base):
+        settings = VerifierSettings(public_base_url=base, dev=True, api_token=TOKEN)
+        with serving(create_app(agency, settings), sock):
+            yield base, pki
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_request_then_result(server: tuple[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    base, pki = server
+    code, out, _ = _run(
+        capsys, "verifier", "request", "--type", "withholding-slip",
+        "--claims", "payment_amount,withholding_tax", "--purpose", "benefit",
+        "--server", base, "--json",
+    )  # fmt: skip
+    assert code == 0
+    created = json.loads(out)
+    assert created["uri"].startswith("openid4vp://?client_id=")
+    code, out, _ = _run(capsys, "verifier", "result", created["transaction_id"], "--server", base)
+    assert code == 3 and "pending" in out
+    # A wallet answers (played here with httpx and honnin.sdjwt).
+    claims = request_claims(httpx.get(created["request_uri"]).text)
+    holder = Holder()
+    token = issue_sd_jwt_vc(pki, "withholding-slip", holder, now=SystemClock().now())
+    presentation = present_sd_jwt(
+        token, holder, [("payment_amount",), ("withholding_tax",)], claims
+    )
+    payload = response_payload({"withholding-slip": [presentation]}, claims["state"])
+    jwe = encrypt_response(payload, encryption_jwk(claims))
+    assert httpx.post(claims["response_uri"], data={"response": jwe}).status_code == 200
+    code, out, _ = _run(
+        capsys, "verifier", "result", created["transaction_id"], "--server", base, "--wait", "5"
+    )
+    assert code == 0
+    assert "verified: true" in out and "payment_amount: 5000000" in out
+
+
+def test_request_prints_a_terminal_qr(
+    server: tuple[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, _ = server
+    code, out, _ = _run(
+        capsys, "verifier", "request", "--type", "withholding-slip", "--claims",
+        "payment_amount", "--purpose", "benefit", "--server", base,
+    )  # fmt: skip
+    assert code == 0 and "█" in out and "openid4vp://" in out
+
+
+def test_back_office_errors_are_typed(
+    server: tuple[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, _ = server
+    code, _, err = _run(capsys, "verifier", "result", "no-such-tx", "--server", base)
+    assert code == 1 and err.startswith("error: ")
+    code, _, err = _run(
+        capsys, "verifier", "request", "--type", "no-such-type", "--purpose", "x",
+        "--server", base,
+    )  # fmt: skip
+    assert code == 1 and "error:" in err
+    code, _, err = _run(
+        capsys, "verifier", "result", "x", "--server", base, "--token", "wrong-token"
+    )
+    assert code == 1 and "invalid_client" in err
+
+
+def test_serve_refuses_insecure_settings_outside_dev(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "verifier.toml"
+    config.write_text('[verifier]\npublic_base_url = "http://verifier.example"\n')
+    code, _, err = _run(capsys, "verifier", "serve", "--config", str(config))
+    assert code == 1
+    assert "refusing insecure settings" in err and "https" in err and "api_token" in err
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_serve_dev_runs_a_real_service(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "HONNIN_VERIFIER_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+           "HONNIN_VERIFIER_STORE_PATH": str(tmp_path / "v.sqlite3")}  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "honnin.cli", "verifier", "serve", "--dev", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        created = None
+        deadline = time.monotonic() + 30
+        while created is None and time.monotonic() < deadline:
+            try:
+                answer = httpx.post(
+                    f"http://127.0.0.1:{port}/transactions",
+                    json={"purpose": "x", "credential_type": "withholding-slip"},
+                )
+                created = answer.json()
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert created is not None, "the service did not come up"
+        claims = request_claims(httpx.get(created["request_uri"]).text)
+        assert claims["client_id"] == "x509_san_dns:127.0.0.1"
+        assert (tmp_path / "verifier-dev-keys" / "verifier.key.pem").exists()
+        assert oct((tmp_path / "verifier-dev-keys" / "verifier.key.pem").stat().st_mode)[-3:] == (
+            "600"
+        )
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
