@@ -222,8 +222,11 @@ def test_index_out_of_range_is_rejected_even_under_accept() -> None:
     publish(fetcher, {})
     checker = make(fetcher, clock, unknown=UnknownStatus.ACCEPT)
     with pytest.raises(StatusUnavailable) as info:
-        checker.check(StatusReference(URI, 1024))
+        checker.check(StatusReference(URI, 1024))  # first check: fetch, then out of bounds
     assert info.value.size == 1024
+    assert checker.check(StatusReference(URI, 1023)).status == 0
+    with pytest.raises(StatusUnavailable):
+        checker.check(StatusReference(URI, 1024))  # cached list: the same answer
 
 
 def test_wrong_content_type() -> None:

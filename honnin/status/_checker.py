@@ -56,12 +56,16 @@ _new_tuple = tuple.__new__
 
 
 class _Cached:
-    __slots__ = ("lookup", "refresh_at", "verified")
+    # The list's layout is copied out once so that a cached check is index arithmetic
+    # without a further call (StatusList.get, §4.1 item 2); the bytes are never mutated.
+    __slots__ = ("bits", "data", "low", "mask", "refresh_at", "shift", "size", "verified")
 
     def __init__(self, verified: VerifiedStatusList, refresh_at: float) -> None:
         self.verified = verified
         self.refresh_at = refresh_at
-        self.lookup = verified.status_list.get  # bound once, not per check
+        self.data, self.size, self.bits, self.shift, self.low, self.mask = (
+            verified.status_list.layout()
+        )
 
 
 @dataclass(slots=True)
@@ -149,7 +153,13 @@ class StatusChecker:
         # Hot path: a cached, fresh list is one dict lookup, one clock read and index math.
         entry = self._cache.get(reference.uri)
         if type(entry) is _Cached and self._clock.now() < entry.refresh_at:
-            value = entry.lookup(reference.idx)
+            idx = reference.idx  # a non-negative int: StatusReference checked it
+            if idx < entry.size:
+                value = (entry.data[idx >> entry.shift] >> ((idx & entry.low) * entry.bits)) & (
+                    entry.mask
+                )
+            else:
+                value = entry.verified.status_list.get(idx)  # raises: out of bounds (§8.3)
         else:
             try:
                 verified = self.status_list(reference.uri)

@@ -164,6 +164,12 @@ class StatusList:
     def __len__(self) -> int:
         return self._size
 
+    def layout(self) -> tuple[bytes | bytearray, int, int, int, int, int]:
+        """``(data, size, bits, shift, low, mask)``: entry ``i`` (``0 <= i < size``) is
+        ``(data[i >> shift] >> ((i & low) * bits)) & mask`` (§4.1 item 2). For hot loops that
+        cannot afford a method call per lookup; ``data`` must not be modified."""
+        return self._data, self._size, self._bits, self._shift, self._low, self._mask
+
     def get(self, index: int) -> int:
         """The status value at ``index`` (compare with ``StatusValue``).
 
