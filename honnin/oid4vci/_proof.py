@@ -36,6 +36,8 @@ from ._constants import PROOF_JWT_TYP, PROOF_MAX_AGE, PROOF_MAX_SKEW
 
 #: JWK members that only a private (or symmetric) key has (RFC 7518 §6.2.2, §6.3.2, §6.4).
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+#: RFC 7638 §3.2 required members per key type (the ones a public JWK needs).
+_REQUIRED_MEMBERS = {"EC": ("kty", "crv", "x", "y"), "OKP": ("kty", "crv", "x")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +186,13 @@ def verify_proof_jwt(
     client_id = claims.get("iss")
     if client_id is not None and not isinstance(client_id, str):
         raise _reject("iss", "iss is not a string")
-    jwk = jwk_from_public_key(public_key)
+    if chain:
+        jwk = jwk_from_public_key(public_key)
+    else:
+        # The header key loaded strictly (lengths, curve point), so its required members
+        # are already the canonical public JWK; no need to re-encode the key.
+        header_jwk = header["jwk"]
+        jwk = {m: header_jwk[m] for m in _REQUIRED_MEMBERS[header_jwk["kty"]]}
     return VerifiedProof(
         public_key=public_key,
         jwk=jwk,
