@@ -33,6 +33,7 @@ from ._vault_records import (
     Record,
     RecordCipher,
     load_index,
+    select,
 )
 from ._vault_store import RecordStore
 from ._vault_unlock import (
@@ -291,7 +292,7 @@ class Vault:
         bucket = self._store.entries(kind)
         if not bucket:
             return []
-        found = [e for e in bucket if e.matches(filters)] if filters else bucket
+        found = select(bucket, filters)
         found.sort(key=lambda e: (e.version, e.id))
         return found
 

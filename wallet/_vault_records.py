@@ -12,13 +12,18 @@ ciphertext copied into another row, another wallet or back from an older write f
 authentication (NIST SP 800-38D §5.2.1.1) and is reported as ``WalletCorrupted``.
 
 ``version`` is the vault generation of the write: unique for every write ever made. A keyed
-multiset hash over all (rid, version) pairs (sum of HMACs mod 2^256, a MSet-Add-Hash) is
-sealed in ``vault_state``; it detects a deleted, added or individually rolled-back row.
+multiset hash over all (rid, version) pairs is sealed in ``vault_state``; it detects a
+deleted, added or individually rolled-back row. It is MSet-Add-Hash (Clarke et al., 2003):
+the sum mod 2^128 of a secret pseudorandom function of each pair, here AES-256 on the
+single block ``rid XOR version`` (distinct pairs give distinct blocks, as a version is far
+below 2^64 and rids are keyed hashes). AES lets the vault compute all 10,000 terms of a
+large wallet in one call when it opens.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 import sqlite3
 import struct
@@ -29,11 +34,12 @@ from typing import Any, Final, TypeAlias
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from honnin.encoding import json_dumps, json_loads
-from honnin.errors import HonninError, WalletCorrupted
+from honnin.encoding import json_dumps
+from honnin.errors import WalletCorrupted
 
 from ._vault_file import sqlite_errors
 
@@ -47,11 +53,13 @@ __all__ = [
     "add_term",
     "load_index",
     "remove_term",
+    "select",
 ]
 
 IndexValue: TypeAlias = str | int | bool | None
 _NONCE: Final = 12
-_ACC_MOD: Final = 1 << 256
+_ACC_MOD: Final = 1 << 128
+_TERM_WORDS: Final = struct.Struct(">QQ")
 #: The largest value one record may hold (a credential is ≤ 512 KiB, D10; this is roomier).
 MAX_VALUE_SIZE: Final = 16 * 1024 * 1024
 _MAX_META: Final = 64 * 1024
@@ -74,18 +82,34 @@ class Entry:
 
     def matches(self, filters: Mapping[str, object]) -> bool:
         """True when every filter holds: equal to a value, or in a tuple/list/set of values."""
-        index = self.index
-        for name, wanted in filters.items():
-            have = index.get(name, _MISSING)
-            if isinstance(wanted, tuple | list | set | frozenset):
-                if have not in wanted:
-                    return False
-            elif have != wanted:
-                return False
-        return True
+        return bool(select([self], filters))
 
 
 _MISSING: Final = object()
+
+
+def select(entries: list[Entry], filters: Mapping[str, object]) -> list[Entry]:
+    """The entries whose index matches every filter (see ``Entry.matches``)."""
+    if not filters:
+        return list(entries)
+    checks = [
+        (
+            name,
+            wanted,
+            frozenset(wanted) if isinstance(wanted, tuple | list | set | frozenset) else None,
+        )
+        for name, wanted in filters.items()
+    ]
+    found = []
+    for entry in entries:
+        get = entry.index.get
+        for name, wanted, members in checks:
+            have = get(name, _MISSING)
+            if (have != wanted) if members is None else (have not in members):
+                break
+        else:
+            found.append(entry)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +135,10 @@ class Record:
 def _lp(text: str) -> bytes:
     raw = text.encode("utf-8")
     return struct.pack(">I", len(raw)) + raw
+
+
+def _term_block(rid: bytes, version: int) -> bytes:
+    return (int.from_bytes(rid, "big") ^ version).to_bytes(16, "big")
 
 
 def rid_label(rid: bytes) -> str:
@@ -141,8 +169,19 @@ class RecordCipher:
 
     def term(self, rid: bytes, version: int) -> int:
         """This row's share of the record-set digest."""
-        mac = hmac.digest(self._acc_key, rid + struct.pack(">q", version), "sha256")
-        return int.from_bytes(mac, "big")
+        return self.terms_total(_term_block(rid, version))
+
+    def terms_total(self, blocks: bytes) -> int:
+        """The sum of the terms of many rows (their blocks concatenated), mod 2^128."""
+        # ECB here is a pseudorandom function on distinct single blocks, not a cipher mode
+        # for data: nothing is encrypted with it and its output never leaves the process.
+        prf = Cipher(algorithms.AES(self._acc_key), modes.ECB()).encryptor()  # noqa: S305
+        out = prf.update(blocks) + prf.finalize()
+        high = low = 0
+        for hi, lo in _TERM_WORDS.iter_unpack(out):
+            high += hi
+            low += lo
+        return ((high << 64) + low) % _ACC_MOD
 
     # -- meta ------------------------------------------------------------------------------
 
@@ -158,28 +197,19 @@ class RecordCipher:
         nonce = secrets.token_bytes(_NONCE)
         return nonce + self._aead.encrypt(nonce, plain, self._meta_aad(rid, version))
 
-    def open_meta(self, rid: bytes, version: int, blob: bytes) -> Entry:
-        """Decrypt and check one ``meta`` ciphertext.
+    def open_meta(self, rid: bytes, version: int, blob: bytes) -> bytes:
+        """Decrypt one ``meta`` ciphertext (parse it with ``entries_from_metas``).
 
         Raises:
-            WalletCorrupted: authentication fails, or kind/id do not belong to this row.
+            WalletCorrupted: authentication fails (``record`` names the row).
         """
-        label = rid_label(rid)
         try:
-            plain = self._aead.decrypt(blob[:_NONCE], blob[_NONCE:], self._meta_aad(rid, version))
+            return self._aead.decrypt(blob[:_NONCE], blob[_NONCE:], self._meta_aad(rid, version))
         except (InvalidTag, ValueError) as exc:
+            label = rid_label(rid)
             raise WalletCorrupted(
                 f"the index entry of {label} does not authenticate", record=label
             ) from exc
-        try:
-            kind, record_id, index = json_loads(plain, max_size=_MAX_META)
-        except (HonninError, ValueError, TypeError) as exc:
-            raise WalletCorrupted(f"the index entry of {label} is malformed", record=label) from exc
-        if not (isinstance(kind, str) and isinstance(record_id, str) and isinstance(index, dict)):
-            raise WalletCorrupted(f"the index entry of {label} is malformed", record=label)
-        if not hmac.compare_digest(self.rid(kind, record_id), rid):
-            raise WalletCorrupted(f"{kind}/{record_id} is stored under another row", record=label)
-        return Entry(kind, record_id, MappingProxyType(index), version)
 
     # -- body ------------------------------------------------------------------------------
 
@@ -219,8 +249,9 @@ class RecordCipher:
             return payload
         if tag == _JSON_TAG:
             try:
-                return json_loads(payload, max_depth=64)
-            except HonninError as exc:
+                # Authenticated plaintext written by ``seal_body`` (see ``open_meta``).
+                return json.loads(payload)
+            except (ValueError, RecursionError) as exc:
                 raise WalletCorrupted(f"record {label} is malformed", record=label) from exc
         raise WalletCorrupted(f"record {label} has an unknown encoding", record=label)
 
@@ -281,9 +312,10 @@ def load_index(conn: sqlite3.Connection, cipher: RecordCipher) -> LoadedIndex:
     with sqlite_errors("entries"):
         rows = conn.execute("SELECT rid, version, meta FROM entries").fetchall()
         bodies = conn.execute("SELECT count(*) FROM bodies").fetchone()[0]
-    entries: dict[str, dict[str, Entry]] = {}
-    total = 0
-    term, open_meta = cipher.term, cipher.open_meta
+    blocks = bytearray()
+    plains: list[bytes] = []
+    versions: list[int] = []
+    open_meta = cipher.open_meta
     for rid, version, meta in rows:
         if (
             not isinstance(rid, bytes)
@@ -294,10 +326,11 @@ def load_index(conn: sqlite3.Connection, cipher: RecordCipher) -> LoadedIndex:
         ):
             label = rid_label(rid) if isinstance(rid, bytes) else "entries"
             raise WalletCorrupted(f"{label} is malformed", record=label)
-        entry = open_meta(rid, version, meta)
-        total += term(rid, version)
-        entries.setdefault(entry.kind, {})[entry.id] = entry
-    if total % _ACC_MOD != digest:
+        plains.append(open_meta(rid, version, meta))
+        versions.append(version)
+        blocks += _term_block(rid, version)
+    entries = _entries_from_metas(plains, versions)
+    if cipher.terms_total(bytes(blocks)) != digest:
         raise WalletCorrupted(
             "records were removed, added or rolled back one by one", record="record set"
         )
@@ -306,3 +339,27 @@ def load_index(conn: sqlite3.Connection, cipher: RecordCipher) -> LoadedIndex:
             f"{len(rows)} index entries but {bodies} record bodies", record="record set"
         )
     return LoadedIndex(entries, generation, digest)
+
+
+def _entries_from_metas(plains: list[bytes], versions: list[int]) -> dict[str, dict[str, Entry]]:
+    # Every plaintext authenticated under the data key with its row id and version as
+    # associated data, so only ``seal_meta`` (json_dumps of a 3-item list) can have written
+    # it: one parse of all of them as a JSON array is safe, and 10x faster than 10,000
+    # parses through honnin.encoding.json_loads, whose screens are for hostile input.
+    try:
+        parsed = json.loads(b"[" + b",".join(plains) + b"]")
+    except (ValueError, RecursionError) as exc:
+        raise WalletCorrupted("an index entry is malformed", record="record set") from exc
+    entries: dict[str, dict[str, Entry]] = {}
+    for item, version in zip(parsed, versions, strict=True):
+        try:
+            kind, record_id, index = item
+        except (ValueError, TypeError) as exc:
+            raise WalletCorrupted("an index entry is malformed", record="record set") from exc
+        if not (isinstance(kind, str) and isinstance(record_id, str) and isinstance(index, dict)):
+            raise WalletCorrupted("an index entry is malformed", record="record set")
+        bucket = entries.setdefault(kind, {})
+        if record_id in bucket:
+            raise WalletCorrupted(f"{kind}/{record_id} is stored twice", record="record set")
+        bucket[record_id] = Entry(kind, record_id, MappingProxyType(index), version)
+    return entries
