@@ -89,6 +89,18 @@ def test_flipped_bits_in_the_sqlite_file_header(
     assert "NotAWallet" in outcomes  # the magic string is in these bytes
 
 
+def test_flipped_bits_in_the_schema_text(tmp_path: Path, pristine: tuple[bytes, Snapshot]) -> None:
+    """A damaged CREATE statement makes SQLite quote invalid UTF-8 in its error message."""
+    image = pristine[0]
+    bits, at = [], image.find(b"CREATE")
+    while at >= 0:
+        bits += [(at + offset) * 8 + 7 for offset in range(0, 60, 3)]  # high bit: not UTF-8
+        at = image.find(b"CREATE", at + 1)
+    outcomes = _flip_many(tmp_path, pristine, bits)
+    assert len(bits) >= 100
+    assert "WalletCorrupted" in outcomes
+
+
 def test_flipped_bits_at_every_page_header(
     tmp_path: Path, pristine: tuple[bytes, Snapshot]
 ) -> None:

@@ -126,6 +126,12 @@ def sqlite_errors(record: str | None = None) -> Iterator[None]:
         yield
     except sqlite3.Error as exc:
         raise _typed(exc, record) from exc
+    except UnicodeDecodeError as exc:
+        # The sqlite3 module cannot decode an error message that quotes damaged schema
+        # text (a flipped bit in sqlite_master makes it invalid UTF-8).
+        raise WalletCorrupted(
+            "the wallet file's schema is damaged", record=record or "schema"
+        ) from exc
 
 
 def _typed(exc: sqlite3.Error, record: str | None) -> HonninError:
@@ -178,8 +184,8 @@ def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
             timeout=_BUSY_TIMEOUT_S,
             check_same_thread=True,
         )
-    except sqlite3.Error as exc:
-        raise _typed(exc, "file") from exc
+    except (sqlite3.Error, UnicodeDecodeError) as exc:
+        raise WalletCorrupted(f"the wallet file cannot be opened: {exc}", record="file") from exc
     try:
         with sqlite_errors("file"):
             conn.execute("PRAGMA locking_mode=EXCLUSIVE")
