@@ -140,11 +140,12 @@ def restore_wallet_file(
     wrapper: KeyWrapper | None,
     now: float,
     overwrite: bool,
-) -> tuple[Header, bytes]:
+) -> tuple[sqlite3.Connection, Header, bytes]:
     """Verify a backup completely, then put it in place at ``target`` under a new PIN.
 
     Every record (index entries and values) is authenticated in memory first; only then is
-    a temporary file written, synced and renamed over ``target``.
+    a temporary file written, synced and renamed over ``target``. Returns the target's open
+    connection, its header and the data key.
     """
     normalize_pin(pin)
     if target.exists() and not overwrite:
@@ -182,7 +183,14 @@ def restore_wallet_file(
     finally:
         mem.close()
         tmp.unlink(missing_ok=True)
-    return header, data_key
+    conn = connect(target)
+    try:
+        if read_header(conn) != header:
+            raise WalletCorrupted("the restored file changed under us", record="header")
+    except BaseException:
+        conn.close()
+        raise
+    return conn, header, data_key
 
 
 def _authenticate_everything(conn: sqlite3.Connection, cipher: RecordCipher) -> None:

@@ -22,17 +22,16 @@ from honnin.errors import NotFound, WalletCorrupted
 
 from ._backup import restore_wallet_file, write_backup
 from ._keywrap import KdfParams, KeyWrapper, same_key
-from ._pin_policy import PinCounter
 from ._signer import BINDING_KEY_KIND, Signer, VaultSigner, key_from_scalar, new_p256_key
 from ._signer import scalar_of as _scalar_of
-from ._vault_file import Header, connect, read_header, sqlite_errors, write_header
-from ._vault_file import write_pin_counter as _write_pin_counter
+from ._vault_file import Header, sqlite_errors, write_header
 from ._vault_records import (
     Entry,
     IndexValue,
     Record,
     RecordCipher,
-    load_index,
+    check_index,
+    check_name,
     select,
 )
 from ._vault_store import RecordStore
@@ -49,8 +48,6 @@ from ._vault_unlock import (
 __all__ = ["Vault"]
 
 _SECRET_KIND: Final = "honnin.secret"  # noqa: S105 - a record kind, not a password
-_RESERVED: Final = "honnin."
-_MAX_NAME: Final = 512
 _KEY_NAME: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
@@ -106,8 +103,8 @@ class Vault:
             ValueError: an empty PIN, or weak ``kdf`` without ``insecure=True``.
         """
         path, clock = Path(path), clock or SystemClock()
-        _, code = create_wallet_file(path, pin, kdf, key_wrapper, clock.now())
-        vault = cls.open(path, pin, clock=clock, key_wrapper=key_wrapper)
+        conn, header, data_key, code = create_wallet_file(path, pin, kdf, key_wrapper, clock.now())
+        vault = cls._adopt(conn, path, header, data_key, clock, key_wrapper)
         vault.recovery_code = code
         return vault
 
@@ -152,18 +149,9 @@ class Vault:
             WrongPin: the recovery code is wrong (``attempts_left=None``).
         """
         path, clock = Path(path), clock or SystemClock()
-        conn, header, data_key = unlock_with_recovery(path, recovery_code)
-        try:
-            # Check every record before anything is rewritten.
-            load_index(conn, RecordCipher(data_key, header.wallet_id))
-            header = with_new_pin(header, data_key, new_pin, kdf or header.kdf, key_wrapper)
-            header, code = with_new_recovery_code(header, data_key)
-            with committed(conn, "header"):
-                write_header(conn, header)
-                _write_pin_counter(conn, header.wallet_id, PinCounter(0, clock.now()))
-        except BaseException:
-            conn.close()
-            raise
+        conn, header, data_key, code = unlock_with_recovery(
+            path, recovery_code, new_pin, kdf, key_wrapper, clock.now()
+        )
         vault = cls._adopt(conn, path, header, data_key, clock, key_wrapper)
         vault.recovery_code = code
         return vault
@@ -261,8 +249,8 @@ class Vault:
         Raises:
             ValueError: a reserved kind, an empty or overlong name, a non-scalar index value.
         """
-        _check_name(kind, record_id)
-        clean = _check_index(index)
+        check_name(kind, record_id)
+        clean = check_index(index)
         with self.transaction():
             return self._store.write(kind, record_id, value, clean)
 
@@ -272,12 +260,12 @@ class Vault:
         Raises:
             WalletCorrupted: the record does not authenticate (``record="kind/id"``).
         """
-        _check_name(kind, record_id)
+        check_name(kind, record_id)
         return self._store.read(kind, record_id)
 
     def delete(self, kind: str, record_id: str) -> bool:
         """Delete a record; ``False`` if there was none."""
-        _check_name(kind, record_id)
+        check_name(kind, record_id)
         with self.transaction():
             return self._store.remove(kind, record_id)
 
@@ -288,7 +276,7 @@ class Vault:
         ``find("credential", vct="urn:x", format=("dc+sd-jwt", "mso_mdoc"))``. Runs in memory:
         no value is decrypted (``get`` does that).
         """
-        _check_name(kind, "-")
+        check_name(kind, "-")
         bucket = self._store.entries(kind)
         if not bucket:
             return []
@@ -413,16 +401,9 @@ class Vault:
             FileExistsError: ``target_path`` exists and ``overwrite`` is false.
         """
         target, clock = Path(target_path), clock or SystemClock()
-        header, data_key = restore_wallet_file(
+        conn, header, data_key = restore_wallet_file(
             Path(backup_path), passphrase, target, pin, kdf, key_wrapper, clock.now(), overwrite
         )
-        conn = connect(target)
-        try:
-            if not same_key(read_header(conn).pin_wrap, header.pin_wrap):
-                raise WalletCorrupted("the restored file changed under us", record="header")
-        except BaseException:
-            conn.close()
-            raise
         return cls._adopt(conn, target, header, data_key, clock, key_wrapper)
 
     # -- PIN and recovery ------------------------------------------------------------------
@@ -455,21 +436,3 @@ class Vault:
         self._header = header
         self.recovery_code = code
         return code
-
-
-def _check_name(kind: str, record_id: str) -> None:
-    if not isinstance(kind, str) or not isinstance(record_id, str):
-        raise TypeError("kind and record id are strings")
-    if not kind or not record_id or len(kind) > _MAX_NAME or len(record_id) > _MAX_NAME:
-        raise ValueError(f"kind and record id are 1..{_MAX_NAME} characters")
-    if kind.startswith(_RESERVED):
-        raise ValueError(f"kinds starting {_RESERVED!r} are reserved for the vault itself")
-
-
-def _check_index(index: Mapping[str, IndexValue] | None) -> dict[str, IndexValue]:
-    clean: dict[str, IndexValue] = {}
-    for name, value in (index or {}).items():
-        if not isinstance(name, str) or not (value is None or isinstance(value, str | int)):
-            raise ValueError("index names are strings and index values str, int, bool or None")
-        clean[name] = value
-    return clean

@@ -51,6 +51,8 @@ __all__ = [
     "Record",
     "RecordCipher",
     "add_term",
+    "check_index",
+    "check_name",
     "load_index",
     "remove_term",
     "select",
@@ -63,6 +65,8 @@ _TERM_WORDS: Final = struct.Struct(">QQ")
 #: The largest value one record may hold (a credential is ≤ 512 KiB, D10; this is roomier).
 MAX_VALUE_SIZE: Final = 16 * 1024 * 1024
 _MAX_META: Final = 64 * 1024
+_RESERVED: Final = "honnin."
+_MAX_NAME: Final = 512
 _BYTES_TAG: Final = b"b"
 _JSON_TAG: Final = b"j"
 
@@ -363,3 +367,23 @@ def _entries_from_metas(plains: list[bytes], versions: list[int]) -> dict[str, d
             raise WalletCorrupted(f"{kind}/{record_id} is stored twice", record="record set")
         bucket[record_id] = Entry(kind, record_id, MappingProxyType(index), version)
     return entries
+
+
+def check_name(kind: str, record_id: str) -> None:
+    """Refuse non-strings, empty or overlong names and the reserved ``honnin.`` kinds."""
+    if not isinstance(kind, str) or not isinstance(record_id, str):
+        raise TypeError("kind and record id are strings")
+    if not kind or not record_id or len(kind) > _MAX_NAME or len(record_id) > _MAX_NAME:
+        raise ValueError(f"kind and record id are 1..{_MAX_NAME} characters")
+    if kind.startswith(_RESERVED):
+        raise ValueError(f"kinds starting {_RESERVED!r} are reserved for the vault itself")
+
+
+def check_index(index: Mapping[str, IndexValue] | None) -> dict[str, IndexValue]:
+    """A plain copy of ``index``; only scalar values (they are compared in ``select``)."""
+    clean: dict[str, IndexValue] = {}
+    for name, value in (index or {}).items():
+        if not isinstance(name, str) or not (value is None or isinstance(value, str | int)):
+            raise ValueError("index names are strings and index values str, int, bool or None")
+        clean[name] = value
+    return clean

@@ -39,7 +39,7 @@ from ._vault_file import (
     write_header,
     write_pin_counter,
 )
-from ._vault_records import RecordCipher
+from ._vault_records import RecordCipher, load_index
 
 __all__ = [
     "committed",
@@ -93,10 +93,10 @@ def with_new_recovery_code(header: Header, data_key: bytes) -> tuple[Header, str
 
 def create_wallet_file(
     path: Path, pin: str, kdf: KdfParams, wrapper: KeyWrapper | None, now: float
-) -> tuple[bytes, str]:
+) -> tuple[sqlite3.Connection, Header, bytes, str]:
     """Build a new wallet beside ``path``, then link it into place (never half-created).
 
-    Returns the data key and the recovery code.
+    Returns the open connection, the header, the data key and the recovery code.
     """
     normalize_pin(pin)
     if path.exists():
@@ -124,7 +124,12 @@ def create_wallet_file(
         place_file(tmp, path, overwrite=False)
     finally:
         tmp.unlink(missing_ok=True)
-    return data_key, code
+    conn = connect(path)
+    try:
+        return conn, read_header(conn), data_key, code
+    except BaseException:
+        conn.close()
+        raise
 
 
 def place_file(tmp: Path, path: Path, *, overwrite: bool) -> None:
@@ -217,15 +222,24 @@ def unlock_with_pin(
         raise
 
 
-def unlock_with_recovery(path: Path, code: str) -> tuple[sqlite3.Connection, Header, bytes]:
-    """Open the file and unwrap the data key with the recovery code.
+def unlock_with_recovery(
+    path: Path,
+    code: str,
+    new_pin: str,
+    kdf: KdfParams | None,
+    wrapper: KeyWrapper | None,
+    now: float,
+) -> tuple[sqlite3.Connection, Header, bytes, str]:
+    """Unwrap the data key with the recovery code, then set a new PIN and a new code.
 
     The code carries 160 random bits, so it is not rate-limited; the damaged or maxed-out
-    PIN counter is not even read (recovery rewrites it).
+    PIN counter is not even read, only reset. Every record is checked before the header
+    is rewritten. Returns the connection, new header, data key and new recovery code.
 
     Raises:
         WrongPin: the recovery code is wrong (``attempts_left=None``).
     """
+    normalize_pin(new_pin)
     conn = connect(path)
     try:
         header = read_header(conn)
@@ -235,7 +249,13 @@ def unlock_with_recovery(path: Path, code: str) -> tuple[sqlite3.Connection, Hea
         )
         if data_key is None:
             raise WrongPin("wrong recovery code", attempts_left=None)
-        return conn, header, data_key
+        load_index(conn, RecordCipher(data_key, header.wallet_id))
+        header = with_new_pin(header, data_key, new_pin, kdf or header.kdf, wrapper)
+        header, new_code = with_new_recovery_code(header, data_key)
+        with committed(conn, "header"):
+            write_header(conn, header)
+            write_pin_counter(conn, header.wallet_id, PinCounter(0, now))
+        return conn, header, data_key, new_code
     except BaseException:
         conn.close()
         raise
