@@ -83,7 +83,13 @@ def _serve(args: argparse.Namespace) -> int:
     issuer = _issuer(settings)
     app = create_app(issuer, settings.model_copy(update={"public_url": issuer.iss}))
     sys.stderr.write(f"honnin issuer {issuer.name!r} serving {issuer.iss}\n")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        access_log=not args.no_access_log,
+    )
     return 0
 
 
@@ -173,6 +179,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _common(serve)
     serve.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="listen port (default 8080)")
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="uvicorn log level (default info)",
+    )
+    serve.add_argument("--no-access-log", action="store_true", help="no per-request log line")
     serve.set_defaults(func=_serve)
 
     offer = commands.add_parser("offer", help="make credential offers from a claims file")

@@ -14,7 +14,7 @@ nothing but the values the person chose to disclose.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -70,30 +70,34 @@ class SdJwtVcSigner:
     iss: str
     x5c: tuple[str, ...]
 
-    def sign(
+    def sign_batch(
         self,
         credential_type: CredentialType,
         claims: Mapping[str, Any],
         *,
-        holder_jwk: Mapping[str, Any],
-        status: StatusReference,
+        holder_jwks: Sequence[Mapping[str, Any]],
+        statuses: Sequence[StatusReference],
         iat: int,
         exp: int,
-    ) -> str:
-        """One SD-JWT VC copy bound to ``holder_jwk`` (``cnf.jwk``, RFC 7800 §3.2)."""
-        payload: dict[str, Any] = {
-            "iss": self.iss,
-            "iat": iat,
-            "exp": exp,
-            "vct": credential_type.vct,
-            "status": status.to_claim(),
-        }
-        payload.update(claims)
-        return issue_sd_jwt(
-            payload,
-            self.key,
-            disclosable=credential_type.disclosable_paths(claims),
-            holder_key=holder_jwk,
-            decoys=DECOYS,
-            header={"typ": SD_JWT_VC_TYP, "x5c": list(self.x5c)},
-        )
+    ) -> tuple[str, ...]:
+        """One SD-JWT VC copy per holder key (``cnf.jwk``, RFC 7800 §3.2) and status
+        reference; each copy draws its own salts and decoys."""
+        disclosable = credential_type.disclosable_paths(claims)
+        header = {"typ": SD_JWT_VC_TYP, "x5c": list(self.x5c)}
+        base: dict[str, Any] = {"iss": self.iss, "iat": iat, "exp": exp, "vct": credential_type.vct}
+        out = []
+        for jwk, status in zip(holder_jwks, statuses, strict=True):
+            payload = dict(base)
+            payload["status"] = status.to_claim()
+            payload.update(claims)
+            out.append(
+                issue_sd_jwt(
+                    payload,
+                    self.key,
+                    disclosable=disclosable,
+                    holder_key=jwk,
+                    decoys=DECOYS,
+                    header=header,
+                )
+            )
+        return tuple(out)

@@ -244,11 +244,8 @@ class Issuer(OfferDesk):
         iat = max(coarse_day(now), self._not_before)
         exp = iat + self.credential_lifetime_days * DAY
         if fmt is CredentialFormat.SD_JWT_VC:
-            credentials = tuple(
-                self._sd_jwt.sign(
-                    credential_type, claims, holder_jwk=jwk, status=ref, iat=iat, exp=exp
-                )
-                for jwk, ref in zip(jwks, references, strict=True)
+            credentials = self._sd_jwt.sign_batch(
+                credential_type, claims, holder_jwks=jwks, statuses=references, iat=iat, exp=exp
             )
         else:
             elements = credential_type.to_mdoc(claims)

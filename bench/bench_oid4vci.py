@@ -1,0 +1,322 @@
+"""OpenID4VCI issuance over loopback HTTP against ``honnin issuer serve`` in a subprocess.
+
+* full issuance: back-office offer (in process, shared SQLite store) -> token with tx_code ->
+  nonce -> credential request with a batch of 8 proofs -> 8 SD-JWT VC copies. Median and
+  p95 over sequential runs. Floor: the crypto of the same work (8 proof signatures by the
+  wallet, 8 proof verifications and 8 credential signatures by the issuer).
+* credential endpoint under load: 32 concurrent clients (asyncio + httpx, one process), each
+  looping nonce -> 8 fresh proofs -> credential request, for a bounded time and request
+  count. Credentials per second, request latency median / p95 / p99, errors.
+
+The server (one uvicorn worker, access log off) and the clients share this 2-core machine:
+the figures include the clients' own signing and HTTP work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from bench._harness import Row, percentiles_ms
+from honnin.clock import SystemClock
+from honnin.credential_types import load_catalogue
+from honnin.jose import PrivateKey, generate_key
+from honnin.oid4vci import build_proof_jwt, parse_credential_offer_uri
+from issuer import Issuer, IssuerIdentity
+
+BATCH = 8
+CLIENTS = 32
+CONFIG_ID = "withholding-slip.sd_jwt_vc"
+PRE_AUTH = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+CLAIMS = load_catalogue().get("withholding-slip").sample_claims()
+_CLOCK = SystemClock()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """``honnin issuer serve`` on a free loopback port, with its identity and store."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        identity = IssuerIdentity.generate("Bench Corp", self.base, clock=_CLOCK)
+        paths = identity.write(directory / "keys")
+        store = directory / "issuer.db"
+        config = {
+            "name": "Bench Corp",
+            "public_url": self.base,
+            "store_path": str(store),
+            "key_path": str(paths["key"]),
+            "chain_path": str(paths["chain"]),
+            "access_token_lifetime": 3600,
+            "batch_size": BATCH,
+        }
+        config_path = directory / "issuer.json"
+        config_path.write_text(json.dumps(config))
+        self.log = (directory / "server.log").open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "honnin.cli", "issuer", "serve", "--dev",
+             "--config", str(config_path), "--port", str(self.port),
+             "--log-level", "warning", "--no-access-log"],
+            stdout=subprocess.DEVNULL, stderr=self.log,
+        )  # fmt: skip
+        # The back office: the same key, chain and store, in this process.
+        self.issuer = Issuer.load(
+            paths["key"], paths["chain"], iss=self.base, anchor=paths["anchor"], store=store
+        )
+        deadline = time.monotonic() + 30
+        with httpx.Client() as http:
+            while True:
+                try:
+                    http.get(f"{self.base}/.well-known/openid-credential-issuer")
+                    return
+                except httpx.TransportError:
+                    if self.process.poll() is not None or time.monotonic() > deadline:
+                        self.close()
+                        raise RuntimeError("the issuer service did not start") from None
+                    time.sleep(0.1)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used (Linux /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+        self.issuer.close()
+
+
+def _token(http: httpx.Client, server: Server) -> str:
+    offer = server.issuer.create_offer("withholding-slip", CLAIMS)
+    link = parse_credential_offer_uri(offer.uri, allow_loopback_http=True)
+    assert link.offer is not None and link.offer.pre_authorized_code is not None
+    form = {
+        "grant_type": PRE_AUTH,
+        "pre-authorized_code": link.offer.pre_authorized_code.pre_authorized_code,
+        "tx_code": offer.tx_code or "",
+    }
+    response = http.post(f"{server.base}/token", data=form)
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
+
+
+def _proofs(keys: list[PrivateKey], audience: str, nonce: str) -> list[str]:
+    now = _CLOCK.now()
+    return [build_proof_jwt(key, audience=audience, nonce=nonce, now=now) for key in keys]
+
+
+def _full_issuance(http: httpx.Client, server: Server) -> None:
+    token = _token(http, server)
+    nonce = http.post(f"{server.base}/nonce").json()["c_nonce"]
+    proofs = _proofs([generate_key() for _ in range(BATCH)], server.base, nonce)
+    response = http.post(
+        f"{server.base}/credential",
+        json={"credential_configuration_id": CONFIG_ID, "proofs": {"jwt": proofs}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    if response.status_code != 200 or len(response.json()["credentials"]) != BATCH:
+        raise RuntimeError(f"issuance failed: {response.status_code} {response.text[:200]}")
+
+
+def _crypto_floor_us(rounds: int) -> float:
+    """8 wallet proof signatures + 8 issuer proof verifications + 8 credential signatures."""
+    keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(BATCH)]
+    issuer_key = ec.generate_private_key(ec.SECP256R1())
+    message = b"x" * 200
+    algorithm = ec.ECDSA(hashes.SHA256())
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for key in keys:
+            signature = key.sign(message, algorithm)
+            key.public_key().verify(signature, message, algorithm)
+            issuer_key.sign(message, algorithm)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1e6
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection over asyncio streams: the load generator.
+
+    httpx costs this machine about as much CPU per request as the server itself, and the
+    two share two cores; a minimal client keeps the measurement on the server.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        return cls(reader, writer)
+
+    async def post(self, path: str, body: bytes, headers: str = "") -> tuple[int, bytes]:
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}"
+            f"Content-Length: {len(body)}\r\n\r\n".encode("ascii")
+            + body
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return status, await self.reader.readexactly(length)
+
+    async def close(self) -> None:
+        self.writer.close()
+        await self.writer.wait_closed()
+
+
+async def _load(
+    server: Server,
+    tokens: list[str],
+    *,
+    proofs_per_request: int,
+    duration: float,
+    max_requests: int,
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    issued = 0
+
+    async def client(connection: Connection, token: str) -> None:
+        nonlocal issued
+        keys = [generate_key() for _ in range(proofs_per_request)]
+        headers = f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        while time.perf_counter() < stop_at and len(latencies) < max_requests:
+            status, body = await connection.post("/nonce", b"")
+            if status != 200:
+                errors[f"nonce {status}"] = errors.get(f"nonce {status}", 0) + 1
+                continue
+            proofs = _proofs(keys, server.base, json.loads(body)["c_nonce"])
+            request = {"credential_configuration_id": CONFIG_ID, "proofs": {"jwt": proofs}}
+            started = time.perf_counter()
+            status, body = await connection.post(
+                "/credential", json.dumps(request).encode(), headers
+            )
+            latencies.append(time.perf_counter() - started)
+            if status == 200:
+                issued += len(json.loads(body)["credentials"])
+            else:
+                errors[f"credential {status}"] = errors.get(f"credential {status}", 0) + 1
+
+    # One connection per simulated wallet, as 32 phones would have.
+    connections = [await Connection.open(server.port) for _ in tokens]
+    try:
+        stop_at = time.perf_counter() + duration
+        started = time.perf_counter()
+        server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
+        await asyncio.gather(*(client(c, t) for c, t in zip(connections, tokens, strict=True)))
+        elapsed = time.perf_counter() - started
+        server_cpu = server.cpu_seconds() - server_cpu
+        client_cpu = time.process_time() - client_cpu
+    finally:
+        for connection in connections:
+            await connection.close()
+    requests = max(len(latencies), 1)
+    return {
+        "server_cpu_ms_per_request": 1e3 * server_cpu / requests,
+        "client_cpu_ms_per_request": 1e3 * client_cpu / requests,
+        "credentials": issued,
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "credentials_per_s": issued / elapsed,
+        "errors": errors,
+        **percentiles_ms(latencies),
+    }
+
+
+def run(quick: bool) -> list[Row]:
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="bench-oid4vci-") as directory:
+        server = Server(Path(directory))
+        try:
+            with httpx.Client(timeout=30) as http:
+                for _ in range(3):
+                    _full_issuance(http, server)  # warm-up: imports, first status list
+                samples = []
+                for _ in range(15 if quick else 60):
+                    started = time.perf_counter()
+                    _full_issuance(http, server)
+                    samples.append(time.perf_counter() - started)
+                tokens = [_token(http, server) for _ in range(CLIENTS)]
+            stats = percentiles_ms(samples)
+            rows.append(
+                Row(
+                    group="oid4vci",
+                    step=f"full issuance: offer->token->nonce->credential x{BATCH} (HTTP)",
+                    honnin_us=stats["median_ms"] * 1e3,
+                    floor_us=_crypto_floor_us(50),
+                    target="median and p95 reported",
+                    extra={"p95_ms": round(stats["p95_ms"], 2), "runs": len(samples)},
+                )
+            )
+            for per_request in (1, BATCH):
+                load = asyncio.run(
+                    _load(
+                        server,
+                        tokens,
+                        proofs_per_request=per_request,
+                        duration=5.0 if quick else 15.0,
+                        max_requests=3_000 if quick else 20_000,
+                    )
+                )
+                rows.append(
+                    Row(
+                        group="oid4vci",
+                        step=f"credential endpoint, {CLIENTS} clients, {per_request} proof(s)"
+                        " per request (median latency)",
+                        honnin_us=load["median_ms"] * 1e3,
+                        target=">= 300 credentials/s, p99 <= 100 ms, 0 errors",
+                        extra={
+                            "credentials_per_s": round(load["credentials_per_s"], 1),
+                            "p95_ms": round(load["p95_ms"], 1),
+                            "p99_ms": round(load["p99_ms"], 1),
+                            "requests": load["requests"],
+                            "server_cpu_ms_per_request": round(
+                                load["server_cpu_ms_per_request"], 2
+                            ),
+                            "client_cpu_ms_per_request": round(
+                                load["client_cpu_ms_per_request"], 2
+                            ),
+                            "errors": load["errors"],
+                        },
+                    )
+                )
+        finally:
+            server.close()
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run(quick="--quick" in sys.argv):
+        print(row.step, f"{row.honnin_us / 1e3:.2f} ms", row.extra)
