@@ -17,7 +17,7 @@ Tags: 0 (tdate) decodes to an aware ``datetime``, 1004 (full-date) to a ``date``
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from io import BytesIO
 from typing import Any, Final, final
@@ -35,7 +35,9 @@ __all__ = [
     "bstr_header",
     "decode",
     "decode_authenticated",
+    "decode_authenticated_sequence",
     "encode",
+    "head",
     "tdate",
     "unwrap_tag24",
 ]
@@ -60,7 +62,7 @@ class EncodedCbor:
     __slots__ = ("_tagged", "content")
 
     def __init__(self, content: bytes) -> None:
-        if not isinstance(content, bytes):
+        if type(content) is not bytes:
             raise TypeError("EncodedCbor content must be bytes")
         self.content = content
         self._tagged: bytes | None = None
@@ -73,9 +75,18 @@ class EncodedCbor:
     @property
     def tagged(self) -> bytes:
         """The tag-24 encoding: ``d8 18`` + byte-string head + ``content``."""
-        if self._tagged is None:
-            self._tagged = b"\xd8\x18" + bstr_header(len(self.content)) + self.content
-        return self._tagged
+        tagged = self._tagged
+        if tagged is None:
+            content = self.content
+            size = len(content)
+            if size < 24:
+                tagged = b"\xd8\x18" + bytes((0x40 | size,)) + content
+            elif size < 0x100:
+                tagged = b"\xd8\x18\x58" + bytes((size,)) + content
+            else:
+                tagged = b"\xd8\x18" + bstr_header(size) + content
+            self._tagged = tagged
+        return tagged
 
     def decode(
         self,
@@ -209,9 +220,10 @@ _CBOR2_BUILTIN_TAGS_HIGH: Final = (260, 261, 43000, 55799)
 #: After the pre-scan only tags 0, 1004, 24, 17 and 18 remain: two callbacks suffice (cbor2
 #: converts this mapping on every call, so it is kept small on the hot path).
 _SEMANTIC_SCANNED: Final = {0: _decode_tdate, 1004: _decode_full_date}
-_SEMANTIC: Final = {
-    **_SEMANTIC_SCANNED,
-    **{t: _reject_tag for t in _CBOR2_BUILTIN_TAGS + _CBOR2_BUILTIN_TAGS_HIGH},
+#: Authenticated bytes are not pre-scanned: every other tag cbor2 knows is refused here;
+#: tdate and full-date are left to cbor2's own C parsers (the signer vouches for the bytes).
+_SEMANTIC_AUTHENTICATED: Final = {
+    t: _reject_tag for t in _CBOR2_BUILTIN_TAGS + _CBOR2_BUILTIN_TAGS_HIGH
 }
 
 
@@ -267,7 +279,7 @@ def decode_authenticated(
         decoder = cbor2.CBORDecoder(
             BytesIO(data),
             tag_hook=_tag_hook,
-            semantic_decoders=_SEMANTIC,
+            semantic_decoders=_SEMANTIC_AUTHENTICATED,
             max_depth=max_depth,
             allow_indefinite=False,
             allow_duplicate_keys=False,
@@ -319,6 +331,40 @@ _ENCODERS: Final[dict[type, Callable[[Any, Any], None]]] = {
 }
 
 
+def head(major: int, argument: int) -> bytes:
+    """The preferred-serialization head of a data item (RFC 8949 §3, §4.2.1): major type
+    0-7 and its argument (a length, a count, a tag number or an unsigned value)."""
+    top = major << 5
+    if argument < 24:
+        return bytes((top | argument,))
+    if argument < 0x100:
+        return bytes((top | 24, argument))
+    if argument < 0x10000:
+        return bytes((top | 25,)) + argument.to_bytes(2, "big")
+    if argument < 0x100000000:
+        return bytes((top | 26,)) + argument.to_bytes(4, "big")
+    return bytes((top | 27,)) + argument.to_bytes(8, "big")
+
+
+def decode_authenticated_sequence(
+    contents: Sequence[bytes], *, max_depth: int = MAX_CBOR_DEPTH
+) -> list[Any]:
+    """Decode several authenticated data items (e.g. IssuerSignedItems whose digests matched)
+    in one decoder call: they are read as the elements of one array.
+
+    Each content must be one complete item; the concatenation must be consumed exactly. As
+    with ``decode_authenticated``, only for bytes whose integrity is already established.
+
+    Raises:
+        MalformedCbor / TooLarge: as ``decode_authenticated``, or a count mismatch.
+    """
+    joined = head(4, len(contents)) + b"".join(contents)
+    values = decode_authenticated(joined, max_size=len(joined), max_depth=max_depth + 1)
+    if not isinstance(values, list) or len(values) != len(contents):  # pragma: no cover
+        raise MalformedCbor("the embedded items do not decode one by one")
+    return values
+
+
 def encode(value: Any) -> bytes:
     """Encode ``value`` as CBOR with preferred argument encoding (RFC 8949 §4.2.1).
 
@@ -328,6 +374,11 @@ def encode(value: Any) -> bytes:
     Raises:
         TypeError: ``value`` holds something CBOR cannot carry (a programmer error).
     """
+    try:
+        # Most values need no hook; cbor2 is faster without the encoder mapping.
+        return cbor2.dumps(value)
+    except cbor2.CBOREncodeError:
+        pass
     try:
         return cbor2.dumps(value, encoders=_ENCODERS)
     except cbor2.CBOREncodeError as exc:

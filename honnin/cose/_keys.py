@@ -8,7 +8,6 @@ type and length and that the point is on the curve; anything else is ``Malformed
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any, Final
 
 from cryptography.hazmat.primitives import serialization
@@ -84,11 +83,9 @@ def _octets(value: object, size: int, what: str) -> bytes:
     return value
 
 
-@lru_cache(maxsize=256)
-def _ec2_public(crv: int, x: bytes, y: bytes | bool) -> ec.EllipticCurvePublicKey:
-    curve = _EC2_CURVES[crv]
+def _ec2_public(curve: ec.EllipticCurve, x: bytes, y: bytes | bool) -> ec.EllipticCurvePublicKey:
     # RFC 9053 §7.1.1: y may be the sign bit of a compressed point.
-    point = (b"\x03" if y else b"\x02") + x if isinstance(y, bool) else b"\x04" + x + y
+    point = (b"\x03" if y else b"\x02") + x if type(y) is bool else b"\x04" + x + y
     try:
         return ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
     except ValueError as exc:
@@ -96,24 +93,27 @@ def _ec2_public(crv: int, x: bytes, y: bytes | bool) -> ec.EllipticCurvePublicKe
 
 
 def _load(key: object, private: bool) -> PublicKey | PrivateKey:
-    if not isinstance(key, Mapping):
+    if type(key) is not dict and not isinstance(key, Mapping):
         raise MalformedCose("a COSE_Key must be a map (RFC 9052 §7)")
     kty = _member(key, KTY, "kty")
     crv = _member(key, CRV, "crv")
     if type(kty) is not int or type(crv) is not int:
         raise MalformedCose("COSE_Key kty and crv must be integers (RFC 9053 §7)")
     if kty == KTY_EC2 and crv in _EC2_CURVES:
-        size = _size(_EC2_CURVES[crv])
-        x = _octets(_member(key, X, "x"), size, "x")
-        y = _member(key, Y, "y")
-        if not isinstance(y, bool):
-            y = _octets(y, size, "y")
-        public = _ec2_public(crv, x, y)
+        curve = _EC2_CURVES[crv]
+        size = (curve.key_size + 7) // 8
+        x = key.get(X)
+        y = key.get(Y)
+        if type(x) is not bytes or len(x) != size:
+            raise MalformedCose(f"COSE_Key x must be a {size}-byte string")
+        if type(y) is not bool and (type(y) is not bytes or len(y) != size):
+            raise MalformedCose(f"COSE_Key y must be a {size}-byte string or a sign bit")
+        public = _ec2_public(curve, x, y)
         if not private:
             return public
         d = int.from_bytes(_octets(_member(key, D, "d"), size, "d"), "big")
         try:
-            secret = ec.derive_private_key(d, _EC2_CURVES[crv])
+            secret = ec.derive_private_key(d, curve)
         except ValueError as exc:
             raise MalformedCose("COSE_Key d is out of range") from exc
         if secret.public_key().public_numbers() != public.public_numbers():

@@ -17,10 +17,17 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from honnin import cbor
 from honnin.errors import MalformedCose, UnsupportedAlgorithm
-from honnin.jose import PrivateKey, PublicKey, verify_bytes
+from honnin.jose import PrivateKey, PublicKey
 from honnin.trust import certificates_from_der_list
 
-from ._algorithms import ALG, DEFAULT_ALLOWED, X5CHAIN, CoseAlgorithm, algorithm_from_header
+from ._algorithms import (
+    ALG,
+    DEFAULT_ALLOWED,
+    X5CHAIN,
+    CoseAlgorithm,
+    algorithm_from_header,
+    verify_raw,
+)
 from ._message import (
     Headers,
     Label,
@@ -201,7 +208,7 @@ def verify_sign1(
     if not isinstance(external_aad, bytes):
         raise TypeError("external_aad must be bytes")
     tbs = to_be_signed(_CONTEXT, message.protected_bytes, external_aad, payload)
-    verify_bytes(tbs, message.signature, key, alg.jws)
+    verify_raw(tbs, message.signature, key, alg)
     return VerifiedSign1(payload, alg, message.protected, message.unprotected)
 
 

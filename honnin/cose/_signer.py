@@ -10,9 +10,9 @@ from typing import Protocol, runtime_checkable
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from honnin.jose import PrivateKey, PublicKey, algorithm_for_key, sign_bytes
+from honnin.jose import PrivateKey, PublicKey, algorithm_for_key
 
-from ._algorithms import CoseAlgorithm, cose_algorithm_for
+from ._algorithms import CoseAlgorithm, cose_algorithm_for, sign_raw
 
 
 @runtime_checkable
@@ -56,7 +56,7 @@ class KeySigner:
         return self._key.public_key()
 
     def sign(self, data: bytes) -> bytes:
-        return sign_bytes(data, self._key, self._alg.jws)
+        return sign_raw(data, self._key, self._alg)
 
     def __repr__(self) -> str:
         return f"KeySigner(algorithm={self._alg.name})"

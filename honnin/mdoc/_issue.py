@@ -4,12 +4,14 @@ salts and random digest IDs, the MobileSecurityObject, and ``issuerAuth`` over i
 from __future__ import annotations
 
 import secrets
+import struct
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from cryptography import x509
 
+from honnin import cbor
 from honnin.cbor import EncodedCbor
 from honnin.cose import Signer, build_sign1, cose_key_from_public_key
 from honnin.jose import PrivateKey, PublicKey
@@ -17,15 +19,45 @@ from honnin.status import StatusReference
 
 from ._constants import DIGEST_ALGORITHMS, DIGEST_ID_SPACE, RANDOM_LENGTH
 from ._issuer_signed import IssuerSigned
-from ._mso import IssuerSignedItem, MobileSecurityObject, ValidityInfo
+from ._mso import MobileSecurityObject, ValidityInfo
 
-_rng = secrets.SystemRandom()
+# IssuerSignedItem map heads, encoded once (§8.3.2.1.2.2; members in CDDL order).
+_ITEM_HEAD: Final = b"\xa4" + cbor.encode("digestID")
+_RANDOM_KEY: Final = cbor.encode("random") + cbor.head(2, RANDOM_LENGTH)
+_IDENTIFIER_KEY: Final = cbor.encode("elementIdentifier")
+_VALUE_KEY: Final = cbor.encode("elementValue")
 
 
 def _digest_ids(count: int) -> list[int]:
-    # Random, unique and unordered: a digest ID reveals neither the element nor its position
-    # (HOSTILE-CASES M12), and two copies of one credential share none by design.
-    return _rng.sample(range(DIGEST_ID_SPACE), count)
+    """``count`` random, unique digest IDs below 2^31.
+
+    Random and unordered, a digest ID reveals neither the element nor its position
+    (HOSTILE-CASES M12), and two copies of one credential share none by design.
+    """
+    ids: dict[int, None] = {}
+    while len(ids) < count:
+        raw = secrets.token_bytes(4 * (count - len(ids)))
+        for (value,) in struct.iter_unpack(">I", raw):
+            ids[value & (DIGEST_ID_SPACE - 1)] = None
+    return list(ids)[:count]
+
+
+def _item(digest_id: int, salt: bytes, name: str, value: Any) -> EncodedCbor:
+    """IssuerSignedItemBytes content, assembled from pre-encoded member names."""
+    return EncodedCbor(
+        b"".join(
+            (
+                _ITEM_HEAD,
+                cbor.head(0, digest_id),
+                _RANDOM_KEY,
+                salt,
+                _IDENTIFIER_KEY,
+                cbor.encode(name),
+                _VALUE_KEY,
+                cbor.encode(value),
+            )
+        )
+    )
 
 
 def issue_mdoc(
@@ -82,16 +114,16 @@ def issue_mdoc(
     value_digests: dict[str, dict[int, bytes]] = {}
     for ns, elements in namespaces.items():
         ids = _digest_ids(len(elements) + decoys)
+        salts = secrets.token_bytes(RANDOM_LENGTH * len(elements))
         encoded: list[EncodedCbor] = []
         digests: dict[int, bytes] = {}
-        for digest_id, (name, value) in zip(ids, elements.items(), strict=False):
-            item = EncodedCbor.of(
-                IssuerSignedItem(
-                    digest_id, secrets.token_bytes(RANDOM_LENGTH), name, value
-                ).to_cbor_value()
-            )
+        for index, (name, value) in enumerate(elements.items()):
+            if not isinstance(name, str):
+                raise TypeError("element identifiers are text strings")
+            salt = salts[index * RANDOM_LENGTH : (index + 1) * RANDOM_LENGTH]
+            item = _item(ids[index], salt, name, value)
             encoded.append(item)
-            digests[digest_id] = hasher(item.tagged).digest()
+            digests[ids[index]] = hasher(item.tagged).digest()
         for digest_id in ids[len(elements) :]:
             digests[digest_id] = hasher(secrets.token_bytes(RANDOM_LENGTH)).digest()
         items[ns] = tuple(encoded)

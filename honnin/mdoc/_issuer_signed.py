@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from honnin import cbor
 from honnin.cbor import EncodedCbor
@@ -18,6 +18,9 @@ from honnin.errors import MalformedCredential, NoMatchingCredential
 
 from ._constants import MAX_ISSUER_SIGNED_SIZE
 from ._mso import IssuerSignedItem, MobileSecurityObject, decode_mso
+
+_NAMESPACES_KEY: Final = cbor.encode("nameSpaces")
+_ISSUER_AUTH_KEY: Final = cbor.encode("issuerAuth")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +40,19 @@ class IssuerSigned:
         return out
 
     def encode(self) -> bytes:
-        """The IssuerSigned CBOR (the OpenID4VCI ``mso_mdoc`` credential is its base64url)."""
-        return cbor.encode(self.to_cbor_value())
+        """The IssuerSigned CBOR (the OpenID4VCI ``mso_mdoc`` credential is its base64url).
+
+        Assembled from the items' tag-24 bytes as they are, with the same result as
+        ``honnin.cbor.encode(self.to_cbor_value())``.
+        """
+        parts = [cbor.head(5, 2 if self.namespaces else 1)]
+        if self.namespaces:
+            parts += (_NAMESPACES_KEY, cbor.head(5, len(self.namespaces)))
+            for ns, items in self.namespaces.items():
+                parts += (cbor.encode(ns), cbor.head(4, len(items)))
+                parts += (item.tagged for item in items)
+        parts += (_ISSUER_AUTH_KEY, cbor.encode(self.issuer_auth.to_array()))
+        return b"".join(parts)
 
     def unverified_mso(self) -> MobileSecurityObject:
         """The MSO as carried, signature NOT checked (for a wallet's display and selection).

@@ -40,24 +40,34 @@ class IssuerSignedItem:
         """Check the decoded map's shape (§8.3.2.1.2.2) and build the item.
 
         Raises:
-            MalformedCredential: not a map of exactly the four members with their types, or a
-                ``random`` shorter than 16 bytes (§9.1.2.5).
+            MalformedCredential: see ``item_fields``.
         """
-        if not isinstance(value, dict) or value.keys() != _ITEM_KEYS:
-            raise MalformedCredential(
-                "an IssuerSignedItem is a map of digestID, random, elementIdentifier and"
-                " elementValue"
-            )
-        digest_id, salt, name = value["digestID"], value["random"], value["elementIdentifier"]
-        if type(digest_id) is not int or digest_id < 0:
-            raise MalformedCredential("IssuerSignedItem digestID must be an unsigned integer")
-        if not isinstance(salt, bytes) or len(salt) < MIN_RANDOM_LENGTH:
-            raise MalformedCredential(
-                f"IssuerSignedItem random must be at least {MIN_RANDOM_LENGTH} bytes (§9.1.2.5)"
-            )
-        if not isinstance(name, str):
-            raise MalformedCredential("IssuerSignedItem elementIdentifier must be a text string")
-        return cls(digest_id, salt, name, value["elementValue"])
+        digest_id, name, element = item_fields(value)
+        assert isinstance(value, dict)
+        return cls(digest_id, value["random"], name, element)
+
+
+def item_fields(value: object) -> tuple[int, str, Any]:
+    """``(digestID, elementIdentifier, elementValue)`` of a decoded IssuerSignedItem.
+
+    Raises:
+        MalformedCredential: not a map of exactly the four members with their types, or a
+            ``random`` shorter than 16 bytes (§9.1.2.5).
+    """
+    if type(value) is not dict or value.keys() != _ITEM_KEYS:
+        raise MalformedCredential(
+            "an IssuerSignedItem is a map of digestID, random, elementIdentifier and elementValue"
+        )
+    digest_id, salt, name = value["digestID"], value["random"], value["elementIdentifier"]
+    if type(digest_id) is not int or digest_id < 0:
+        raise MalformedCredential("IssuerSignedItem digestID must be an unsigned integer")
+    if type(salt) is not bytes or len(salt) < MIN_RANDOM_LENGTH:
+        raise MalformedCredential(
+            f"IssuerSignedItem random must be at least {MIN_RANDOM_LENGTH} bytes (§9.1.2.5)"
+        )
+    if type(name) is not str:
+        raise MalformedCredential("IssuerSignedItem elementIdentifier must be a text string")
+    return digest_id, name, value["elementValue"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,16 +152,14 @@ class MobileSecurityObject:
 
 
 def _value_digests(value: object) -> dict[str, dict[int, bytes]]:
-    if not isinstance(value, dict) or not value:
+    if type(value) is not dict or not value:
         raise MalformedCredential("MSO valueDigests must be a non-empty map of namespaces")
     for ns, digests in value.items():
-        if not isinstance(ns, str) or not isinstance(digests, dict):
+        if type(ns) is not str or type(digests) is not dict:
             raise MalformedCredential("MSO valueDigests maps namespace text to a digest map")
-        for digest_id, digest in digests.items():
-            if type(digest_id) is not int or digest_id < 0 or type(digest) is not bytes:
-                raise MalformedCredential(
-                    f"MSO valueDigests[{ns!r}] maps unsigned digest IDs to byte strings"
-                )
+    # The entries themselves are not walked here: a digest ID that is not an unsigned
+    # integer, or a digest that is not a byte string, can never equal what a verifier
+    # computes, so the item it would cover is rejected as a DigestMismatch.
     return value
 
 

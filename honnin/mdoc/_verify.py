@@ -44,7 +44,7 @@ from ._constants import (
 )
 from ._device_auth import verify_device_signed
 from ._issuer_signed import IssuerSigned, ensure_issuer_signed, issuer_signed_from_cbor_value
-from ._mso import IssuerSignedItem, MobileSecurityObject, ValidityInfo, decode_mso
+from ._mso import MobileSecurityObject, ValidityInfo, decode_mso, item_fields
 from ._transcript import SessionTranscript
 
 
@@ -152,30 +152,29 @@ def _check_items(
         if digests is None:
             raise DigestMismatch(f"namespace {ns!r} has no digests in the MSO", namespace=ns)
         known = set(digests.values())
-        out: dict[str, Any] = {}
-        seen_ids: set[int] = set()
-        for encoded in items:
+        computed = [hasher(encoded.tagged).digest() for encoded in items]
+        for digest in computed:
             # §9.3.1 step 3: hash the received IssuerSignedItemBytes; an item whose digest the
             # issuer did not sign is rejected before its bytes are even decoded.
-            digest = hasher(encoded.tagged).digest()
             if digest not in known:
                 raise DigestMismatch(
                     f"an item in {ns!r} does not match any digest the issuer signed", namespace=ns
                 )
-            item = IssuerSignedItem.from_cbor_value(cbor.decode_authenticated(encoded.content))
-            if digests.get(item.digest_id) != digest:
+        decoded = cbor.decode_authenticated_sequence([encoded.content for encoded in items])
+        out: dict[str, Any] = {}
+        seen_ids: set[int] = set()
+        for value, digest in zip(decoded, computed, strict=True):
+            digest_id, name, element = item_fields(value)
+            if digests.get(digest_id) != digest:
                 raise DigestMismatch(
-                    f"{ns}/{item.element_identifier}: digest ID {item.digest_id} names another"
-                    " digest",
+                    f"{ns}/{name}: digest ID {digest_id} names another digest",
                     namespace=ns,
-                    element=item.element_identifier,
+                    element=name,
                 )
-            if item.digest_id in seen_ids or item.element_identifier in out:
-                raise MalformedCredential(
-                    f"{ns}/{item.element_identifier} is presented twice", namespace=ns
-                )
-            seen_ids.add(item.digest_id)
-            out[item.element_identifier] = item.element_value
+            if digest_id in seen_ids or name in out:
+                raise MalformedCredential(f"{ns}/{name} is presented twice", namespace=ns)
+            seen_ids.add(digest_id)
+            out[name] = element
         elements[ns] = out
     return elements
 
