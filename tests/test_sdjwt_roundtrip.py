@@ -23,7 +23,7 @@ from honnin.sdjwt import (
 ISSUER = generate_key()
 HOLDER = generate_key()
 NOW = 1_800_000_000
-RESERVED = {"_sd", "...", "_sd_alg", "cnf"}
+RESERVED = {"_sd", "...", "_sd_alg", "cnf", "exp", "nbf", "iat"}  # registered time claims are typed
 
 names = st.text(max_size=6).filter(lambda name: name not in RESERVED)
 scalars = (

@@ -23,10 +23,9 @@ SaltSource = Callable[[], str]
 Decoded: TypeAlias = tuple[str, str, str, str | None, Any]
 
 _FROM_STD = bytes.maketrans(b"+/", b"-_")
-# 18 random bytes are exactly 24 base64 characters, so a pool of salts is one encoding.
+# 18 random bytes are exactly 24 base64 characters, so a batch of salts is one encoding.
 _POOL_SALT_BYTES = 18
 _POOL_SALT_CHARS = 24
-_POOL_SIZE = 64
 
 
 def _not_json(value: object) -> Any:
@@ -54,22 +53,11 @@ def random_salt() -> str:
     return raw.rstrip(b"=").translate(_FROM_STD).decode("ascii")
 
 
-class SaltPool:
-    """Salts of 144 random bits drawn from the OS CSPRNG in batches (RFC 9901 §9.3)."""
-
-    __slots__ = ("_salts",)
-
-    def __init__(self) -> None:
-        self._salts: list[str] = []
-
-    def __call__(self) -> str:
-        if not self._salts:
-            raw = binascii.b2a_base64(os.urandom(_POOL_SALT_BYTES * _POOL_SIZE), newline=False)
-            text = raw.translate(_FROM_STD).decode("ascii")
-            self._salts = [
-                text[i : i + _POOL_SALT_CHARS] for i in range(0, len(text), _POOL_SALT_CHARS)
-            ]
-        return self._salts.pop()
+def salt_batch(count: int) -> list[str]:
+    """``count`` salts of 144 random bits from the OS CSPRNG, in one draw (RFC 9901 §9.3)."""
+    raw = binascii.b2a_base64(os.urandom(_POOL_SALT_BYTES * count), newline=False)
+    text = raw.translate(_FROM_STD).decode("ascii")
+    return [text[i : i + _POOL_SALT_CHARS] for i in range(0, len(text), _POOL_SALT_CHARS)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,12 +6,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from honnin.clock import Clock
-from honnin.errors import InvalidDisclosure, InvalidKeyBinding, NoMatchingCredential
+from honnin.errors import InvalidDisclosure, InvalidKeyBinding
 from honnin.jose import (
     DEFAULT_ALLOWED,
     JwsAlgorithm,
     PrivateKey,
     PublicKey,
+    algorithm_for_key,
     jwk_from_public_key,
 )
 
@@ -24,8 +25,9 @@ from ._constants import (
 )
 from ._disclosure import Disclosure, decode_all
 from ._key_binding import build_kb_jwt
-from ._paths import ClaimPath, as_claim_path, format_claim_path
+from ._paths import ClaimPath
 from ._process import Placement, disclosures_of, process_payload
+from ._selection import DisclosureSelector
 from ._serialization import (
     JsonSignature,
     SdJwtParts,
@@ -43,24 +45,6 @@ from ._verify import (
 )
 
 
-class _Node:
-    """A node of the tree of disclosure paths, for selecting by claim path."""
-
-    __slots__ = ("children", "index")
-
-    def __init__(self) -> None:
-        self.index = -1
-        self.children: dict[Any, _Node] = {}
-
-    def collect(self, into: set[int]) -> None:
-        stack = [self]
-        while stack:
-            node = stack.pop()
-            if node.index >= 0:
-                into.add(node.index)
-            stack.extend(node.children.values())
-
-
 class SdJwt:
     """An issued SD-JWT held by its holder: parsed and digested once, presented many times.
 
@@ -71,9 +55,10 @@ class SdJwt:
     __slots__ = (
         "_by_digest",
         "_checked_key",
+        "_kb_alg",
         "_parents",
         "_parts",
-        "_tree",
+        "_selector",
         "claims",
         "disclosures",
         "hash_alg",
@@ -103,8 +88,9 @@ class SdJwt:
         self.hash_alg = hash_alg
         self._parents = tuple(parent for _, _, parent in placements)
         self._by_digest = {d.digest: i for i, d in enumerate(self.disclosures)}
-        self._tree: _Node | None = None
+        self._selector: DisclosureSelector | None = None
         self._checked_key: PrivateKey | None = None
+        self._kb_alg: JwsAlgorithm | None = None
 
     @classmethod
     def _from_opened(cls, opened: OpenedSdJwt) -> SdJwt:
@@ -148,57 +134,10 @@ class SdJwt:
         """The issued SD-JWT with all its disclosures, as it was issued."""
         return self._render_encoded(list(self._parts.disclosures), None, self.serialization)
 
-    def _tree_root(self) -> _Node:
-        if self._tree is None:
-            root = _Node()
-            for index, disclosure in enumerate(self.disclosures):
-                node = root
-                for segment in disclosure.path:
-                    node = node.children.setdefault(segment, _Node())
-                node.index = index
-            self._tree = root
-        return self._tree
-
-    def _walk(
-        self, value: Any, node: _Node | None, path: ClaimPath, at: int, out: set[int]
-    ) -> None:
-        if at == len(path):
-            if node is not None:
-                node.collect(out)  # the claim with everything under it (OpenID4VP §7.3)
-            return
-        segment = path[at]
-        if isinstance(value, list) and (segment is None or type(segment) is int):
-            indices = range(len(value)) if segment is None else (segment,)
-            for index in indices:
-                if not 0 <= index < len(value):
-                    raise NoMatchingCredential(
-                        f"no claim at {format_claim_path(path)}", path=format_claim_path(path)
-                    )
-                self._step(value[index], node, index, path, at, out)
-            return
-        if isinstance(value, dict) and segment is not None:
-            key = str(segment)  # a JSON pointer's "18" names the member "18" of an object
-            if key in value:
-                self._step(value[key], node, key, path, at, out)
-                return
-        raise NoMatchingCredential(
-            f"no claim at {format_claim_path(path)}", path=format_claim_path(path)
-        )
-
-    def _step(
-        self, value: Any, node: _Node | None, key: Any, path: ClaimPath, at: int, out: set[int]
-    ) -> None:
-        child = None if node is None else node.children.get(key)
-        if child is not None and child.index >= 0:
-            out.add(child.index)  # every disclosure on the way must be released (§4.2.6)
-        self._walk(value, child, path, at + 1, out)
-
     def _select(self, paths: Iterable[ClaimPath | str]) -> set[int]:
-        chosen: set[int] = set()
-        root = self._tree_root()
-        for raw in paths:
-            self._walk(self.claims, root, as_claim_path(raw), 0, chosen)
-        return chosen
+        if self._selector is None:
+            self._selector = DisclosureSelector(self.claims, [d.path for d in self.disclosures])
+        return self._selector.select(paths)
 
     def select(self, paths: Iterable[ClaimPath | str]) -> tuple[Disclosure, ...]:
         """The disclosures that presenting ``paths`` releases, and no others.
@@ -297,6 +236,7 @@ class SdJwt:
             if not isinstance(jwk, dict) or any(jwk.get(k) != v for k, v in mine.items()):
                 raise ValueError("holder_key is not the key in the credential's 'cnf.jwk'")
             self._checked_key = holder_key
+            self._kb_alg = algorithm_for_key(holder_key)
         when = int(resolve_now(clock, None)) if iat is None else iat
         return holder_key, nonce, aud, when, kb_claims
 
@@ -322,7 +262,14 @@ class SdJwt:
         if kb is not None:
             key, nonce, aud, iat, extra = kb
             kb_jwt = build_kb_jwt(
-                hash_input, self.hash_alg, key, nonce=nonce, aud=aud, iat=iat, extra_claims=extra
+                hash_input,
+                self.hash_alg,
+                key,
+                nonce=nonce,
+                aud=aud,
+                iat=iat,
+                alg=self._kb_alg,
+                extra_claims=extra,
             )
         if serialization is Serialization.COMPACT:
             return hash_input + (kb_jwt or "")

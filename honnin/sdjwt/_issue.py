@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from binascii import b2a_base64
 from collections.abc import Iterable, Mapping
+from json.encoder import encode_basestring
 from typing import Any
 
 from honnin.encoding import b64url_encode
@@ -12,37 +14,27 @@ from honnin.jose import JwsAlgorithm, PrivateKey, PublicKey, jwk_from_public_key
 from honnin.limits import MAX_DISCLOSURES, MAX_JSON_DEPTH
 
 from ._constants import ARRAY_DIGEST, SD_ALG, SD_DIGESTS, HashAlgorithm
-from ._disclosure import SaltPool, SaltSource, encode_disclosure, encode_json
+from ._disclosure import SaltSource, encode_json, salt_batch
 from ._paths import ClaimPath, PathSegment, as_claim_path, format_claim_path
-from ._serialization import JsonSignature, Serialization, build_compact, build_json
+from ._serialization import JsonSignature, Serialization, build_json
 
 
 class _Mark:
-    """A node of the tree of disclosable paths; ``used`` records that it matched a claim."""
+    """A node of the tree of disclosable paths (``sd``: the claim here is disclosable)."""
 
-    __slots__ = ("children", "origins", "sd", "used")
+    __slots__ = ("children", "numeric", "origins", "sd")
 
     def __init__(self) -> None:
         self.sd = False
-        self.used = False
+        self.numeric = False  # has int children, which also name digit-only members
         self.children: dict[PathSegment, _Mark] = {}
         self.origins: tuple[_Mark, ...] = ()
 
-    def hit(self) -> None:
-        self.used = True
-        for origin in self.origins:
-            origin.hit()
-
-    def unused(self, path: list[PathSegment]) -> ClaimPath | None:
-        if self.sd and not self.used:
-            return tuple(path)
+    def marks(self, path: ClaimPath = ()) -> Iterable[tuple[ClaimPath, _Mark]]:
+        if self.sd:
+            yield path, self
         for segment, child in self.children.items():
-            path.append(segment)
-            found = child.unused(path)
-            path.pop()
-            if found is not None:
-                return found
-        return None
+            yield from child.marks((*path, segment))
 
 
 def _merge(first: _Mark | None, second: _Mark | None) -> _Mark | None:
@@ -50,6 +42,7 @@ def _merge(first: _Mark | None, second: _Mark | None) -> _Mark | None:
         return first or second
     merged = _Mark()
     merged.sd = first.sd or second.sd
+    merged.numeric = first.numeric or second.numeric
     merged.origins = (first, second)
     for key in first.children.keys() | second.children.keys():
         child = _merge(first.children.get(key), second.children.get(key))
@@ -58,63 +51,130 @@ def _merge(first: _Mark | None, second: _Mark | None) -> _Mark | None:
     return merged
 
 
-def _member_mark(mark: _Mark, key: str) -> _Mark | None:
-    # A JSON pointer segment "18" parses as the index 18; on an object it names member "18".
-    found = mark.children.get(key)
-    if key.isdigit() and (key == "0" or key[0] != "0"):
-        found = _merge(found, mark.children.get(int(key)))
-    return found
-
-
 class _Builder:
-    __slots__ = ("decoys", "disclosures", "new_hash", "salt")
+    __slots__ = ("decoys", "disclosures", "hits", "new_hash", "plain_salts", "salts", "source")
 
-    def __init__(self, hash_alg: HashAlgorithm, salt: SaltSource, decoys: int) -> None:
+    def __init__(
+        self, hash_alg: HashAlgorithm, source: SaltSource | None, decoys: int, expected: int
+    ) -> None:
         self.new_hash = hash_alg.new
-        self.salt = salt
+        # Random salts are drawn in one batch and are base64url: they need no JSON escaping.
+        self.source = source
+        self.plain_salts = source is None
+        self.salts: list[str] = salt_batch(expected) if source is None and expected else []
         self.decoys = decoys
-        self.disclosures: list[str] = []
+        self.disclosures: list[bytes] = []
+        self.hits: set[_Mark] = set()
+
+    def hit(self, mark: _Mark) -> None:
+        if mark.origins:
+            for origin in mark.origins:
+                self.hit(origin)
+        elif mark.sd:
+            self.hits.add(mark)
+
+    def salt(self) -> str:
+        if self.source is not None:
+            return self.source()
+        if not self.salts:
+            self.salts = salt_batch(16)  # more than expected: "every element" paths
+        return self.salts.pop()
 
     def disclose(self, name: str | None, value: Any) -> str:
-        encoded = encode_disclosure(self.salt(), name, value)
+        """Add the disclosure of ``name``/``value`` (§4.2.1, §4.2.2); return its digest."""
+        salts = self.salts
+        salt = salts.pop() if salts else self.salt()
+        salt_json = f'"{salt}"' if self.plain_salts else encode_basestring(salt)
+        kind = type(value)
+        if kind is str:
+            value_json = encode_basestring(value)
+        elif kind is int:
+            value_json = int.__repr__(value)
+        else:
+            value_json = encode_json(value)  # built values are already checked to be JSON
+        if name is None:
+            text = f"[{salt_json},{value_json}]"
+        else:
+            text = f"[{salt_json},{encode_basestring(name)},{value_json}]"
+        # base64url without padding (RFC 7515 §2), kept as bytes until the final join; this
+        # loop runs once per claim, so it spells out what b64url_encode does.
+        encoded = b2a_base64(text.encode("utf-8"), newline=False).translate(_URLSAFE).rstrip(b"=")
         self.disclosures.append(encoded)
-        return b64url_encode(self.new_hash(encoded.encode("ascii")).digest())
+        digest = self.new_hash(encoded).digest()  # §4.2.3: over the ASCII disclosure
+        return b2a_base64(digest, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
     def decoy(self) -> str:
         # RFC 9901 §4.2.5: a decoy digest is a hash over fresh random data.
-        return b64url_encode(self.new_hash(self.salt().encode("ascii")).digest())
+        return b64url_encode(self.new_hash(self.salt().encode("utf-8")).digest())
 
-    def build(self, value: Any, mark: _Mark | None, depth: int) -> Any:
+    def check(self, value: Any, depth: int) -> None:
+        """Check a plain (not disclosable anywhere below) value is JSON; it is used as is."""
         kind = type(value)
-        if kind is str or kind is int or kind is bool or value is None:
-            return value
+        if kind is dict:
+            if depth >= MAX_JSON_DEPTH:
+                raise TooLarge(f"claims nested deeper than {MAX_JSON_DEPTH}")
+            for key, item in value.items():
+                if type(key) is not str:
+                    raise TypeError(f"claim names must be strings, not {type(key).__name__}")
+                if key in _RESERVED:
+                    raise ValueError(f"claim name {key!r} is reserved by RFC 9901 §4.1")
+                if type(item) not in _SCALARS:
+                    self.check(item, depth + 1)
+        elif kind is list:
+            if depth >= MAX_JSON_DEPTH:
+                raise TooLarge(f"claims nested deeper than {MAX_JSON_DEPTH}")
+            for item in value:
+                if type(item) not in _SCALARS:
+                    self.check(item, depth + 1)
+        elif kind is float:
+            if not math.isfinite(value):
+                raise ValueError("claim values must be JSON: NaN and infinities are not")
+        elif value is not None and kind not in _SCALARS:
+            raise TypeError(f"claim values must be JSON, not {kind.__name__}")
+
+    def build(self, value: Any, mark: _Mark, depth: int) -> Any:
+        kind = type(value)
         if kind is dict:
             return self.build_object(value, mark, depth + 1)
         if kind is list:
             return self.build_array(value, mark, depth + 1)
-        if kind is float:
-            if not math.isfinite(value):
-                raise ValueError("claim values must be JSON: NaN and infinities are not")
-            return value
-        raise TypeError(f"claim values must be JSON, not {kind.__name__}")
+        self.check(value, depth)
+        return value
 
-    def build_object(self, obj: dict[Any, Any], mark: _Mark | None, depth: int) -> dict[str, Any]:
+    def build_object(self, obj: dict[Any, Any], mark: _Mark, depth: int) -> dict[str, Any]:
         if depth > MAX_JSON_DEPTH:
             raise TooLarge(f"claims nested deeper than {MAX_JSON_DEPTH}")
         out: dict[str, Any] = {}
         digests: list[str] = []
+        children = mark.children
+        numeric = mark.numeric
+        hits = self.hits
         for key, value in obj.items():
             if type(key) is not str:
                 raise TypeError(f"claim names must be strings, not {type(key).__name__}")
             if key in _RESERVED:
                 raise ValueError(f"claim name {key!r} is reserved by RFC 9901 §4.1")
-            child = None if mark is None else _member_mark(mark, key)
-            built = self.build(value, child, depth)
-            if child is not None and child.sd:
-                child.hit()
-                digests.append(self.disclose(key, built))
+            child = children.get(key)
+            if numeric and key.isdigit() and (key == "0" or key[0] != "0"):
+                # A JSON pointer segment "18" parses as index 18; here it names member "18".
+                child = _merge(child, children.get(int(key)))
+            if child is None:
+                if type(value) not in _SCALARS:
+                    self.check(value, depth)
+                out[key] = value
+                continue
+            if child.children:
+                value = self.build(value, child, depth)
+            elif type(value) not in _SCALARS:
+                self.check(value, depth)
+            if child.sd:
+                if child.origins:
+                    self.hit(child)
+                else:
+                    hits.add(child)
+                digests.append(self.disclose(key, value))
             else:
-                out[key] = built
+                out[key] = value
         if digests:
             if self.decoys:
                 digests.extend(self.decoy() for _ in range(self.decoys))
@@ -123,20 +183,26 @@ class _Builder:
             out[SD_DIGESTS] = digests
         return out
 
-    def build_array(self, arr: list[Any], mark: _Mark | None, depth: int) -> list[Any]:
+    def build_array(self, arr: list[Any], mark: _Mark, depth: int) -> list[Any]:
         if depth > MAX_JSON_DEPTH:
             raise TooLarge(f"claims nested deeper than {MAX_JSON_DEPTH}")
-        if mark is None:
-            return [self.build(item, None, depth) for item in arr]
         every = mark.children.get(None)
         if every is not None:
-            every.hit()  # "every element" matches an empty array too
+            for _, found in every.marks():  # "every element" also matches an empty array
+                self.hit(found)
         out: list[Any] = []
         for index, item in enumerate(arr):
             child = _merge(mark.children.get(index), every)
-            built = self.build(item, child, depth)
-            if child is not None and child.sd:
-                child.hit()
+            if child is None:
+                if type(item) not in _SCALARS:
+                    self.check(item, depth)
+                out.append(item)
+                continue
+            built = self.build(item, child, depth) if child.children else item
+            if not child.children and type(item) not in _SCALARS:
+                self.check(item, depth)
+            if child.sd:
+                self.hit(child)
                 # RFC 9901 §4.2.4.2: an array element is replaced by {"...": digest}.
                 out.append({ARRAY_DIGEST: self.disclose(None, built)})
             else:
@@ -144,7 +210,10 @@ class _Builder:
         return out
 
 
+#: Types that are JSON as they are (floats are checked for NaN and infinities).
+_SCALARS = frozenset({str, int, bool, type(None)})
 _RESERVED = frozenset({SD_DIGESTS, ARRAY_DIGEST, SD_ALG})
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 def _holder_jwk(holder_key: PublicKey | Mapping[str, Any]) -> dict[str, Any]:
@@ -193,18 +262,22 @@ def issue_sd_jwt(
     if decoys < 0:
         raise ValueError("decoys must be >= 0")
     root = _Mark()
+    marked = 0
     for raw in disclosable:
         path = as_claim_path(raw)
         if not path:
             raise ValueError("the whole payload cannot be selectively disclosable")
         node = root
         for segment in path:
+            if type(segment) is int:
+                node.numeric = True
             node = node.children.setdefault(segment, _Mark())
+        marked += not node.sd
         node.sd = True
-    builder = _Builder(hash_alg, salt_source or SaltPool(), decoys)
+    builder = _Builder(hash_alg, salt_source, decoys, marked + decoys)
     payload = builder.build_object(dict(claims), root, 1)
-    missing = root.unused([])
-    if missing is not None:
+    if len(builder.hits) != marked:
+        missing = next(path for path, mark in root.marks() if mark not in builder.hits)
         raise ValueError(f"no claim at {format_claim_path(missing)} to make disclosable")
     if len(builder.disclosures) > MAX_DISCLOSURES:
         raise TooLarge(f"more than {MAX_DISCLOSURES} disclosures", limit=MAX_DISCLOSURES)
@@ -215,8 +288,9 @@ def issue_sd_jwt(
         payload["cnf"] = {"jwk": _holder_jwk(holder_key)}
     jws = sign_jws(encode_json(payload).encode("utf-8"), issuer_key, header=header, alg=alg)
     if serialization is Serialization.COMPACT:
-        return build_compact(jws, builder.disclosures)
+        if not builder.disclosures:
+            return jws + "~"
+        return f"{jws}~{b'~'.join(builder.disclosures).decode('ascii')}~"
+    disclosures = [d.decode("ascii") for d in builder.disclosures]
     protected, body, signature = jws.split(".")
-    return build_json(
-        serialization, body, [JsonSignature(protected, signature, {})], builder.disclosures
-    )
+    return build_json(serialization, body, [JsonSignature(protected, signature, {})], disclosures)

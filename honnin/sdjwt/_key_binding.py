@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
+from json.encoder import encode_basestring
 from typing import Any
 
 from honnin.encoding import b64url_encode
@@ -16,13 +17,15 @@ from honnin.jose import (
     JwsAlgorithm,
     PrivateKey,
     PublicKey,
+    algorithm_for_key,
     parse_jws,
     public_key_from_jwk,
-    sign_jws,
+    sign_bytes,
     verify_jws,
 )
 
 from ._constants import KB_JWT_TYP, HashAlgorithm
+from ._disclosure import encode_json
 
 
 class KeyBinding(Enum):
@@ -60,14 +63,33 @@ def build_kb_jwt(
     nonce: str,
     aud: str,
     iat: int,
+    alg: JwsAlgorithm | None = None,
     extra_claims: Mapping[str, Any] | None = None,
 ) -> str:
     """Sign a KB-JWT (``typ`` kb+jwt; ``iat``, ``aud``, ``nonce``, ``sd_hash``; §4.3)."""
-    claims: dict[str, Any] = dict(extra_claims) if extra_claims else {}
-    claims.update(
-        {"iat": iat, "aud": aud, "nonce": nonce, "sd_hash": sd_hash(hash_input, hash_alg)}
-    )
-    return sign_jws(claims, holder_key, header={"typ": KB_JWT_TYP})
+    if type(iat) is not int:
+        raise TypeError("KB-JWT 'iat' is an integer NumericDate")
+    alg = alg or algorithm_for_key(holder_key)
+    header = _KB_HEADERS.get(alg)
+    if header is None:
+        header = b64url_encode(encode_json({"alg": alg.value, "typ": KB_JWT_TYP}).encode())
+        _KB_HEADERS[alg] = header
+    digest = sd_hash(hash_input, hash_alg)
+    if extra_claims:
+        claims = {**extra_claims, "iat": iat, "aud": aud, "nonce": nonce, "sd_hash": digest}
+        body = encode_json(claims)
+    else:
+        body = (
+            f'{{"iat":{iat},"aud":{encode_basestring(aud)},'
+            f'"nonce":{encode_basestring(nonce)},"sd_hash":"{digest}"}}'
+        )
+    signing_input = f"{header}.{b64url_encode(body.encode('utf-8'))}"
+    signature = sign_bytes(signing_input.encode("ascii"), holder_key, alg)
+    return f"{signing_input}.{b64url_encode(signature)}"
+
+
+#: The base64url KB-JWT protected header per algorithm (it never changes).
+_KB_HEADERS: dict[JwsAlgorithm, str] = {}
 
 
 @lru_cache(maxsize=256)
