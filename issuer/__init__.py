@@ -35,6 +35,7 @@ from ._issuer import Issuer
 from ._offers import Offer, configuration_id
 from ._settings import IssuerSettings, load_settings_file
 from ._status import PublishedStatusList, StatusListSigner, StatusRegistry
+from ._status_fetcher import StatusListFetcher
 from ._store import SqliteStatusStore, StatusEntry, StatusStore, StoredStatusList
 
 __all__: list[str] = [
@@ -53,6 +54,7 @@ __all__: list[str] = [
     "SqliteIssuanceStore",
     "SqliteStatusStore",
     "StatusEntry",
+    "StatusListFetcher",
     "StatusListSigner",
     "StatusPlace",
     "StatusRegistry",

@@ -36,6 +36,7 @@ from ._lookup import status_of_credential
 from ._mdoc_signer import MdocSigner
 from ._offer_desk import OfferDesk
 from ._status import PublishedStatusList, StatusListSigner, StatusRegistry
+from ._status_fetcher import StatusListFetcher
 from ._store import SqliteStatusStore, StatusStore
 
 __all__ = ["Issuer"]
@@ -324,6 +325,11 @@ class Issuer(OfferDesk):
                 raise NotFound("no status list yet: nothing has been issued")
             list_id = ids[-1]
         return self.status.publish(list_id, TokenForm(form))
+
+    def status_fetcher(self) -> StatusListFetcher:
+        """A ``honnin.ports.Fetcher`` serving this issuer's status lists in process, for a
+        verifier in the same process (``Verifier.create(..., fetcher=...)``)."""
+        return StatusListFetcher(self.status)
 
     def close(self) -> None:
         """Close the stores."""

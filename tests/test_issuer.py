@@ -14,9 +14,11 @@ from honnin.credential_types import load_catalogue
 from honnin.credentials import CredentialBatch, CredentialFormat
 from honnin.encoding import b64url_decode
 from honnin.errors import (
+    FetchError,
     MalformedInput,
     NotFound,
     PolicyViolation,
+    Revoked,
     SchemaViolation,
     UnknownCredentialType,
     UnsupportedCredentialFormat,
@@ -24,7 +26,7 @@ from honnin.errors import (
 from honnin.jose import generate_key, jwk_from_public_key, jwk_thumbprint, parse_jws
 from honnin.mdoc import verify_issuer_signed
 from honnin.sdjwt import KeyBinding, VerifiedSdJwt, verify_sd_jwt
-from honnin.status import StatusValue, verify_status_list_jwt
+from honnin.status import StatusChecker, StatusReference, StatusValue, verify_status_list_jwt
 from honnin.trust import (
     certificates_from_x5c,
     check_issuer_identifier,
@@ -225,3 +227,64 @@ def test_file_store_keeps_records_across_reopen(tmp_path: Any) -> None:
     assert again.store.issuance(batch.batch_id) is not None
     again.revoke(batch)
     assert _status(again, batch.credentials[0]) == StatusValue.INVALID
+
+
+def test_status_fetcher_serves_the_lists_in_process(employer: Issuer) -> None:
+    batch = employer.issue("withholding-slip", CLAIMS, holder=holder_keys(2))
+    reference = verify_copy(employer, batch.credentials[0]).claims["status"]["status_list"]
+    checker = StatusChecker(
+        employer.status_fetcher(),
+        lambda header: employer.identity.key.public_key(),
+        clock=SystemClock(),
+        min_refresh=0,
+    )
+    ref = StatusReference(uri=reference["uri"], idx=reference["idx"])
+    assert checker.check(ref).status == StatusValue.VALID
+    employer.revoke(batch)
+    fresh = StatusChecker(
+        employer.status_fetcher(),
+        lambda header: employer.identity.key.public_key(),
+        clock=SystemClock(),
+    )
+    with pytest.raises(Revoked):
+        fresh.check(ref)
+    fetcher = employer.status_fetcher()
+    with pytest.raises(FetchError):
+        fetcher.fetch("https://elsewhere.example/status/x", max_bytes=1 << 20)
+    with pytest.raises(FetchError):
+        fetcher.fetch(employer.status.uri_of("no-such-list"), max_bytes=1 << 20)
+    with pytest.raises(FetchError):
+        fetcher.fetch(reference["uri"], max_bytes=10)
+
+
+def test_public_api_is_pinned() -> None:
+    import issuer
+
+    assert issuer.__all__ == [
+        "AccessTokenRecord",
+        "CodeState",
+        "DeferredRecord",
+        "IssuanceRecord",
+        "IssuanceStore",
+        "Issuer",
+        "IssuerIdentity",
+        "IssuerSettings",
+        "NotificationRecord",
+        "Offer",
+        "OfferRecord",
+        "PublishedStatusList",
+        "SqliteIssuanceStore",
+        "SqliteStatusStore",
+        "StatusEntry",
+        "StatusListFetcher",
+        "StatusListSigner",
+        "StatusPlace",
+        "StatusRegistry",
+        "StatusStore",
+        "StoredStatusList",
+        "configuration_id",
+        "create_app",
+        "load_settings_file",
+    ]
+    for name in issuer.__all__:
+        assert getattr(issuer, name).__doc__, name

@@ -140,8 +140,24 @@ def test_sd_jwt_vc_batch_of_eight_over_http(live: LiveIssuer, wallet: ProtocolWa
     assert notified.status_code == 204
     (record,) = live.issuer.store.issuances(offer.offer_id)
     assert len(record.status) == 8
+    for event in ("credential_failure", "credential_deleted"):
+        later = wallet.http.post(
+            f"{live.base}/notification",
+            json={
+                "notification_id": parsed.notification_id,
+                "event": event,
+                "event_description": "stored then removed by the person",
+            },
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert later.status_code == 204
     events = live.issuer.store.notifications(record.batch_id)
-    assert [e.event for e in events] == ["credential_accepted"]
+    assert [e.event for e in events] == [
+        "credential_accepted",
+        "credential_failure",
+        "credential_deleted",
+    ]
+    assert events[2].description == "stored then removed by the person"
 
 
 def test_mso_mdoc_batch_by_reference(live: LiveIssuer, wallet: ProtocolWallet) -> None:

@@ -95,6 +95,31 @@ def test_pre_authorized_code_reused(live: LiveIssuer, wallet: ProtocolWallet) ->
         assert_oauth_error(wallet.token_response(code, offer.tx_code), 400, "invalid_grant")
 
 
+def test_parallel_token_requests_with_one_code(live: LiveIssuer, wallet: ProtocolWallet) -> None:
+    """HOSTILE-CASES IS-26: one code, many racing redemptions, exactly one token."""
+    offer = offered(live)
+    code = code_of(wallet, offer)
+    barrier = threading.Barrier(10)
+    statuses: list[int] = []
+
+    def redeem() -> None:
+        with httpx.Client(timeout=30) as http:
+            form = {
+                "grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+                "pre-authorized_code": code,
+                "tx_code": offer.tx_code or "",
+            }
+            barrier.wait()
+            statuses.append(http.post(f"{live.base}/token", data=form).status_code)
+
+    threads = [threading.Thread(target=redeem) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] + [400] * 9
+
+
 def test_expired_pre_authorized_code(live: LiveIssuer, wallet: ProtocolWallet) -> None:
     offer = offered(live, lifetime=120)
     code = code_of(wallet, offer)
