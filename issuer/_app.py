@@ -76,6 +76,12 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
+def _route(request: Request) -> str:
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "?"
+
+
 def _endpoint(
     work: Callable[[Request], Awaitable[Response]],
     *,
@@ -94,10 +100,11 @@ def _endpoint(
         except MalformedInput as exc:
             return error_response(malformed(exc.message))
         except HonninError as exc:
-            log.info("%s %s: %s", request.method, request.url.path, exc.code)
+            # The route template, never the path: an offer reference in it is a secret.
+            log.info("%s %s: %s", request.method, _route(request), exc.code)
             return error_response(exc)
         except Exception:
-            log.exception("bug while serving %s %s", request.method, request.url.path)
+            log.exception("bug while serving %s %s", request.method, _route(request))
             return JSONResponse(
                 {"error": "server_error", "error_description": "internal error"},
                 status_code=500,

@@ -11,12 +11,25 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import Any
 
 from honnin.credentials import CredentialFormat
 from honnin.encoding import json_dumps, json_loads
 from honnin.errors import StoreUnavailable
 
+from ._issuance_schema import (
+    DEFERRED_ANY,
+    DEFERRED_PENDING,
+    DEFERRED_UNDELIVERED,
+    ISSUANCE_BY_ID,
+    ISSUANCES,
+    NOTIFICATIONS,
+    OFFER_BY_CODE,
+    OFFER_BY_ID,
+    OFFER_INSERT,
+    SCHEMA,
+    SCHEMA_VERSION,
+)
 from ._issuance_store import (
     AccessTokenRecord,
     CodeState,
@@ -28,113 +41,6 @@ from ._issuance_store import (
 )
 
 __all__ = ["SqliteIssuanceStore"]
-
-_SCHEMA_VERSION: Final = 1
-
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS offers (
-    offer_id TEXT PRIMARY KEY,
-    credential_type TEXT NOT NULL,
-    configuration_id TEXT NOT NULL,
-    format TEXT NOT NULL,
-    claims TEXT,
-    code_hash TEXT NOT NULL UNIQUE,
-    tx_code_hash TEXT,
-    created_at REAL NOT NULL,
-    code_expires_at REAL NOT NULL,
-    deferred INTEGER NOT NULL DEFAULT 0,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    used INTEGER NOT NULL DEFAULT 0,
-    void INTEGER NOT NULL DEFAULT 0,
-    ref_hash TEXT UNIQUE,
-    sealed BLOB
-);
-CREATE TABLE IF NOT EXISTS access_tokens (
-    token_hash TEXT PRIMARY KEY,
-    offer_id TEXT NOT NULL,
-    expires_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS nonces (
-    nonce TEXT PRIMARY KEY,
-    expires_at REAL NOT NULL,
-    used INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS issuances (
-    batch_id TEXT PRIMARY KEY,
-    credential_type TEXT NOT NULL,
-    format TEXT NOT NULL,
-    status TEXT NOT NULL,
-    issued_at REAL NOT NULL,
-    offer_id TEXT,
-    notification_id TEXT UNIQUE
-);
-CREATE INDEX IF NOT EXISTS issuances_offer ON issuances (offer_id);
-CREATE TABLE IF NOT EXISTS issued_status (
-    list_id TEXT NOT NULL,
-    idx INTEGER NOT NULL,
-    batch_id TEXT NOT NULL,
-    PRIMARY KEY (list_id, idx)
-);
-CREATE TABLE IF NOT EXISTS deferred (
-    transaction_hash TEXT PRIMARY KEY,
-    offer_id TEXT NOT NULL,
-    configuration_id TEXT NOT NULL,
-    holder_jwks TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    expires_at REAL NOT NULL,
-    approved INTEGER NOT NULL DEFAULT 0,
-    delivered INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS notifications (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    notification_id TEXT NOT NULL,
-    batch_id TEXT NOT NULL,
-    event TEXT NOT NULL,
-    description TEXT,
-    received_at REAL NOT NULL
-);
-"""
-
-_OFFER_BY_ID: Final = (
-    "SELECT offer_id, credential_type, configuration_id, format, claims, code_hash,"
-    " tx_code_hash, created_at, code_expires_at, deferred, attempts, used, void FROM offers"
-    " WHERE offer_id = ?"
-)
-_OFFER_BY_CODE: Final = (
-    "SELECT offer_id, credential_type, configuration_id, format, claims, code_hash,"
-    " tx_code_hash, created_at, code_expires_at, deferred, attempts, used, void FROM offers"
-    " WHERE code_hash = ?"
-)
-_OFFER_INSERT: Final = (
-    "INSERT INTO offers (offer_id, credential_type, configuration_id, format, claims,"
-    " code_hash, tx_code_hash, created_at, code_expires_at, deferred, ref_hash, sealed)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_ISSUANCE_BY_ID: Final = (
-    "SELECT batch_id, credential_type, format, status, issued_at, offer_id, notification_id"
-    " FROM issuances WHERE batch_id = ?"
-)
-_ISSUANCES: Final = (
-    "SELECT batch_id, credential_type, format, status, issued_at, offer_id, notification_id"
-    " FROM issuances WHERE (? IS NULL OR offer_id = ?) ORDER BY issued_at, rowid"
-)
-_DEFERRED_UNDELIVERED: Final = (
-    "SELECT transaction_hash, offer_id, configuration_id, holder_jwks, created_at,"
-    " expires_at, approved FROM deferred WHERE transaction_hash = ? AND delivered = 0"
-)
-_DEFERRED_ANY: Final = (
-    "SELECT transaction_hash, offer_id, configuration_id, holder_jwks, created_at,"
-    " expires_at, approved FROM deferred WHERE transaction_hash = ?"
-)
-_DEFERRED_PENDING: Final = (
-    "SELECT transaction_hash, offer_id, configuration_id, holder_jwks, created_at,"
-    " expires_at, approved FROM deferred WHERE approved = 0 AND delivered = 0"
-    " ORDER BY created_at"
-)
-_NOTIFICATIONS: Final = (
-    "SELECT notification_id, batch_id, event, description, received_at FROM notifications"
-    " WHERE (? IS NULL OR batch_id = ?) ORDER BY id"
-)
 
 
 class SqliteIssuanceStore:
@@ -161,8 +67,8 @@ class SqliteIssuanceStore:
             # drop the last transactions, never corrupt the file.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=10000")
-            self._db.executescript(_SCHEMA)
-            self._db.execute("PRAGMA user_version=" + str(int(_SCHEMA_VERSION)))
+            self._db.executescript(SCHEMA)
+            self._db.execute("PRAGMA user_version=" + str(int(SCHEMA_VERSION)))
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open the issuer store {self.path!r}: {exc}") from exc
 
@@ -192,7 +98,7 @@ class SqliteIssuanceStore:
     def add_offer(self, offer: OfferRecord, *, ref_hash: str | None, sealed: bytes | None) -> None:
         with self._cursor() as cur:
             cur.execute(
-                _OFFER_INSERT,
+                OFFER_INSERT,
                 (
                     offer.offer_id,
                     offer.credential_type,
@@ -226,7 +132,7 @@ class SqliteIssuanceStore:
 
     def offer(self, offer_id: str) -> OfferRecord | None:
         with self._cursor() as cur:
-            row = cur.execute(_OFFER_BY_ID, (offer_id,)).fetchone()
+            row = cur.execute(OFFER_BY_ID, (offer_id,)).fetchone()
         return None if row is None else self._offer(row)
 
     def sealed_offer(self, ref_hash: str) -> tuple[bytes, float] | None:
@@ -238,7 +144,7 @@ class SqliteIssuanceStore:
 
     def code_state(self, code_hash: str) -> CodeState | None:
         with self._cursor() as cur:
-            row = cur.execute(_OFFER_BY_CODE, (code_hash,)).fetchone()
+            row = cur.execute(OFFER_BY_CODE, (code_hash,)).fetchone()
         if row is None:
             return None
         return CodeState(self._offer(row), int(row[10]), bool(row[11]), bool(row[12]))
@@ -329,12 +235,12 @@ class SqliteIssuanceStore:
 
     def issuance(self, batch_id: str) -> IssuanceRecord | None:
         with self._cursor() as cur:
-            row = cur.execute(_ISSUANCE_BY_ID, (batch_id,)).fetchone()
+            row = cur.execute(ISSUANCE_BY_ID, (batch_id,)).fetchone()
         return None if row is None else self._issuance(row)
 
     def issuances(self, offer_id: str | None = None) -> list[IssuanceRecord]:
         with self._cursor() as cur:
-            rows = cur.execute(_ISSUANCES, (offer_id, offer_id)).fetchall()
+            rows = cur.execute(ISSUANCES, (offer_id, offer_id)).fetchall()
         return [self._issuance(row) for row in rows]
 
     def batch_of(self, list_id: str, index: int) -> str | None:
@@ -376,12 +282,12 @@ class SqliteIssuanceStore:
 
     def deferred(self, transaction_hash: str) -> DeferredRecord | None:
         with self._cursor() as cur:
-            row = cur.execute(_DEFERRED_UNDELIVERED, (transaction_hash,)).fetchone()
+            row = cur.execute(DEFERRED_UNDELIVERED, (transaction_hash,)).fetchone()
         return None if row is None else self._deferred(row)
 
     def pending_deferred(self) -> list[DeferredRecord]:
         with self._cursor() as cur:
-            rows = cur.execute(_DEFERRED_PENDING).fetchall()
+            rows = cur.execute(DEFERRED_PENDING).fetchall()
         return [self._deferred(row) for row in rows]
 
     def approve_deferred(self, offer_id: str) -> int:
@@ -402,7 +308,7 @@ class SqliteIssuanceStore:
             )
             if cur.rowcount != 1:
                 return None
-            row = cur.execute(_DEFERRED_ANY, (transaction_hash,)).fetchone()
+            row = cur.execute(DEFERRED_ANY, (transaction_hash,)).fetchone()
         return self._deferred(row)
 
     # -- notifications -------------------------------------------------------------------
@@ -426,7 +332,7 @@ class SqliteIssuanceStore:
 
     def notifications(self, batch_id: str | None = None) -> list[NotificationRecord]:
         with self._cursor() as cur:
-            rows = cur.execute(_NOTIFICATIONS, (batch_id, batch_id)).fetchall()
+            rows = cur.execute(NOTIFICATIONS, (batch_id, batch_id)).fetchall()
         return [NotificationRecord(r[0], r[1], r[2], r[3], float(r[4])) for r in rows]
 
     # -- housekeeping --------------------------------------------------------------------
