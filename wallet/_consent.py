@@ -1,0 +1,361 @@
+"""What the person sees before anything is shared, and what they decide (DESIGN "Consent and
+choice"; ARF RPA_05..07, RPA_10a; HOSTILE-CASES D8).
+
+``ConsentRequest`` names the verifier as authenticated (client_id, certificate, trust),
+the purpose, every credential and claim that would be sent with its ja/en label and whether
+the verifier requires it, and what the wallet refuses and why. ``approve()`` turns it into
+an ``Approval`` for ``Wallet.present``; ``refuse()`` into a ``Refusal``. An untrusted
+verifier is shown, and approving it needs ``allow_untrusted_verifier=True``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from honnin.credential_types import Catalogue, ClaimPath, CredentialType
+from honnin.dcql import ClaimsQuery, CredentialQuery, DcqlMatch, claim_values
+from honnin.errors import PolicyViolation, UntrustedVerifier
+from honnin.oid4vp import VpErrorCode
+
+from ._holdings import HeldCredential
+from ._request import RequestingVerifier, ResolvedRequest
+from ._selection import Plan, Planned, claim_key, claim_path_of, plan, under
+from ._trust import TrustState
+
+__all__ = [
+    "Approval",
+    "ConsentRequest",
+    "CredentialChoice",
+    "Refusal",
+    "RefusedClaim",
+    "RequestedClaim",
+]
+
+BLOCKED_UNTRUSTED = "untrusted_verifier"
+BLOCKED_REFUSED = "refused_claims"
+
+
+def _pick(texts: Mapping[str, str], lang: str, fallback: str) -> str:
+    return texts.get(lang) or texts.get(lang.split("-")[0]) or next(iter(texts.values()), fallback)
+
+
+@dataclass(frozen=True)
+class RequestedClaim:
+    """A claim that would be sent: ``key`` (``payer.name``), the requested ``path``, labels
+    by locale, whether the verifier requires it, and the value(s) (kept out of ``repr``)."""
+
+    key: str
+    path: tuple[str | int | None, ...]
+    labels: Mapping[str, str]
+    required: bool
+    value: Any = field(repr=False, default=None)
+
+    def label(self, lang: str = "ja") -> str:
+        """The display label in ``lang`` (``ja`` or ``en``)."""
+        return _pick(self.labels, lang, self.key)
+
+
+@dataclass(frozen=True)
+class RefusedClaim:
+    """A requested claim the wallet will not send, and why.
+
+    ``reason``: ``restricted`` (the trust framework releases it only to verifiers registered
+    for it, spec/PROFILE.md §8 rule 3) or ``explicit_request_only`` (it is released only when
+    a request names it, rule 2; a request for the enclosing object gets the object without it).
+    """
+
+    query_id: str
+    key: str
+    labels: Mapping[str, str]
+    reason: str
+    message: str
+
+    def label(self, lang: str = "ja") -> str:
+        """The display label in ``lang``."""
+        return _pick(self.labels, lang, self.key)
+
+
+@dataclass(frozen=True)
+class CredentialChoice:
+    """One credential that would be presented for the Credential Query ``query_id``."""
+
+    query_id: str
+    credential_id: str
+    credential_type: str
+    names: Mapping[str, str]
+    format: str
+    issuer_name: str
+    issuer_trust: str
+    copies_left: int
+    required: bool
+    claims: tuple[RequestedClaim, ...]
+    #: Claims of an SD-JWT VC that are never selectively disclosable: always visible.
+    always_disclosed: tuple[str, ...] = ()
+    alternatives: tuple[str, ...] = ()
+
+    def name(self, lang: str = "ja") -> str:
+        """The credential type's display name in ``lang``."""
+        return _pick(self.names, lang, self.credential_type)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The person's (or the wallet's) "no": an ``access_denied`` error response (§8.5),
+    indistinguishable from having no matching credential (ARF RPA_11)."""
+
+    request: ResolvedRequest = field(repr=False)
+    error: str = VpErrorCode.ACCESS_DENIED.value
+    error_description: str | None = None
+
+    @property
+    def state(self) -> str | None:
+        """The request's ``state``, echoed back."""
+        return self.request.request.state
+
+    def to_form(self) -> dict[str, str]:
+        """The error response as form fields (OpenID4VP §8.2, §8.5)."""
+        form = {"error": self.error}
+        if self.error_description:
+            form["error_description"] = self.error_description
+        if self.state is not None:
+            form["state"] = self.state
+        return form
+
+
+@dataclass(frozen=True)
+class Approval:
+    """What the person approved: per Credential Query the held credential and the claims.
+
+    Present it once with ``Wallet.present``; ``withheld`` are claim paths never disclosed
+    whatever a requested path encloses.
+    """
+
+    request: ResolvedRequest = field(repr=False)
+    plan: Mapping[str, Planned] = field(repr=False)
+    withheld: Mapping[str, tuple[ClaimPath, ...]] = field(repr=False)
+    wallet: str = field(repr=False)
+    _used: list[bool] = field(default_factory=lambda: [False], repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def query_ids(self) -> tuple[str, ...]:
+        """The Credential Queries the response answers."""
+        return tuple(self.plan)
+
+    def claim(self) -> None:
+        """Mark the approval used (an approval presents once).
+
+        Raises:
+            PolicyViolation: it was presented already.
+        """
+        with self._lock:
+            if self._used[0]:
+                raise PolicyViolation("this approval was presented already", reason="used")
+            self._used[0] = True
+
+
+class ConsentRequest:
+    """Who asks, for what, why, and what is refused (see the module docstring)."""
+
+    def __init__(
+        self,
+        resolved: ResolvedRequest,
+        match: DcqlMatch,
+        held: Mapping[str, HeldCredential],
+        copies: Mapping[str, int],
+        catalogue: Catalogue,
+        restricted: Mapping[str, frozenset[ClaimPath]],
+        *,
+        wallet: str,
+        refused_blocks: bool,
+    ) -> None:
+        self._resolved = resolved
+        self._match = match
+        self._held = held
+        self._copies = copies
+        self._catalogue = catalogue
+        self._restricted = restricted
+        self._wallet = wallet
+        self.verifier: RequestingVerifier = resolved.verifier
+        self.purpose: str = resolved.purpose
+        self.refused: tuple[RefusedClaim, ...] = self._refusals()
+        chosen = plan(match, catalogue)
+        self.credentials: tuple[CredentialChoice, ...] = tuple(
+            self._choice(query_id, planned) for query_id, planned in chosen.items()
+        )
+        self.blocked: str | None = None
+        if refused_blocks:
+            self.blocked = BLOCKED_REFUSED
+        elif resolved.verifier.trust is TrustState.UNTRUSTED:
+            self.blocked = BLOCKED_UNTRUSTED
+
+    def __repr__(self) -> str:
+        return (
+            f"ConsentRequest(verifier={self.verifier.client_id!r}, trust="
+            f"{self.verifier.trust.value!r}, credentials={[c.query_id for c in self.credentials]},"
+            f" refused={[r.key for r in self.refused]}, blocked={self.blocked!r})"
+        )
+
+    @property
+    def client_id(self) -> str:
+        """The verifier's authenticated Client Identifier."""
+        return self.verifier.client_id
+
+    # -- building -----------------------------------------------------------------------------
+
+    def _type(self, query: CredentialQuery) -> CredentialType | None:
+        names = [*(query.meta.vct_values or ()), query.meta.doctype_value or ""]
+        return next((t for t in map(self._catalogue.find, names) if t is not None), None)
+
+    def _labels(self, credential_type: CredentialType | None, path: ClaimPath) -> dict[str, str]:
+        entry = credential_type.claim(path) if credential_type is not None else None
+        return dict(entry.labels) if entry is not None else {}
+
+    def _refusals(self) -> tuple[RefusedClaim, ...]:
+        out: list[RefusedClaim] = []
+        for query in self._match.query.credentials:
+            credential_type = self._type(query)
+            if credential_type is None:
+                continue
+            restricted = self._restricted.get(credential_type.id, frozenset())
+            for claim in query.claims or ():
+                path = claim_path_of(credential_type, query.format, claim.path)
+                key = claim_key(credential_type, query.format, claim.path)
+                hit = next((r for r in restricted if under(r, path) or under(path, r)), None)
+                if hit is not None:
+                    out.append(RefusedClaim(
+                        query.id, ".".join(str(p) for p in hit),
+                        self._labels(credential_type, hit), "restricted",
+                        "released only to verifiers registered for it (My Number Act §19);"
+                        " this verifier has no such registration",
+                    ))  # fmt: skip
+                    continue
+                for explicit in credential_type.explicit_request_only:
+                    if under(path, explicit) and len(path) < len(explicit):
+                        out.append(RefusedClaim(
+                            query.id, ".".join(str(p) for p in explicit),
+                            self._labels(credential_type, explicit), "explicit_request_only",
+                            f"withheld from {key}: released only when a request names it",
+                        ))  # fmt: skip
+        return tuple(out)
+
+    def _required_query(self, query_id: str) -> bool:
+        sets = self._match.query.credential_sets
+        if sets is None:
+            return True
+        return any(s.required and all(query_id in o for o in s.options) for s in sets)
+
+    def _choice(self, query_id: str, planned: Planned) -> CredentialChoice:
+        held = self._held[planned.candidate.id]
+        credential_type = self._catalogue.find(held.credential_type)
+        in_every = set.intersection(*(set(map(id, o)) for o in planned.options))
+        claims = []
+        for claim in planned.claims:
+            found = claim_values(held.format, held.claims, _namespaces(held), claim)
+            value = found[0] if found is not None and len(found) == 1 else found
+            path = claim_path_of(credential_type, held.format, claim.path)
+            claims.append(
+                RequestedClaim(
+                    key=claim_key(credential_type, held.format, claim.path),
+                    path=tuple(claim.path),
+                    labels=self._labels(credential_type, path),
+                    required=id(claim) in in_every,
+                    value=value,
+                )
+            )
+        others = self._match.credentials[query_id].candidates
+        return CredentialChoice(
+            query_id=query_id,
+            credential_id=held.id,
+            credential_type=held.credential_type,
+            names=dict(held.names),
+            format=held.format,
+            issuer_name=held.issuer_name,
+            issuer_trust=held.trust,
+            copies_left=self._copies.get(held.id, 0),
+            required=self._required_query(query_id),
+            claims=tuple(claims),
+            always_disclosed=_plaintext(held, credential_type),
+            alternatives=tuple(c.candidate.id for c in others if c.candidate.id != held.id),
+        )
+
+    # -- deciding -----------------------------------------------------------------------------
+
+    def approve(
+        self,
+        *,
+        drop: Collection[str | Sequence[str | int | None]] = (),
+        use: Mapping[str, str] | None = None,
+        allow_untrusted_verifier: bool = False,
+    ) -> Approval:
+        """Approve sending the claims shown, without those in ``drop``.
+
+        ``drop`` holds optional claim keys (``"withholding_tax"``, ``"payer.name"``) or
+        paths, and Credential Query ids of optional credentials. ``use`` picks a held
+        credential (by id) for a query. ``allow_untrusted_verifier`` is the explicit
+        per-request override for a verifier the wallet does not trust (ARF RPA_07b).
+
+        Raises:
+            PolicyViolation: a required claim or credential is dropped, or a requested claim
+                is refused by the wallet's policy and nothing else answers the query.
+            UntrustedVerifier: the verifier is not trusted and no override was given.
+        """
+        if self.blocked == BLOCKED_REFUSED:
+            names = ", ".join(sorted({r.key for r in self.refused})) or "a required claim"
+            raise PolicyViolation(
+                f"the verifier requires {names}, which this wallet does not release to it",
+                reason="refused_claims",
+            )
+        if self.blocked == BLOCKED_UNTRUSTED and not allow_untrusted_verifier:
+            raise UntrustedVerifier(
+                f"{self.verifier.client_id} is not trusted: {self.verifier.trust_reason}",
+                client_id=self.verifier.client_id,
+                reason=self.verifier.trust_code or "untrusted",
+            )
+        drop_keys = {d if isinstance(d, str) else ".".join(map(str, d)) for d in drop}
+        query_ids = {q.id for q in self._match.query.credentials}
+        chosen: Plan = plan(
+            self._match,
+            self._catalogue,
+            drop_claims=drop_keys - query_ids,
+            drop_queries=drop_keys & query_ids,
+            use=use,
+        )
+        withheld = {query_id: self._withheld(planned) for query_id, planned in chosen.items()}
+        return Approval(self._resolved, chosen, withheld, self._wallet)
+
+    def _withheld(self, planned: Planned) -> tuple[ClaimPath, ...]:
+        held = self._held[planned.candidate.id]
+        credential_type = self._catalogue.find(held.credential_type)
+        if credential_type is None:
+            return ()
+        asked = {claim_path_of(credential_type, held.format, c.path) for c in planned.claims}
+        out = set(self._restricted.get(credential_type.id, frozenset()))
+        out.update(p for p in credential_type.explicit_request_only if p not in asked)
+        return tuple(out)
+
+    def refuse(self, description: str | None = None) -> Refusal:
+        """Say no: an ``access_denied`` response for ``Wallet.submit`` (or the verifier)."""
+        return Refusal(self._resolved, error_description=description)
+
+
+def _namespaces(held: HeldCredential) -> Mapping[str, Mapping[str, Any]] | None:
+    return held.claims if held.format == "mso_mdoc" else None
+
+
+def _plaintext(held: HeldCredential, credential_type: CredentialType | None) -> tuple[str, ...]:
+    if held.format != "dc+sd-jwt" or credential_type is None:
+        return ()
+    return tuple(
+        claim.path[0]  # type: ignore[misc]
+        for claim in credential_type.claims
+        if len(claim.path) == 1 and claim.sd == "never" and claim.path[0] in held.claims
+    )
+
+
+def claims_query_paths(claims: Sequence[ClaimsQuery]) -> list[tuple[str | int | None, ...]]:
+    """The claims paths of ``claims``, each once (§6.1: duplicates are ignored)."""
+    return list(dict.fromkeys(tuple(c.path) for c in claims))

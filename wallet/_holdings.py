@@ -1,0 +1,307 @@
+"""The credentials a wallet holds, in its encrypted vault.
+
+One *credential* is a batch of copies of the same claims (OpenID4VCI 1.0 §12.2.4 batch
+issuance); each *copy* is bound to its own binding key. Records:
+
+* ``credential/<id>``: type, format, issuer, trust decision, the claims (for matching and
+  display), copies left; its index holds type, format and ``vct`` / docType for ``find``.
+* ``credential_copy/<id>``: the copy in wire form and its key id; index: credential, key,
+  and the verifier it was used with under the per-verifier policy.
+
+Every change is one vault transaction, so a crash leaves the old or the new holdings.
+Presenting with a copy consumes it *before* the presentation leaves the wallet
+(HOSTILE-CASES WL-35): a crash after signing never lets a copy be shown twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import secrets
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final
+
+from honnin.errors import InvalidKeyBinding, MalformedCredential, NotFound, WalletCorrupted
+
+from ._acceptance import CheckedCopy
+from ._vault import Vault
+
+__all__ = ["COPY_KIND", "CREDENTIAL_KIND", "CopyPolicy", "HeldCopy", "HeldCredential", "Holdings"]
+
+CREDENTIAL_KIND: Final = "credential"
+COPY_KIND: Final = "credential_copy"
+_POLICY_SECRET: Final = "wallet.copy-policy"  # noqa: S105 - a secret name, not a secret
+
+
+class CopyPolicy(StrEnum):
+    """How copies are used (DESIGN "Unlinkability"; ARF ISSU_44).
+
+    ``once``: every presentation takes a fresh copy, which is then deleted with its key
+    (WIAM_21). ``per_verifier``: a verifier always gets the same copy, two verifiers never
+    the same one.
+    """
+
+    ONCE = "once"
+    PER_VERIFIER = "per_verifier"
+
+
+@dataclass(frozen=True)
+class HeldCredential:
+    """A credential in the wallet, as listed to the person.
+
+    ``names`` are the type's display names by locale (``ja``, ``en``); ``claims`` the
+    values (SD-JWT VC claims, or mdoc ``{namespace: {element: value}}``), kept out of
+    ``repr``.
+    """
+
+    id: str
+    credential_type: str
+    format: str
+    type_value: str
+    issuer: str
+    issuer_name: str
+    trust: str
+    copies: int
+    accepted_at: float
+    valid_until: int | None
+    names: Mapping[str, str]
+    claims: Mapping[str, Any] = field(repr=False)
+
+    def name(self, lang: str = "ja") -> str:
+        """The credential type's display name in ``lang`` (``ja`` or ``en``)."""
+        return self.names.get(lang) or next(iter(self.names.values()), self.credential_type)
+
+
+@dataclass(frozen=True)
+class HeldCopy:
+    """One copy taken for a presentation."""
+
+    id: str
+    credential_id: str
+    credential: str = field(repr=False)
+    key_id: str
+
+
+class Holdings:
+    """The wallet's credentials over an open ``Vault``."""
+
+    def __init__(self, vault: Vault) -> None:
+        self._vault = vault
+
+    # -- storing ---------------------------------------------------------------------------
+
+    def _check_keys(self, copies: Sequence[CheckedCopy]) -> None:
+        keys = [c.key_id for c in copies]
+        if len(set(keys)) != len(keys):
+            # Two copies on one key would be linkable (OpenID4VCI §15.4.1).
+            raise InvalidKeyBinding("two copies are bound to the same key", reason="key_reused")
+        for key_id in keys:
+            try:
+                self._vault.signer(key_id)
+            except NotFound:
+                raise InvalidKeyBinding(
+                    "a copy is bound to a key this wallet does not hold", reason="cnf"
+                ) from None
+            if self._vault.find(COPY_KIND, key=key_id):
+                raise InvalidKeyBinding(
+                    "a copy is bound to a key another stored copy uses", reason="key_reused"
+                )
+
+    def add(self, copies: Sequence[CheckedCopy], *, now: float) -> HeldCredential:
+        """Store verified copies of one credential, each with its key (one transaction).
+
+        Raises:
+            MalformedCredential: copies of different credentials (WL-18: a batch shares its
+                type, issuer, claims and validity).
+            InvalidKeyBinding: a key that is not this wallet's, or already in use.
+        """
+        if not copies:
+            raise ValueError("no copies to store")
+        first = copies[0]
+        if any(
+            (c.content, c.issuer, c.format, c.type_value)
+            != (first.content, first.issuer, first.format, first.type_value)
+            for c in copies
+        ):
+            raise MalformedCredential(
+                "the copies of a batch differ in type, issuer, claims or validity (ARF ISSU_11a)",
+                reason="batch_mismatch",
+            )
+        self._check_keys(copies)
+        credential_id = secrets.token_urlsafe(12)
+        credential_type = first.credential_type
+        names = {lang: credential_type.name(lang) for lang in ("ja", "en")}
+        value = {
+            "credential_type": credential_type.id,
+            "format": first.format.value,
+            "type_value": first.type_value,
+            "issuer": first.issuer,
+            "issuer_name": first.decision.issuer_name,
+            "trust": first.trust.value,
+            "accepted_at": now,
+            "valid_until": first.valid_until,
+            "names": names,
+            "claims": first.claims,
+        }
+        with self._vault.transaction():
+            for copy in copies:
+                self._vault.put(
+                    COPY_KIND,
+                    secrets.token_urlsafe(12),
+                    {"credential": copy.credential, "key": copy.key_id},
+                    index={"credential": credential_id, "key": copy.key_id, "verifier": None},
+                )
+            self._write(credential_id, value, len(copies))
+        return _held(credential_id, value, len(copies))
+
+    def _write(self, credential_id: str, value: Mapping[str, Any], copies: int) -> None:
+        self._vault.put(
+            CREDENTIAL_KIND,
+            credential_id,
+            dict(value),
+            index={
+                "type": str(value["credential_type"]),
+                "format": str(value["format"]),
+                "type_value": str(value["type_value"]),
+                "copies": copies,
+            },
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, credential_id: str) -> HeldCredential | None:
+        """The credential ``credential_id``, or ``None``."""
+        record = self._vault.get(CREDENTIAL_KIND, credential_id)
+        if record is None:
+            return None
+        copies = record.entry.index.get("copies")
+        return _held(credential_id, _value(record.value, credential_id), int(copies or 0))
+
+    def list(self, **filters: object) -> list[HeldCredential]:
+        """Credentials whose index matches ``filters`` (``type``, ``format``,
+        ``type_value``), oldest first."""
+        out = []
+        for entry in self._vault.find(CREDENTIAL_KIND, **filters):
+            held = self.get(entry.id)
+            if held is not None:
+                out.append(held)
+        return out
+
+    # -- using copies ----------------------------------------------------------------------
+
+    def verifier_tag(self, client_id: str) -> str:
+        """A keyed tag for ``client_id`` (the per-verifier policy stores no verifier name)."""
+        secret = self._vault.secret(_POLICY_SECRET)
+        return hmac.new(secret, client_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def available(self, credential_id: str, policy: CopyPolicy, tag: str | None) -> int:
+        """How many copies could answer a presentation under ``policy``."""
+        copies = self._vault.find(COPY_KIND, credential=credential_id)
+        if policy is CopyPolicy.PER_VERIFIER and any(
+            c.index.get("verifier") == tag for c in copies
+        ):
+            return 1
+        return sum(1 for c in copies if c.index.get("verifier") is None)
+
+    def take(
+        self,
+        credential_id: str,
+        policy: CopyPolicy,
+        tag: str | None,
+        *,
+        exclude: Collection[str] = (),
+    ) -> HeldCopy:
+        """The copy to present with (not yet consumed: see ``use``), other than ``exclude``.
+
+        Raises:
+            NotFound: no copy left (ask the issuer for a new batch).
+        """
+        copies = [
+            c for c in self._vault.find(COPY_KIND, credential=credential_id) if c.id not in exclude
+        ]
+        chosen = None
+        if policy is CopyPolicy.PER_VERIFIER:
+            chosen = next((c for c in copies if c.index.get("verifier") == tag), None)
+        if chosen is None:
+            chosen = next((c for c in copies if c.index.get("verifier") is None), None)
+        if chosen is None:
+            raise NotFound("no unused copy of this credential is left", credential_id=credential_id)
+        record = self._vault.get(COPY_KIND, chosen.id)
+        if record is None or not isinstance(record.value, dict):
+            raise WalletCorrupted("a credential copy is missing", record=f"{COPY_KIND}/{chosen.id}")
+        wire, key = record.value.get("credential"), record.value.get("key")
+        if not isinstance(wire, str) or not isinstance(key, str):
+            raise WalletCorrupted(
+                "a credential copy is malformed", record=f"{COPY_KIND}/{chosen.id}"
+            )
+        return HeldCopy(chosen.id, credential_id, wire, key)
+
+    def use(self, copies: Sequence[HeldCopy], policy: CopyPolicy, tag: str | None) -> None:
+        """Record that ``copies`` were presented: deleted with their keys under ``once``
+        (ARF WIAM_21), assigned to the verifier under ``per_verifier`` (one transaction)."""
+        with self._vault.transaction():
+            for copy in copies:
+                if policy is CopyPolicy.PER_VERIFIER:
+                    record = self._vault.get(COPY_KIND, copy.id)
+                    if record is not None and record.entry.index.get("verifier") is None:
+                        index = {**record.entry.index, "verifier": tag}
+                        self._vault.put(COPY_KIND, copy.id, record.value, index=index)
+                    continue
+                self._vault.delete(COPY_KIND, copy.id)
+                self._vault.destroy_key(copy.key_id)
+                self._recount(copy.credential_id)
+
+    def _recount(self, credential_id: str) -> None:
+        record = self._vault.get(CREDENTIAL_KIND, credential_id)
+        if record is not None:
+            left = len(self._vault.find(COPY_KIND, credential=credential_id))
+            self._write(credential_id, _value(record.value, credential_id), left)
+
+    # -- deleting --------------------------------------------------------------------------
+
+    def delete(self, credential_id: str) -> None:
+        """Delete a credential with all its copies and their keys (one transaction).
+
+        Raises:
+            NotFound: no such credential.
+        """
+        with self._vault.transaction():
+            if self._vault.get(CREDENTIAL_KIND, credential_id) is None:
+                raise NotFound("no such credential in this wallet", credential_id=credential_id)
+            for entry in self._vault.find(COPY_KIND, credential=credential_id):
+                key = entry.index.get("key")
+                self._vault.delete(COPY_KIND, entry.id)
+                if isinstance(key, str):
+                    with contextlib.suppress(NotFound):  # already destroyed
+                        self._vault.destroy_key(key)
+            self._vault.delete(CREDENTIAL_KIND, credential_id)
+
+
+def _value(raw: Any, credential_id: str) -> dict[str, Any]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("claims"), dict):
+        raise WalletCorrupted(
+            "a credential record is malformed", record=f"{CREDENTIAL_KIND}/{credential_id}"
+        )
+    return raw
+
+
+def _held(credential_id: str, value: Mapping[str, Any], copies: int) -> HeldCredential:
+    valid_until = value.get("valid_until")
+    names = value.get("names")
+    return HeldCredential(
+        id=credential_id,
+        credential_type=str(value.get("credential_type")),
+        format=str(value.get("format")),
+        type_value=str(value.get("type_value")),
+        issuer=str(value.get("issuer")),
+        issuer_name=str(value.get("issuer_name")),
+        trust=str(value.get("trust")),
+        copies=copies,
+        accepted_at=float(value.get("accepted_at") or 0.0),
+        valid_until=valid_until if isinstance(valid_until, int) else None,
+        names=dict(names) if isinstance(names, dict) else {},
+        claims=value["claims"],
+    )

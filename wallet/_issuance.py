@@ -1,0 +1,386 @@
+"""The OpenID4VCI 1.0 wallet client: pre-authorized code flow with batch issuance.
+
+Offer (§4.1, by value or by reference) → Credential Issuer Metadata (§12.2, the identifier
+must match exactly) → issuer trust pre-check from JWT VC Issuer Metadata when the wallet has
+a trust configuration, *before* the Transaction Code is asked for (§13.6.2; HOSTILE-CASES
+WL-16) → Token Request with the pre-authorized code and tx_code (§6.1) → ``c_nonce`` (§7) →
+N binding keys made in the vault and N ``jwt`` proofs signed through its ``Signer`` (App. F.1)
+→ Credential Request (§8.2) → each copy verified (issuer trust, the configuration's type,
+bound to one of the keys just proven; at most one copy per proof, SECURITY-CHECKLIST C14) and
+stored → Notification (§11). A deferred answer (§9) is polled at the issuer's ``interval``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from honnin.credential_types import Catalogue
+from honnin.errors import (
+    FetchError,
+    HonninError,
+    InvalidNonce,
+    InvalidRequest,
+    IssuancePending,
+    UnknownCredentialConfiguration,
+    UnknownCredentialType,
+    UnsupportedCredentialFormat,
+    UnsupportedGrantType,
+)
+from honnin.limits import MAX_CREDENTIAL_BODY, MAX_TOKEN_BODY
+from honnin.oauth import AuthorizationServerMetadata, parse_message, well_known_url
+from honnin.oid4vci import (
+    PRE_AUTHORIZED_CODE_GRANT,
+    CredentialConfiguration,
+    CredentialIssuerMetadata,
+    CredentialOffer,
+    NotificationEvent,
+    TxCode,
+    authorization_server_metadata_url,
+    credential_issuer_metadata_url,
+    parse_credential_issuer_metadata,
+    parse_credential_offer,
+    parse_credential_offer_uri,
+    parse_credential_response,
+    parse_token_response,
+)
+from honnin.trust import certificates_from_x5c, check_issuer_identifier
+
+from ._holdings import HeldCredential
+from ._signer import Signer
+from ._signing import build_proof
+from ._transport import Transport
+from ._trust import WalletTrust
+
+__all__ = ["OfferClient", "Receipt", "TxCodeSource"]
+
+#: Where a copy count is not given and the issuer has no batch issuance: one copy.
+_METADATA_LIMIT: Final = 1024 * 1024
+_RESPONSE_LIMIT: Final = 16 * MAX_CREDENTIAL_BODY
+_FORMATS: Final = ("dc+sd-jwt", "mso_mdoc")
+
+#: A Transaction Code, or a callback that asks the person for it (shown the offer's hints).
+TxCodeSource = str | Callable[[TxCode], str] | None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What ``Wallet.receive`` stored: one credential per offered configuration, and which
+    notifications the issuer acknowledged (§11)."""
+
+    credentials: tuple[HeldCredential, ...]
+    credential_issuer: str
+    issuer_name: str | None
+    notified: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Session:
+    offer: CredentialOffer
+    metadata: CredentialIssuerMetadata
+    access_token: str
+
+
+#: Verifies and stores copies bound to the given keys; returns the credential and the keys used.
+StoreCopies = Callable[
+    [Sequence[str], frozenset[str], CredentialConfiguration],
+    tuple[HeldCredential, frozenset[str]],
+]
+
+
+class OfferClient:
+    """Runs one wallet's OpenID4VCI exchanges (see the module docstring)."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        trust: WalletTrust,
+        catalogue: Catalogue,
+        *,
+        now: Callable[[], float],
+        sleep: Callable[[float], None],
+        new_keys: Callable[[int], list[Signer]],
+        destroy_key: Callable[[str], None],
+        store: StoreCopies,
+    ) -> None:
+        self._http = transport
+        self._trust = trust
+        self._catalogue = catalogue
+        self._now = now
+        self._sleep = sleep
+        self._new_keys = new_keys
+        self._destroy_key = destroy_key
+        self._store = store
+
+    # -- the offer ---------------------------------------------------------------------------
+
+    def resolve_offer(self, offer: Any) -> CredentialOffer:
+        """The Credential Offer behind a scanned string, deep link or https URL (§4.1).
+
+        Raises:
+            InvalidRequest: not an offer (or a non-https reference); FetchError.
+        """
+        text = getattr(offer, "uri", offer)
+        if not isinstance(text, str):
+            raise TypeError("receive() takes an offer link (str) or an object with .uri")
+        text = text.strip()
+        if text.startswith("{"):
+            return parse_credential_offer(text)
+        if "credential_offer" not in text and text.startswith(("https://", "http://")):
+            link_uri: str | None = text  # the offer document's own URL
+        else:
+            link = parse_credential_offer_uri(
+                text, allow_loopback_http=self._http.allow_loopback_http
+            )
+            if link.offer is not None:
+                return link.offer
+            link_uri = link.offer_uri
+        assert link_uri is not None
+        document = self._http.get_json(link_uri, what="credential_offer_uri", max_bytes=65536)
+        return parse_credential_offer(document)
+
+    def _metadata(self, offer: CredentialOffer) -> CredentialIssuerMetadata:
+        issuer = self._http.check(offer.credential_issuer, "credential_issuer")
+        raw = self._http.get_json(
+            credential_issuer_metadata_url(issuer),
+            what="issuer metadata",
+            max_bytes=_METADATA_LIMIT,
+        )
+        # §12.2.4: the identifier in the metadata must be the one it was fetched for.
+        return parse_credential_issuer_metadata(raw, credential_issuer=issuer)
+
+    def _configurations(
+        self, offer: CredentialOffer, metadata: CredentialIssuerMetadata
+    ) -> list[tuple[str, CredentialConfiguration]]:
+        out = []
+        for config_id in offer.credential_configuration_ids:
+            config = metadata.configuration(config_id)
+            if config is None:
+                raise UnknownCredentialConfiguration(
+                    "the offer names a configuration the issuer metadata does not have",
+                    credential_configuration_id=config_id,
+                )
+            if config.format not in _FORMATS:
+                raise UnsupportedCredentialFormat(
+                    f"format {config.format!r} is not supported by this wallet",
+                    format=config.format,
+                )
+            type_value = config.vct or config.doctype or ""
+            if self._catalogue.find(type_value) is None:
+                raise UnknownCredentialType(
+                    f"{type_value!r} is not in the credential type catalogue",
+                    credential_type=type_value,
+                )
+            out.append((config_id, config))
+        return out
+
+    def _pre_check_trust(
+        self, metadata: CredentialIssuerMetadata, configs: Sequence[CredentialConfiguration]
+    ) -> None:
+        """WL-16: an issuer the trust configuration rejects is refused before the person is
+        asked for a Transaction Code. The key comes from JWT VC Issuer Metadata (SD-JWT VC §4)
+        with its ``x5c``; without that document the copies themselves decide."""
+        if not self._trust.configured:
+            return
+        issuer = metadata.credential_issuer
+        try:
+            document = self._http.get_json(
+                well_known_url(issuer, "jwt-vc-issuer"), what="jwt-vc-issuer", max_bytes=65536
+            )
+        except FetchError:
+            return
+        keys = document.get("jwks", {}).get("keys") if isinstance(document, dict) else None
+        chains = [k.get("x5c") for k in keys or () if isinstance(k, dict) and k.get("x5c")]
+        if not chains:
+            return
+        at = datetime.fromtimestamp(self._now(), tz=UTC)
+        for config in configs:
+            type_value = config.vct or config.doctype or ""
+            found = self._catalogue.find(type_value)
+            names = [found.id, type_value] if found is not None else [type_value]
+            decision = self._trust.issuer(certificates_from_x5c(chains[0]), names, at=at)
+            check_issuer_identifier(decision.chain, issuer)
+
+    def _token(
+        self, offer: CredentialOffer, metadata: CredentialIssuerMetadata, tx: TxCodeSource
+    ) -> str:
+        grant = offer.pre_authorized_code
+        if grant is None:
+            raise UnsupportedGrantType(
+                "this wallet supports the pre-authorized code flow only (§4.1.1)",
+                grant_type="authorization_code",
+            )
+        server = grant.authorization_server or (metadata.authorization_servers or (None,))[0]
+        server = server or metadata.credential_issuer
+        raw = self._http.get_json(
+            authorization_server_metadata_url(server),
+            what="authorization server metadata",
+            max_bytes=_METADATA_LIMIT,
+        )
+        authorization_server = parse_message(AuthorizationServerMetadata, raw)
+        if authorization_server.token_endpoint is None:
+            raise InvalidRequest("the authorization server has no token endpoint")
+        form = {"grant_type": PRE_AUTHORIZED_CODE_GRANT}
+        form["pre-authorized_code"] = grant.pre_authorized_code
+        if grant.tx_code is not None:
+            # §4.1.1: tx_code present (even empty) means the code must be sent; ask for it
+            # only now, after the issuer was checked (§13.6.2).
+            code = tx(grant.tx_code) if callable(tx) else tx
+            if not isinstance(code, str) or not code:
+                raise InvalidRequest("the offer needs a transaction code (tx_code)")
+            form["tx_code"] = code
+        answer = self._http.post_form(
+            str(authorization_server.token_endpoint), form, what="token endpoint",
+            max_bytes=MAX_TOKEN_BODY,
+        )  # fmt: skip
+        return parse_token_response(answer.body).access_token
+
+    # -- credentials -------------------------------------------------------------------------
+
+    def _nonce(self, metadata: CredentialIssuerMetadata) -> str | None:
+        if metadata.nonce_endpoint is None:
+            return None
+        answer = self._http.post_form(
+            str(metadata.nonce_endpoint), {}, what="nonce endpoint", max_bytes=MAX_TOKEN_BODY
+        )
+        value = answer.json(max_size=MAX_TOKEN_BODY)
+        nonce = value.get("c_nonce") if isinstance(value, dict) else None
+        if not isinstance(nonce, str) or not nonce:
+            raise InvalidRequest("the nonce endpoint answered no c_nonce (§7.2)")
+        return nonce
+
+    def _request(
+        self, session: _Session, config_id: str, signers: Sequence[Signer]
+    ) -> tuple[int, Any]:
+        metadata = session.metadata
+        for attempt in (1, 2):
+            nonce = self._nonce(metadata)
+            proofs = [
+                build_proof(s, audience=metadata.credential_issuer, nonce=nonce, now=self._now())
+                for s in signers
+            ]
+            body = {"credential_configuration_id": config_id, "proofs": {"jwt": proofs}}
+            try:
+                return self._http.post_json(
+                    str(metadata.credential_endpoint), body, what="credential endpoint",
+                    max_bytes=_RESPONSE_LIMIT, token=session.access_token,
+                )  # fmt: skip
+            except InvalidNonce:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _deferred(
+        self, session: _Session, transaction_id: str, interval: float, timeout: float
+    ) -> Any:
+        endpoint = session.metadata.deferred_credential_endpoint
+        if endpoint is None:
+            raise InvalidRequest("a deferred answer from an issuer without a deferred endpoint")
+        waited = 0.0
+        while True:
+            if waited + interval > timeout:
+                raise IssuancePending(
+                    "the issuer has not issued the credential yet; try again later",
+                    interval=interval,
+                )
+            self._sleep(interval)  # §9.2: wait at least `interval` seconds between requests
+            waited += interval
+            _, answer = self._http.post_json(
+                str(endpoint), {"transaction_id": transaction_id}, what="deferred endpoint",
+                max_bytes=_RESPONSE_LIMIT, token=session.access_token,
+            )  # fmt: skip
+            response = parse_credential_response(answer)
+            if not response.deferred:
+                return answer
+            interval = float(response.interval or interval)
+
+    def _notify(
+        self, session: _Session, notification_id: str | None, event: NotificationEvent
+    ) -> bool:
+        endpoint = session.metadata.notification_endpoint
+        if endpoint is None or notification_id is None:
+            return False
+        body = {"notification_id": notification_id, "event": event.value}
+        try:
+            self._http.post_json(
+                str(endpoint), body, what="notification endpoint", max_bytes=MAX_TOKEN_BODY,
+                token=session.access_token,
+            )  # fmt: skip
+        except HonninError:
+            # §11: notifications inform the issuer; the wallet's outcome stands either way.
+            return False
+        return True
+
+    def _issue_one(
+        self,
+        session: _Session,
+        config_id: str,
+        config: CredentialConfiguration,
+        copies: int | None,
+        deferred_timeout: float,
+    ) -> tuple[HeldCredential, bool]:
+        batch = session.metadata.batch_credential_issuance
+        count = copies or (batch.batch_size if batch is not None else 1)
+        if batch is not None:
+            count = min(count, batch.batch_size)
+        signers = self._new_keys(count)
+        keys = frozenset(s.key_id for s in signers)
+        used: frozenset[str] = frozenset()
+        try:
+            _, answer = self._request(session, config_id, signers)
+            response = parse_credential_response(answer)
+            if response.deferred:
+                assert response.transaction_id is not None
+                answer = self._deferred(
+                    session, response.transaction_id, float(response.interval or 5),
+                    deferred_timeout,
+                )  # fmt: skip
+                response = parse_credential_response(answer)
+            credentials = [c.credential for c in response.credentials or ()]
+            try:
+                if not all(isinstance(c, str) for c in credentials):
+                    raise InvalidRequest("a credential in the response is not a string (App. A)")
+                stored, used = self._store(credentials, keys, config)  # type: ignore[arg-type]
+            except HonninError:
+                self._notify(
+                    session, response.notification_id, NotificationEvent.CREDENTIAL_FAILURE
+                )
+                raise
+            notified = self._notify(
+                session, response.notification_id, NotificationEvent.CREDENTIAL_ACCEPTED
+            )
+            return stored, notified
+        finally:
+            # Keys no stored copy is bound to are never used again (ARF WIAM_21).
+            for key_id in keys - used:
+                self._destroy_key(key_id)
+
+    def receive(
+        self,
+        offer: Any,
+        *,
+        tx_code: TxCodeSource,
+        copies: int | None,
+        deferred_timeout: float,
+    ) -> Receipt:
+        """Run the whole exchange for every configuration of ``offer``."""
+        document = self.resolve_offer(offer)
+        metadata = self._metadata(document)
+        configs = self._configurations(document, metadata)
+        self._pre_check_trust(metadata, [c for _, c in configs])
+        session = _Session(document, metadata, self._token(document, metadata, tx_code))
+        held: list[HeldCredential] = []
+        notified: list[str] = []
+        for config_id, config in configs:
+            credential, acknowledged = self._issue_one(
+                session, config_id, config, copies, deferred_timeout
+            )
+            held.append(credential)
+            if acknowledged:
+                notified.append(credential.id)
+        names = [d.name for d in metadata.display or () if d.name]
+        return Receipt(
+            tuple(held), metadata.credential_issuer, names[0] if names else None, tuple(notified)
+        )

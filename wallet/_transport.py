@@ -1,0 +1,114 @@
+"""The wallet's HTTP exchanges: https only (http on loopback when the wallet allows it for
+development), bounded bodies, no redirects followed (OpenID4VP §14.8; HOSTILE-CASES WL-13),
+and OAuth error answers turned into their ``HonninError`` (``honnin.http``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from honnin.errors import FetchError, HonninError, MalformedInput
+from honnin.http import HttpResponse, HttpxFetcher, error_from_oauth_response
+from honnin.oauth import require_https
+
+__all__ = ["Transport"]
+
+
+class Transport:
+    """HTTP for one wallet, over a lazily created ``HttpxFetcher``."""
+
+    def __init__(self, fetcher: HttpxFetcher | None, *, allow_loopback_http: bool) -> None:
+        self._fetcher = fetcher
+        self._own = fetcher is None
+        self.allow_loopback_http = allow_loopback_http
+
+    @property
+    def fetcher(self) -> HttpxFetcher:
+        """The fetcher (made on first use)."""
+        if self._fetcher is None:
+            self._fetcher = HttpxFetcher(timeout=30)
+        return self._fetcher
+
+    def close(self) -> None:
+        """Close the fetcher if this transport made it."""
+        if self._own and self._fetcher is not None:
+            self._fetcher.close()
+            self._fetcher = None
+
+    def check(self, url: str, what: str) -> str:
+        """``url`` if it may be used (https, or loopback http in development).
+
+        Raises:
+            InvalidRequest: another scheme or host.
+        """
+        return require_https(url, what=what, allow_loopback_http=self.allow_loopback_http)
+
+    def _answer(self, response: HttpResponse, ok: tuple[int, ...]) -> HttpResponse:
+        if response.status in ok:
+            return response
+        if 300 <= response.status < 400:
+            raise FetchError(
+                f"HTTP {response.status}: redirects are not followed",
+                reason="redirect",
+                status=response.status,
+            )
+        raise error_from_oauth_response(response.status, response.body)
+
+    @staticmethod
+    def _json(response: HttpResponse, max_bytes: int) -> Any:
+        try:
+            return response.json(max_size=max_bytes)
+        except MalformedInput as exc:
+            raise FetchError(f"the answer is not JSON: {exc.message}", reason="encoding") from exc
+
+    def get_json(self, url: str, *, what: str, max_bytes: int) -> Any:
+        """GET ``url`` and parse its JSON answer (2xx only).
+
+        Raises:
+            FetchError: transport failure, redirect, not JSON; the OAuth error otherwise.
+        """
+        self.check(url, what)
+        headers = {"accept": "application/json"}
+        response = self.fetcher.request("GET", url, headers=headers, max_bytes=max_bytes)
+        return self._json(self._answer(response, (200,)), max_bytes)
+
+    def post_form(
+        self, url: str, form: Mapping[str, str], *, what: str, max_bytes: int
+    ) -> HttpResponse:
+        """POST a form; 2xx answers are returned, errors raised as their ``HonninError``."""
+        self.check(url, what)
+        response = self.fetcher.post_form(url, form, max_bytes=max_bytes)
+        return self._answer(response, (200, 201, 202, 204))
+
+    def post_json(
+        self,
+        url: str,
+        body: Mapping[str, Any],
+        *,
+        what: str,
+        max_bytes: int,
+        token: str | None = None,
+    ) -> tuple[int, Any]:
+        """POST JSON (with a bearer ``token``); the status and the JSON answer (or None).
+
+        Raises:
+            HonninError: the endpoint's OAuth error (``invalid_proof``, ``invalid_nonce``, ...).
+        """
+        self.check(url, what)
+        headers = {"authorization": f"Bearer {token}"} if token is not None else None
+        response = self.fetcher.post_json(url, body, headers=headers, max_bytes=max_bytes)
+        answer = self._answer(response, (200, 201, 202, 204))
+        if not answer.body:
+            return answer.status, None
+        return answer.status, self._json(answer, max_bytes)
+
+    def get(self, url: str, *, what: str, max_bytes: int) -> HttpResponse:
+        """GET ``url`` whatever it answers (for following a redirect_uri)."""
+        self.check(url, what)
+        return self.fetcher.request("GET", url, max_bytes=max_bytes)
+
+
+def oauth_error_code(exc: HonninError) -> str | None:
+    """The wire ``error`` code of an error built from an OAuth answer, if any."""
+    code = exc.fields.get("error")
+    return code if isinstance(code, str) else None

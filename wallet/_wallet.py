@@ -1,0 +1,391 @@
+"""``Wallet``: the holder role over an encrypted ``Vault`` (DESIGN "The happy path").
+
+::
+
+    wallet = Wallet.open("alice.wallet", pin="123456")
+    wallet.accept(employer.issue("withholding-slip", claims, holder=wallet.binding_keys(8)))
+    consent = wallet.consider(request)          # who asks, what, why, what is refused
+    response = wallet.present(consent.approve())
+
+Over HTTP: ``wallet.receive(offer_uri, tx_code=ask)`` (OpenID4VCI) and
+``wallet.present(wallet.consider(request_uri).approve(), post=True)`` (OpenID4VP).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, overload
+
+from cryptography import x509
+
+from honnin.clock import Clock, SystemClock
+from honnin.credential_types import Catalogue, load_catalogue
+from honnin.credentials import CredentialBatch
+from honnin.dcql import match_query
+from honnin.errors import (
+    InvalidKeyBinding,
+    MalformedCredential,
+    NoMatchingCredential,
+    NotFound,
+)
+from honnin.http import HttpxFetcher
+from honnin.oid4vci import CredentialConfiguration
+from honnin.trust import TrustList
+
+from ._acceptance import check_copy
+from ._consent import Approval, ConsentRequest, Refusal
+from ._holdings import CopyPolicy, HeldCredential, Holdings
+from ._issuance import OfferClient, Receipt, TxCodeSource
+from ._keywrap import KdfParams, KeyWrapper
+from ._presenting import PresentationResponse, build_response
+from ._request import RequestResolver
+from ._selection import candidate_of
+from ._signer import Signer
+from ._transport import Transport
+from ._trust import WalletTrust
+from ._vault import Vault
+
+__all__ = ["Submission", "Wallet"]
+
+_MAX_RESPONSE_ANSWER = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What the verifier's response_uri answered (OpenID4VP 1.0 §8.2): the HTTP status, the
+    ``redirect_uri`` to continue with in same-device flows, and the status of following it."""
+
+    status: int
+    redirect_uri: str | None = None
+    followed_status: int | None = None
+
+
+class Wallet:
+    """A person's wallet: credentials, binding keys and consent, in one encrypted file.
+
+    Open with ``Wallet.open``; one thread at a time; close it (or use ``with``).
+    """
+
+    def __init__(
+        self,
+        vault: Vault,
+        *,
+        trust: TrustList | Iterable[x509.Certificate] | None = None,
+        clock: Clock | None = None,
+        catalogue: Catalogue | None = None,
+        copy_policy: CopyPolicy | str = CopyPolicy.ONCE,
+        allow_unsigned_requests: bool = False,
+        allow_loopback_http: bool = False,
+        fetcher: HttpxFetcher | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.vault = vault
+        self.clock: Clock = clock or SystemClock()
+        self.catalogue = catalogue or load_catalogue()
+        self.copy_policy = CopyPolicy(copy_policy)
+        self._trust = WalletTrust(trust)
+        self._holdings = Holdings(vault)
+        self._transport = Transport(fetcher, allow_loopback_http=allow_loopback_http)
+        self._resolver = RequestResolver(
+            self._trust,
+            now=self.clock.now,
+            fetcher=lambda: self._transport.fetcher,
+            allow_unsigned=allow_unsigned_requests,
+            allow_loopback_http=allow_loopback_http,
+        )
+        self._offers = OfferClient(
+            self._transport,
+            self._trust,
+            self.catalogue,
+            now=self.clock.now,
+            sleep=sleep,
+            new_keys=vault.new_binding_keys,
+            destroy_key=vault.destroy_key,
+            store=self._store_issued,
+        )
+        # Approvals are bound to the wallet that made them.
+        self._token = secrets.token_urlsafe(16)
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        pin: str,
+        *,
+        create: bool = True,
+        trust: TrustList | Iterable[x509.Certificate] | None = None,
+        clock: Clock | None = None,
+        kdf: KdfParams = KdfParams.STRONG,
+        key_wrapper: KeyWrapper | None = None,
+        **options: Any,
+    ) -> Wallet:
+        """Open the wallet at ``path`` with ``pin`` (created when missing and ``create``).
+
+        ``trust``: a ``TrustList`` or certificates that anchor issuers *and* verifiers;
+        without it every signature is still checked but trust shows as ``not_configured``.
+        ``options``: ``copy_policy`` (``once`` / ``per_verifier``), ``catalogue``,
+        ``allow_unsigned_requests`` and ``allow_loopback_http`` (development only),
+        ``fetcher``, ``sleep``. A new wallet's recovery code is in
+        ``wallet.vault.recovery_code``: show it to the person once.
+
+        Raises:
+            WrongPin / WalletLocked / NotAWallet / WalletCorrupted / WalletInUse /
+            UnsupportedWalletVersion: see ``Vault.open``.
+            FileNotFoundError: no wallet at ``path`` and ``create`` is false.
+        """
+        file = Path(path)
+        if file.exists():
+            vault = Vault.open(file, pin, clock=clock, key_wrapper=key_wrapper)
+        elif create:
+            vault = Vault.create(file, pin, kdf=kdf, clock=clock, key_wrapper=key_wrapper)
+        else:
+            raise FileNotFoundError(f"no wallet at {file}")
+        try:
+            return cls(vault, trust=trust, clock=clock, **options)
+        except BaseException:
+            vault.close()
+            raise
+
+    # -- life cycle --------------------------------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        """The wallet file."""
+        return self.vault.path
+
+    def close(self) -> None:
+        """Close the vault (keys forgotten) and the HTTP client."""
+        self._transport.close()
+        self.vault.close()
+
+    def __enter__(self) -> Wallet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.vault.closed else "open"
+        return f"Wallet(path={str(self.path)!r}, {state})"
+
+    # -- credentials -------------------------------------------------------------------------
+
+    def binding_keys(self, count: int) -> list[Signer]:
+        """``count`` fresh P-256 binding keys made inside the vault, one per copy to be
+        issued (their ``public_jwk`` goes to the issuer; the private keys never leave)."""
+        return self.vault.new_binding_keys(count)
+
+    def accept(self, credentials: CredentialBatch | str | Sequence[str]) -> HeldCredential:
+        """Verify every copy of one credential and store them with their keys.
+
+        Each copy is checked as in ``_acceptance`` (issuer signature and trust, type,
+        schema, binding key one of this wallet's, not yet used); copies must agree in type,
+        issuer, claims and validity. Nothing is stored unless every copy passes.
+
+        Raises:
+            InvalidSignature, UntrustedIssuer, IssuerNotEntitled, Expired, NotYetValid,
+            UnknownCredentialType, SchemaViolation, InvalidKeyBinding, MalformedCredential,
+            MalformedInput, TooLarge.
+        """
+        if isinstance(credentials, CredentialBatch):
+            items = list(credentials.credentials)
+        elif isinstance(credentials, str):
+            items = [credentials]
+        else:
+            items = list(credentials)
+        if not items:
+            raise MalformedCredential("no credential to accept")
+        now = self.clock.now()
+        checked = [check_copy(c, self._trust, self.catalogue, now=now) for c in items]
+        return self._holdings.add(checked, now=now)
+
+    def _store_issued(
+        self, credentials: Sequence[str], keys: frozenset[str], config: CredentialConfiguration
+    ) -> tuple[HeldCredential, frozenset[str]]:
+        if not credentials:
+            raise MalformedCredential("the issuer answered no credential (§8.3)")
+        if len(credentials) > len(keys):
+            # SECURITY-CHECKLIST C14: never more credentials than proofs.
+            raise MalformedCredential("more credentials than key proofs", reason="count")
+        now = self.clock.now()
+        checked = [check_copy(c, self._trust, self.catalogue, now=now) for c in credentials]
+        expected = config.vct or config.doctype
+        for copy in checked:
+            if copy.format.value != config.format or copy.type_value != expected:
+                raise MalformedCredential(
+                    "the issued credential is not of the offered configuration's type",
+                    reason="type",
+                )
+            if copy.key_id not in keys:
+                raise InvalidKeyBinding(
+                    "an issued copy is not bound to a key proven in this request", reason="cnf"
+                )
+        held = self._holdings.add(checked, now=now)
+        return held, frozenset(c.key_id for c in checked)
+
+    def credentials(self, **filters: object) -> list[HeldCredential]:
+        """The credentials held, oldest first; ``filters`` on ``type`` (catalogue id),
+        ``format`` or ``type_value`` (vct / docType)."""
+        return self._holdings.list(**filters)
+
+    def credential(self, credential_id: str) -> HeldCredential:
+        """One credential.
+
+        Raises:
+            NotFound: no such credential.
+        """
+        held = self._holdings.get(credential_id)
+        if held is None:
+            raise NotFound("no such credential in this wallet", credential_id=credential_id)
+        return held
+
+    def delete(self, credential_id: str) -> None:
+        """Delete a credential with all its copies and binding keys.
+
+        Raises:
+            NotFound: no such credential.
+        """
+        self._holdings.delete(credential_id)
+
+    def receive(
+        self,
+        offer: Any,
+        *,
+        tx_code: TxCodeSource = None,
+        copies: int | None = None,
+        deferred_timeout: float = 300.0,
+    ) -> Receipt:
+        """Receive the credentials of an OpenID4VCI offer (scanned string, deep link, https
+        URL or an object with ``.uri``). ``tx_code`` is the Transaction Code, or a callback
+        asked only once the issuer passed the trust pre-check. ``copies`` defaults to the
+        issuer's batch size. A deferred issuance is polled for up to ``deferred_timeout``.
+
+        Raises:
+            InvalidGrant (wrong tx_code), InvalidToken, InvalidProof, InvalidNonce,
+            UnknownCredentialConfiguration, UnsupportedGrantType, IssuancePending (deferred,
+            not ready in time), FetchError, and every error of ``accept``.
+        """
+        return self._offers.receive(
+            offer, tx_code=tx_code, copies=copies, deferred_timeout=deferred_timeout
+        )
+
+    # -- presentation ------------------------------------------------------------------------
+
+    def consider(self, request: Any) -> ConsentRequest:
+        """Resolve and authenticate a presentation request and match it against the
+        wallet: who asks, for what, why, and what is refused.
+
+        ``request`` is an object with ``request_object`` (``verifier.PresentationRequest``),
+        a signed request object (JAR) or an ``openid4vp://`` / https link (its
+        ``request_uri`` is fetched).
+
+        Raises:
+            the errors of request resolution (``UntrustedVerifier`` for an unsigned request,
+            ``InvalidRequest``, ``InvalidSignature``, ``Expired``, ``FetchError``, ...);
+            NoMatchingCredential: nothing held answers every required part (``missing``
+                names the Credential Queries).
+        """
+        resolved = self._resolver.resolve(request)
+        query = resolved.request.dcql_query
+        assert query is not None  # the resolver refuses scope requests
+        wanted: set[str] = set()
+        for credential_query in query.credentials:
+            wanted.update(credential_query.meta.vct_values or ())
+            if credential_query.meta.doctype_value:
+                wanted.add(credential_query.meta.doctype_value)
+        held = self._holdings.list(type_value=tuple(wanted)) if wanted else []
+        tag = self._holdings.verifier_tag(resolved.verifier.client_id)
+        copies = {h.id: self._holdings.available(h.id, self.copy_policy, tag) for h in held}
+        usable = [h for h in held if copies[h.id] > 0]
+        types = {h.id: self.catalogue.find(h.credential_type) for h in usable}
+        restricted = {
+            h.credential_type: self._trust.restricted_claims(h.credential_type) for h in usable
+        }
+        match = match_query(
+            query,
+            [candidate_of(h, types[h.id], restricted[h.credential_type]) for h in usable],
+        )
+        refused_blocks = False
+        if not match.satisfiable:
+            unrestricted = match_query(query, [candidate_of(h, types[h.id], ()) for h in usable])
+            if not unrestricted.satisfiable:
+                raise NoMatchingCredential(
+                    "the wallet holds no credential that answers every required part of the"
+                    " request",
+                    missing=list(match.missing),
+                )
+            match, refused_blocks = unrestricted, True
+        return ConsentRequest(
+            resolved,
+            match,
+            {h.id: h for h in usable},
+            copies,
+            self.catalogue,
+            restricted,
+            wallet=self._token,
+            refused_blocks=refused_blocks,
+        )
+
+    @overload
+    def present(
+        self, approval: Approval, *, post: Literal[False] = ...
+    ) -> PresentationResponse: ...
+
+    @overload
+    def present(self, approval: Approval, *, post: Literal[True]) -> Submission: ...
+
+    def present(
+        self, approval: Approval, *, post: bool = False
+    ) -> PresentationResponse | Submission:
+        """Build the response to an approved request: a fresh copy per credential (used
+        once by default), SD-JWT VC + KB-JWT or mdoc DeviceResponse, encrypted for
+        ``direct_post.jwt``. With ``post``, send it to the response_uri (``submit``).
+
+        Raises:
+            PolicyViolation: the approval was presented already.
+            NotFound: a credential has no copy left.
+            ValueError: an approval made by another wallet.
+        """
+        if approval.wallet != self._token:
+            raise ValueError("this approval was made by another wallet")
+        response = build_response(
+            approval,
+            self._holdings,
+            self.vault.signer,
+            policy=self.copy_policy,
+            now=self.clock.now(),
+        )
+        return self.submit(response) if post else response
+
+    def submit(
+        self, response: PresentationResponse | Refusal, *, follow_redirect: bool = True
+    ) -> Submission:
+        """POST a response (or a refusal) form-encoded to the request's response_uri
+        (OpenID4VP 1.0 §8.2) and follow the ``redirect_uri`` it answers, if any.
+
+        Raises:
+            FetchError: the verifier is unreachable or redirects (never followed, WL-13).
+            InvalidRequest (and other OAuth errors): the verifier refused the response.
+        """
+        if isinstance(response, Refusal):
+            url, form = response.request.response_uri, response.to_form()
+        else:
+            url, form = response.response_uri, response.to_form()
+        answer = self._transport.post_form(
+            url, form, what="response_uri", max_bytes=_MAX_RESPONSE_ANSWER
+        )
+        body = answer.json(max_size=_MAX_RESPONSE_ANSWER) if answer.body else {}
+        redirect = body.get("redirect_uri") if isinstance(body, dict) else None
+        if not isinstance(redirect, str):
+            return Submission(answer.status)
+        followed = None
+        if follow_redirect:
+            followed = self._transport.get(
+                redirect, what="redirect_uri", max_bytes=_MAX_RESPONSE_ANSWER
+            ).status
+        return Submission(answer.status, redirect, followed)
