@@ -389,4 +389,6 @@ def tdate(moment: datetime) -> datetime:
     """``moment`` as ISO/IEC 18013-5 wants a tdate: UTC, whole seconds (§9.1.2.4)."""
     if moment.tzinfo is None:
         raise TypeError("tdate needs an aware datetime")
+    if moment.tzinfo is UTC and not moment.microsecond:
+        return moment
     return moment.astimezone(UTC).replace(microsecond=0)

@@ -90,8 +90,21 @@ class VerifiedSign1:
     unprotected: Headers
 
 
+# DER of certificates by identity: an issuer signs with the same chain object over and over.
+_ders: dict[int, tuple[x509.Certificate, bytes]] = {}
+
+
 def _der(cert: bytes | x509.Certificate) -> bytes:
-    return cert if isinstance(cert, bytes) else cert.public_bytes(Encoding.DER)
+    if isinstance(cert, bytes):
+        return cert
+    entry = _ders.get(id(cert))
+    if entry is not None and entry[0] is cert:
+        return entry[1]
+    der = cert.public_bytes(Encoding.DER)
+    if len(_ders) >= 64:
+        _ders.clear()
+    _ders[id(cert)] = (cert, der)
+    return der
 
 
 def build_sign1(

@@ -14,6 +14,12 @@ from honnin.jose import PrivateKey, PublicKey, algorithm_for_key
 
 from ._algorithms import CoseAlgorithm, cose_algorithm_for, sign_raw
 
+_BY_CURVE = {
+    "secp256r1": CoseAlgorithm.ES256,
+    "secp384r1": CoseAlgorithm.ES384,
+    "secp521r1": CoseAlgorithm.ES512,
+}
+
 
 @runtime_checkable
 class Signer(Protocol):
@@ -44,7 +50,12 @@ class KeySigner:
         if not isinstance(key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
             raise TypeError("KeySigner needs an EC or Ed25519 private key")
         self._key = key
-        self._alg = alg if alg is not None else cose_algorithm_for(algorithm_for_key(key))
+        if alg is None:
+            curve = getattr(key, "curve", None)
+            alg = _BY_CURVE.get(curve.name) if curve is not None else None
+            if alg is None:
+                alg = cose_algorithm_for(algorithm_for_key(key))
+        self._alg = alg
 
     @property
     def algorithm(self) -> CoseAlgorithm:

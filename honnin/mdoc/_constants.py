@@ -37,6 +37,10 @@ DIGEST_ID_SPACE: Final = 1 << 31
 MAX_ISSUER_SIGNED_SIZE: Final = MAX_CREDENTIAL_BODY
 MAX_DEVICE_RESPONSE_SIZE: Final = 1024 * 1024
 
+#: Documents in one DeviceResponse a verifier checks at most (HAIP §5 allows one per
+#: response; ISO/IEC 18013-5 several): each costs two signature verifications.
+MAX_DOCUMENTS: Final = 16
+
 #: Tolerance for clock differences when checking validityInfo (HOSTILE-CASES D6: 60 s).
 CLOCK_SKEW: Final = timedelta(seconds=60)
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
+import cbor2
 from cryptography import x509
 
 from honnin import cbor
@@ -42,22 +43,40 @@ def _digest_ids(count: int) -> list[int]:
     return list(ids)[:count]
 
 
-def _item(digest_id: int, salt: bytes, name: str, value: Any) -> EncodedCbor:
-    """IssuerSignedItemBytes content, assembled from pre-encoded member names."""
-    return EncodedCbor(
-        b"".join(
+def _encode_items(
+    elements: Mapping[str, Any], ids: list[int], salts: bytes, hasher: Any
+) -> tuple[list[EncodedCbor], dict[int, bytes]]:
+    """IssuerSignedItemBytes for ``elements`` and their digests (§9.1.2.5), assembled from
+    pre-encoded member names: the hot loop of issuance, kept free of helper calls."""
+    dumps = cbor2.dumps
+    encoded: list[EncodedCbor] = []
+    digests: dict[int, bytes] = {}
+    for index, (name, value) in enumerate(elements.items()):
+        if type(name) is not str:
+            raise TypeError("element identifiers are text strings")
+        digest_id = ids[index]
+        try:
+            value_bytes = dumps(value)
+        except cbor2.CBOREncodeError:
+            value_bytes = cbor.encode(value)  # EncodedCbor / RawCbor inside the value
+        content = b"".join(
             (
                 _ITEM_HEAD,
-                cbor.head(0, digest_id),
+                b"\x1a" + digest_id.to_bytes(4, "big")
+                if digest_id >= 0x10000
+                else cbor.head(0, digest_id),
                 _RANDOM_KEY,
-                salt,
+                salts[index * RANDOM_LENGTH : (index + 1) * RANDOM_LENGTH],
                 _IDENTIFIER_KEY,
-                cbor.encode(name),
+                dumps(name),
                 _VALUE_KEY,
-                cbor.encode(value),
+                value_bytes,
             )
         )
-    )
+        item = EncodedCbor(content)
+        digests[digest_id] = hasher(item.tagged).digest()
+        encoded.append(item)
+    return encoded, digests
 
 
 def issue_mdoc(
@@ -115,15 +134,7 @@ def issue_mdoc(
     for ns, elements in namespaces.items():
         ids = _digest_ids(len(elements) + decoys)
         salts = secrets.token_bytes(RANDOM_LENGTH * len(elements))
-        encoded: list[EncodedCbor] = []
-        digests: dict[int, bytes] = {}
-        for index, (name, value) in enumerate(elements.items()):
-            if not isinstance(name, str):
-                raise TypeError("element identifiers are text strings")
-            salt = salts[index * RANDOM_LENGTH : (index + 1) * RANDOM_LENGTH]
-            item = _item(ids[index], salt, name, value)
-            encoded.append(item)
-            digests[ids[index]] = hasher(item.tagged).digest()
+        encoded, digests = _encode_items(elements, ids, salts, hasher)
         for digest_id in ids[len(elements) :]:
             digests[digest_id] = hasher(secrets.token_bytes(RANDOM_LENGTH)).digest()
         items[ns] = tuple(encoded)

@@ -129,7 +129,7 @@ class MobileSecurityObject:
         if not isinstance(value, dict):
             raise MalformedCredential("the MobileSecurityObject is not a map")
         version = value.get("version")
-        if not isinstance(version, str) or version.split(".")[0] != VERSION.split(".")[0]:
+        if type(version) is not str or not (version == VERSION or version.startswith("1.")):
             raise MalformedCredential(f"unsupported MSO version {version!r}")
         digest_algorithm = value.get("digestAlgorithm")
         if not isinstance(digest_algorithm, str):

@@ -28,6 +28,7 @@ from honnin.errors import (
     InvalidClaim,
     MalformedCredential,
     NotYetValid,
+    TooLarge,
     UnsupportedAlgorithm,
 )
 from honnin.jose import PublicKey
@@ -39,6 +40,7 @@ from ._constants import (
     DEFAULT_DIGEST_ALGORITHMS,
     DIGEST_ALGORITHMS,
     MAX_DEVICE_RESPONSE_SIZE,
+    MAX_DOCUMENTS,
     STATUS_OK,
     VERSION,
 )
@@ -265,18 +267,24 @@ def verify_issuer_signed(
     )
 
 
-def _documents(value: object) -> tuple[list[Any], dict[str, int]]:
-    if not isinstance(value, dict):
+def _documents(value: object, max_documents: int) -> tuple[list[Any], dict[str, int]]:
+    if type(value) is not dict:
         raise MalformedCredential("a DeviceResponse is a map")
     version = value.get("version")
-    if not isinstance(version, str) or version.split(".")[0] != VERSION.split(".")[0]:
+    if type(version) is not str or not (version == VERSION or version.startswith("1.")):
         raise MalformedCredential(f"unsupported DeviceResponse version {version!r}")
     status = value.get("status")
     if type(status) is not int or status != STATUS_OK:
         raise MalformedCredential(f"DeviceResponse status is {status!r}, not OK", status=status)
     documents = value.get("documents")
-    if not isinstance(documents, list) or not documents:
+    if type(documents) is not list or not documents:
         raise MalformedCredential("the DeviceResponse carries no documents")
+    if len(documents) > max_documents:
+        # Each document costs two signature verifications: bound the work one input buys.
+        raise TooLarge(
+            f"the DeviceResponse carries {len(documents)} documents, over {max_documents}",
+            limit=max_documents,
+        )
     errors: dict[str, int] = {}
     for entry in value.get("documentErrors") or []:
         if isinstance(entry, dict):
@@ -298,6 +306,7 @@ def verify_device_response(
     expected_doctype: str | None = None,
     clock_skew: timedelta = CLOCK_SKEW,
     max_size: int = MAX_DEVICE_RESPONSE_SIZE,
+    max_documents: int = MAX_DOCUMENTS,
 ) -> VerifiedDeviceResponse:
     """Verify a DeviceResponse (§9.3): for every Document the issuer data authentication of
     ``verify_issuer_signed`` and then the mdoc authentication with the MSO device key over
@@ -320,9 +329,10 @@ def verify_device_response(
         InvalidKeyBinding: the device signature / MAC does not verify over the expected
             transcript (``reason`` "signature"), or is missing (``reason`` "missing").
         MalformedCredential: DeviceResponse / Document shape, a status other than OK.
+        TooLarge: over ``max_size`` bytes or ``max_documents`` documents.
     """
     at = _at(clock, now)
-    documents, errors = _documents(cbor.decode(data, max_size=max_size))
+    documents, errors = _documents(cbor.decode(data, max_size=max_size), max_documents)
     results = []
     for document in documents:
         if not isinstance(document, dict) or not {"docType", "issuerSigned", "deviceSigned"} <= set(
