@@ -250,7 +250,7 @@ def test_no_matching_credential_is_a_typed_error(world: Parties, tmp_path: Path)
     with world.wallet(tmp_path / "w") as wallet:
         with pytest.raises(NoMatchingCredential) as caught:
             wallet.consider(_request(world, "payment_amount"))
-        assert caught.value.missing == [SLIP]
+        assert caught.value.fields["missing"] == [SLIP]
 
 
 def test_a_refusal_reaches_the_verifier_as_access_denied(world: Parties, tmp_path: Path) -> None:

@@ -107,13 +107,10 @@ class Refusal:
     indistinguishable from having no matching credential (ARF RPA_11)."""
 
     request: ResolvedRequest = field(repr=False)
+    #: The request's ``state``, echoed back (§8.5).
+    state: str | None = field(repr=False)
     error: str = VpErrorCode.ACCESS_DENIED.value
     error_description: str | None = None
-
-    @property
-    def state(self) -> str | None:
-        """The request's ``state``, echoed back."""
-        return self.request.request.state
 
     def to_form(self) -> dict[str, str]:
         """The error response as form fields (OpenID4VP §8.2, §8.5)."""
@@ -339,7 +336,8 @@ class ConsentRequest:
 
     def refuse(self, description: str | None = None) -> Refusal:
         """Say no: an ``access_denied`` response for ``Wallet.submit`` (or the verifier)."""
-        return Refusal(self._resolved, error_description=description)
+        state = self._resolved.request.state
+        return Refusal(self._resolved, state, error_description=description)
 
 
 def _namespaces(held: HeldCredential) -> Mapping[str, Mapping[str, Any]] | None:
