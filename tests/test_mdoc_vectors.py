@@ -12,8 +12,21 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from vectors import load_json, vector_path
 
 from honnin import cbor
-from honnin.cose import public_key_from_cose_key
-from honnin.errors import Expired, InvalidKeyBinding, MalformedCbor, UntrustedIssuer
+from honnin.cbor import EncodedCbor
+from honnin.cose import (
+    CoseAlgorithm,
+    certificates_of,
+    parse_sign1,
+    public_key_from_cose_key,
+    verify_sign1,
+)
+from honnin.errors import (
+    Expired,
+    InvalidKeyBinding,
+    InvalidSignature,
+    MalformedCbor,
+    UntrustedIssuer,
+)
 from honnin.mdoc import (
     SessionTranscript,
     derive_emac_key,
@@ -212,3 +225,52 @@ def test_both_thumbprint_forms_is_a_programmer_error() -> None:
         openid4vp_session_transcript(
             "c", "n", "r", jwk_thumbprint=THUMBPRINT, encryption_jwk=TRANSCRIPTS["encryption_jwk"]
         )
+
+
+# -- the rest of Annex D: reader authentication and engagement structures ---------------------
+
+
+def test_annex_d_reader_auth_verifies_with_the_reader_certificate() -> None:
+    message = parse_sign1(bytes.fromhex(HEX["reader_auth"]), require_tag=False)
+    (reader,) = certificates_of(message)
+    expected = x509.load_pem_x509_certificate(
+        vector_path("mdoc", "annex-d-reader.pem").read_bytes()
+    )
+    assert reader == expected
+    # ISO/IEC 18013-5 §9.1.4: ReaderAuthenticationBytes = #6.24(bstr .cbor
+    # ["ReaderAuthentication", SessionTranscript, ItemsRequestBytes]), detached.
+    items_request = EncodedCbor(bytes.fromhex(HEX["items_request"]))
+    inner = (
+        b"\x83" + cbor.encode("ReaderAuthentication") + TRANSCRIPT.encoded + items_request.tagged
+    )
+    verified = verify_sign1(
+        message,
+        reader.public_key(),
+        detached_payload=EncodedCbor(inner).tagged,  # type: ignore[arg-type]
+    )
+    assert verified.alg is CoseAlgorithm.ES256
+    with pytest.raises(InvalidSignature):
+        verify_sign1(message, reader.public_key(), detached_payload=EncodedCbor(b"\xa0").tagged)  # type: ignore[arg-type]
+
+
+def test_annex_d_device_request_and_engagement_decode_strictly() -> None:
+    request = cbor.decode(bytes.fromhex(HEX["device_request"]))
+    items = request["docRequests"][0]["itemsRequest"]
+    assert items.content == bytes.fromhex(HEX["items_request"])
+    assert items.decode()["docType"] == "org.iso.18013.5.1.mDL"
+    engagement = cbor.decode(bytes.fromhex(HEX["device_engagement"]))
+    assert engagement[0] == "1.0"
+    e_device_key = cbor.decode(bytes.fromhex(HEX["e_device_key_bytes"]))
+    assert engagement[1][1] == e_device_key
+    key = public_key_from_cose_key(e_device_key.decode())
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    assert key.public_numbers().x == int(HEX["ephemeral_device_key_x"], 16)
+    assert key.public_numbers().y == int(HEX["ephemeral_device_key_y"], 16)
+
+
+def test_annex_d_document_signer_is_the_x5chain_certificate() -> None:
+    document = cbor.decode(DEVICE_RESPONSE)["documents"][0]
+    message = parse_sign1(document["issuerSigned"]["issuerAuth"], require_tag=False)
+    pem = vector_path("mdoc", "annex-d-document-signer-utopia-ds.pem").read_bytes()
+    assert certificates_of(message) == [x509.load_pem_x509_certificate(pem)]
+    assert message.x5chain[0] == bytes.fromhex(HEX["ds_cert"])
