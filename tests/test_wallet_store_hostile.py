@@ -87,6 +87,16 @@ def test_flipped_bits_in_the_sqlite_file_header(
 ) -> None:
     outcomes = _flip_many(tmp_path, pristine, [byte * 8 + byte % 8 for byte in range(100)])
     assert "NotAWallet" in outcomes  # the magic string is in these bytes
+    assert outcomes <= {"NotAWallet", "WalletCorrupted", "unaffected"}
+
+
+def test_a_damaged_format_version_byte(built: Path) -> None:
+    image = bytearray(built.read_bytes())
+    image[18] ^= 0x04  # write version 2 -> 6: SQLite would open it read-only
+    built.write_bytes(image)
+    with pytest.raises(WalletCorrupted) as info:
+        Vault.open(built, PIN)
+    assert info.value.record == "file"
 
 
 def test_flipped_bits_in_the_schema_text(tmp_path: Path, pristine: tuple[bytes, Snapshot]) -> None:
@@ -139,7 +149,7 @@ def test_every_bit_of_one_record_ciphertext(
         body = conn.execute("SELECT body FROM bodies WHERE rid = ?", (rid,)).fetchone()[0]
     conn.close()
     start = image.index(body)
-    for bit in range(start * 8, (start + len(body)) * 8, 17):
+    for bit in range(start * 8, (start + len(body)) * 8, 29):
         damaged = bytearray(image)
         damaged[bit // 8] ^= 1 << (bit % 8)
         path.write_bytes(damaged)

@@ -164,6 +164,10 @@ def _precheck(path: Path) -> None:
         raise NotAWallet(f"{path} is not a SQLite database, so not a honnin wallet")
     if len(head) < 100:
         raise WalletCorrupted(f"{path} is truncated inside its file header", record="file")
+    if head[18] not in (1, 2) or head[19] not in (1, 2):
+        # SQLite file format §1.3.3: 1 = rollback journal, 2 = WAL. Anything else makes
+        # SQLite treat the file as read-only or unreadable: here it can only be damage.
+        raise WalletCorrupted(f"{path} has a damaged SQLite format version", record="file")
 
 
 def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
