@@ -23,7 +23,9 @@ SLIP = CATALOGUE.get("withholding-slip").sample_claims()
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[LiveIssuer]:
-    settings = IssuerSettings(dev=True, deferred_types=("national-qualification",))
+    settings = IssuerSettings(
+        dev=True, deferred_types=("national-qualification",), deferred_interval=1
+    )
     with live_issuer(settings=settings) as served:
         yield served
 
