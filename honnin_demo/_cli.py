@@ -1,0 +1,83 @@
+"""``honnin demo``: the job change (default) or the birth registration, end to end.
+
+    honnin demo                 # the job change, step by step, with QR codes
+    honnin demo birth           # doctor -> parent -> municipality, mso_mdoc
+    honnin demo --json          # one JSON object: verified, steps, disclosed, withheld, ...
+
+Registered through the ``honnin.commands`` entry point (the core never imports the demo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from honnin.cli import print_json
+from wallet import KdfParams
+
+from ._scenarios import SCENARIOS
+from ._story import run_scenario
+from ._terminal import SilentNarrator, TerminalNarrator
+
+__all__ = ["register"]
+
+#: The OWASP Password Storage Cheat Sheet minimum for Argon2id (19 MiB, t=2, p=1): what
+#: ``--kdf light`` uses, for slow machines. The wallet refuses anything weaker.
+LIGHT_KDF = KdfParams(memory_kib=19 * 1024, iterations=2, lanes=1)
+_KDFS = {"strong": KdfParams.STRONG, "light": LIGHT_KDF}
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``honnin demo``."""
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the job change (or birth registration) story end to end",
+        description="Run a whole citizen-mediated procedure on this machine: a generated test"
+        " PKI and trust list, the issuer's OpenID4VCI service and the verifier's OpenID4VP"
+        " service on loopback HTTP, state in SQLite files in a temporary directory. Nothing"
+        " leaves 127.0.0.1.",
+    )
+    parser.add_argument(
+        "scenario",
+        nargs="?",
+        default="job-change",
+        choices=sorted(SCENARIOS),
+        help="which story (default: job-change)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object instead of the story"
+    )
+    parser.add_argument(
+        "--kdf",
+        choices=sorted(_KDFS),
+        default="strong",
+        help="the wallet's PIN key derivation: strong (Argon2id 64 MiB, t=3, p=4, the"
+        " default) or light (19 MiB, t=2, p=1, the OWASP minimum)",
+    )
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="run in DIR and keep the trust list, keys, SQLite stores and wallet there",
+    )
+    parser.set_defaults(func=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    scenario = SCENARIOS[args.scenario]
+    narrator = SilentNarrator() if args.json else TerminalNarrator(_stdout())
+    directory = Path(args.keep) if args.keep else None
+    report = run_scenario(scenario, narrator, directory=directory, kdf=_KDFS[args.kdf])
+    if args.json:
+        print_json(report.to_json())
+    return 0 if report.verified else 1
+
+
+def _stdout() -> TextIO:
+    # QR codes and ja labels need more than ASCII; never fail on a narrow terminal encoding.
+    stream = sys.stdout
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None and (stream.encoding or "").lower().replace("-", "") != "utf8":
+        reconfigure(errors="replace")
+    return stream

@@ -1,0 +1,146 @@
+"""``honnin demo``: the job change and the birth registration, end to end on loopback HTTP.
+
+Each run starts a real issuer and verifier service (uvicorn on 127.0.0.1), a wallet with the
+default Argon2id parameters, and goes through OpenID4VCI and OpenID4VP over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import honnin_demo
+from honnin.cli import main
+from honnin.credential_types import load_catalogue
+from honnin_demo import JOB_CHANGE, withheld_claims
+
+STEPS = ["setup", "offer", "wallet", "issuance", "request", "consent", "presentation", "form"]
+SLIP = load_catalogue().get("withholding-slip")
+
+
+def _run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
+    assert main(["demo", *argv, "--json"]) == 0
+    out = capsys.readouterr().out
+    report: dict[str, Any] = json.loads(out)
+    return report
+
+
+def _check_job_change(report: dict[str, Any]) -> None:
+    sample = SLIP.sample_claims()
+    assert report["scenario"] == "job-change"
+    assert report["verified"] is True, report["errors"]
+    # Exactly the requested claims, with the issued values.
+    assert report["disclosed"] == {
+        "payment_amount": sample["payment_amount"],
+        "withholding_tax": sample["withholding_tax"],
+        "social_insurance_premiums": sample["social_insurance_premiums"],
+        "payer.name": sample["payer"]["name"],
+        "payer.address": sample["payer"]["address"],
+    }
+    # The My Number was asked for but refused; the unrequested claims stayed in the wallet.
+    assert "my_number" in report["withheld"]
+    assert report["refused"] == [{"claim": "my_number", "reason": "restricted"}]
+    for unrequested in ("recipient", "dependents", "spouse", "payer.corporate_number"):
+        assert unrequested in report["withheld"]
+    assert not set(report["withheld"]) & set(report["disclosed"])
+    assert report["always_visible"] == ["tax_year"]
+    assert [s["name"] for s in report["steps"]] == STEPS
+    assert report["total_ms"] == pytest.approx(sum(s["ms"] for s in report["steps"]), abs=0.5)
+    assert report["total_ms"] < report["goal_ms"] == 60_000
+    assert report["issuer"]["iss"].startswith("http://127.0.0.1:")
+    assert report["verifier"]["client_id"] == "x509_san_dns:localhost"
+    assert report["copies"] == 8
+    assert report["kdf"] == "Argon2id 64 MiB, t=3, p=4"
+
+
+def test_demo_json_through_main(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    report = _run_json(capsys, "--keep", str(tmp_path))
+    _check_job_change(report)
+    # --keep leaves the embedded defaults behind: trust list, SQLite stores, the wallet.
+    for name in ("trust/trust-list.json", "issuer.sqlite3", "verifier.sqlite3", "citizen.wallet"):
+        assert (tmp_path / name).is_file(), name
+
+
+def test_demo_story_through_main(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--kdf", "light"]) == 0
+    out = capsys.readouterr().out
+    for step_number, step in enumerate(STEPS, start=1):
+        assert f"\n{step_number}. {step}: " in out
+    assert "transaction code, sent separately" in out
+    assert "openid-credential-offer://?credential_offer_uri=http%3A%2F%2F127.0.0.1" in out
+    assert "openid4vp://?client_id=x509_san_dns%3Alocalhost&request_uri=" in out
+    assert "▄" in out  # the QR codes
+    assert f"why       {JOB_CHANGE.purpose}" in out
+    assert "[refused] 個人番号 / Individual Number (My Number)" in out
+    assert "支払金額 / Payment amount (JPY)" in out and "5,000,000" in out
+    assert "Argon2id 19 MiB, t=2, p=1 (lighter than the default)" in out
+    assert "verified: yes" in out
+    assert "the goal is 60 s: met" in out
+
+
+def test_demo_birth_json(capsys: pytest.CaptureFixture[str]) -> None:
+    report = _run_json(capsys, "birth", "--kdf", "light")
+    sample = load_catalogue().get("birth-certificate").sample_claims()
+    assert report["verified"] is True, report["errors"]
+    assert (report["scenario"], report["format"]) == ("birth", "mso_mdoc")
+    assert report["disclosed"]["child_given_name"] == sample["child_given_name"]
+    assert report["disclosed"]["place_of_birth.address"] == sample["place_of_birth"]["address"]
+    assert report["disclosed"]["birth_date"] == sample["birth_date"]
+    assert len(report["disclosed"]) == 9
+    for kept in ("weight_grams", "mother.birth_date", "place_of_birth.facility_name"):
+        assert kept in report["withheld"]
+    assert report["always_visible"] == [] and report["refused"] == []
+
+
+def test_demo_json_in_a_subprocess_without_network() -> None:
+    # Proxies pointing nowhere: the demo must not need them (loopback only, trust_env off).
+    dead = "http://127.0.0.1:9"
+    env = {**os.environ, "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "ALL_PROXY": dead}
+    script = Path(sys.executable).with_name("honnin")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "honnin.cli"]
+    done = subprocess.run(
+        [*command, "demo", "--json"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    _check_job_change(json.loads(done.stdout))
+
+
+def test_withheld_claims_descend_into_partly_sent_objects() -> None:
+    claims = {
+        "iss": "https://issuer.example",  # protocol claims are not the person's data
+        "cnf": {"jwk": {}},
+        "payment_amount": 1,
+        "payer": {"name": "x", "address": "y", "phone": "z"},
+        "recipient": {"name": "a"},
+        "my_number": "123456789018",
+    }
+    kept = withheld_claims(claims, SLIP, {"payment_amount", "payer.name"})
+    # Catalogue order, partly sent objects by member.
+    assert kept == ["payer.address", "payer.phone", "recipient", "my_number"]
+
+
+def test_public_api() -> None:
+    assert honnin_demo.__all__ == [
+        "BIRTH",
+        "GOAL_MS",
+        "JOB_CHANGE",
+        "SCENARIOS",
+        "DemoReport",
+        "DemoStep",
+        "LoopbackServer",
+        "Narrator",
+        "Scenario",
+        "SilentNarrator",
+        "Stage",
+        "TerminalNarrator",
+        "describe_kdf",
+        "run_scenario",
+        "withheld_claims",
+    ]
+    assert sorted(honnin_demo.SCENARIOS) == ["birth", "job-change"]
