@@ -17,6 +17,7 @@ from honnin.credential_types import load_catalogue
 from honnin.encoding import b64url_encode, json_dumps
 from honnin.errors import (
     Expired,
+    InvalidDisclosure,
     InvalidKeyBinding,
     InvalidRequest,
     InvalidSignature,
@@ -184,6 +185,14 @@ def test_a_my_number_in_plaintext_is_refused(loose: Wallet) -> None:
     disclosable = [p for p in slip.disclosable_paths(claims) if p != ("my_number",)]
     token, _ = _crafted(loose, disclosable=disclosable, extra={"my_number": "123456789018"})
     with pytest.raises(SchemaViolation):
+        loose.accept(token)
+
+
+def test_a_registered_claim_in_a_disclosure_is_refused(loose: Wallet) -> None:
+    slip = load_catalogue().get(SLIP)
+    disclosable = [*slip.disclosable_paths(sample()), ("iat",)]
+    token, _ = _crafted(loose, disclosable=disclosable)
+    with pytest.raises(InvalidDisclosure):
         loose.accept(token)
 
 

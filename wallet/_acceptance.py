@@ -24,6 +24,7 @@ from honnin.encoding import b64url_decode, b64url_encode
 from honnin.errors import (
     HonninError,
     InvalidClaim,
+    InvalidDisclosure,
     InvalidKeyBinding,
     MalformedCredential,
     UnknownCredentialType,
@@ -156,6 +157,9 @@ def _check_sd_jwt_vc(
 ) -> CheckedCopy:
     sd_jwt, decision, credential_type = _sd_jwt_vc(text, trust, catalogue, now)
     claims = sd_jwt.claims
+    if any(d.path and d.path[0] in REGISTERED and len(d.path) == 1 for d in sd_jwt.disclosures):
+        # SD-JWT VC §3.2.2: iss, vct, cnf, status, the time claims are never disclosable.
+        raise InvalidDisclosure("a registered claim arrived in a disclosure", reason="registered")
     # SD-JWT VC §5.6.3: "always" claims must be disclosable, "never" claims must not be.
     credential_type.check_disclosure(
         _plaintext_paths(sd_jwt.payload),

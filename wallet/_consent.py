@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from honnin.credential_types import Catalogue, ClaimPath, CredentialType
-from honnin.dcql import ClaimsQuery, CredentialQuery, DcqlMatch, claim_values
+from honnin.dcql import CredentialQuery, DcqlMatch, claim_values
 from honnin.errors import PolicyViolation, UntrustedVerifier
 from honnin.oid4vp import VpErrorCode
 
@@ -352,8 +352,3 @@ def _plaintext(held: HeldCredential, credential_type: CredentialType | None) -> 
         for claim in credential_type.claims
         if len(claim.path) == 1 and claim.sd == "never" and claim.path[0] in held.claims
     )
-
-
-def claims_query_paths(claims: Sequence[ClaimsQuery]) -> list[tuple[str | int | None, ...]]:
-    """The claims paths of ``claims``, each once (§6.1: duplicates are ignored)."""
-    return list(dict.fromkeys(tuple(c.path) for c in claims))

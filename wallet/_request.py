@@ -15,7 +15,8 @@ Unsigned requests are refused unless the wallet was opened with ``allow_unsigned
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -163,8 +164,8 @@ class RequestResolver:
         self,
         trust: WalletTrust,
         *,
-        now: Any,
-        fetcher: Any,
+        now: Callable[[], float],
+        fetcher: Callable[[], HttpxFetcher],
         allow_unsigned: bool,
         allow_loopback_http: bool,
     ) -> None:
@@ -201,9 +202,8 @@ class RequestResolver:
         if link.request_uri is not None:
             nonce = None
             if link.request_uri_method is RequestUriMethod.POST:
-                from secrets import token_urlsafe
-
-                nonce = token_urlsafe(24)
+                # §5.10: a fresh wallet_nonce the signed request object must echo.
+                nonce = secrets.token_urlsafe(24)
             jar = self._fetch(link.request_uri, nonce)
             return self._from_jar(jar, link.client_id, wallet_nonce=nonce)
         return self._unsigned(dict(link.parameters))
@@ -211,7 +211,7 @@ class RequestResolver:
     # -- fetching ----------------------------------------------------------------------------
 
     def _fetch(self, request_uri: str, wallet_nonce: str | None) -> str:
-        fetcher: HttpxFetcher = self._fetcher()
+        fetcher = self._fetcher()
         headers = {"accept": REQUEST_OBJECT_MEDIA_TYPE}
         if wallet_nonce is None:
             response = fetcher.request(
