@@ -116,9 +116,12 @@ def _kill_one_writer(
         # Somewhere in Vault.open: PIN counter commit, KDF, index load, counter reset.
         time.sleep(secrets.randbelow(4000) / 1_000_000)
     else:
-        while "ready" not in lines:
+        # After a random number of commits (so a loaded machine still kills mid-write), at a
+        # random moment within the next few transactions.
+        wait_for = secrets.randbelow(8)
+        while "ready" not in lines or sum(x.isdigit() for x in lines) < wait_for:
             lines.append(server.stdout.readline().decode().strip())
-        time.sleep(secrets.randbelow(30_000) / 1_000_000)
+        time.sleep(secrets.randbelow(3_000) / 1_000_000)
     os.kill(pid, signal.SIGKILL)
     while not (line := server.stdout.readline().decode().strip()).startswith("exit "):
         lines.append(line)

@@ -228,8 +228,6 @@ class Vault:
             raise ValueError(f"{what}() inside a transaction")
         return conn
 
-    # -- transactions ----------------------------------------------------------------------
-
     # -- records ---------------------------------------------------------------------------
 
     def put(

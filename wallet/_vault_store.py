@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -43,7 +43,7 @@ class RecordStore:
         self._digest = index.digest
         self._txn: _Txn | None = None
         #: Called after a rolled-back transaction (the vault drops cached keys).
-        self.on_rollback: list[Any] = []
+        self.on_rollback: list[Callable[[], None]] = []
 
     @property
     def generation(self) -> int:
