@@ -279,16 +279,18 @@ class Issuer(OfferDesk):
     def _batch_id(self, target: CredentialBatch | str) -> str:
         if isinstance(target, CredentialBatch):
             return target.batch_id
-        if self.store.issuance(target) is not None:
+        if not _is_credential(target):
+            # A batch id: the status registry knows it (and says NotFound when it does not).
             return target
         reference = status_of_credential(target)
-        if reference is not None:
-            prefix = self.status.uri_of("")
-            if reference.uri.startswith(prefix):
-                found = self.store.batch_of(reference.uri[len(prefix) :], reference.idx)
-                if found is not None:
-                    return found
-        raise NotFound("no batch or credential issued by this issuer matches", issuer=self.name)
+        if reference is None:
+            raise NotFound("the credential carries no status reference", issuer=self.name)
+        prefix = self.status.uri_of("")
+        if reference.uri.startswith(prefix):
+            found = self.store.batch_of(reference.uri[len(prefix) :], reference.idx)
+            if found is not None:
+                return found
+        raise NotFound("no credential issued by this issuer matches", issuer=self.name)
 
     def revoke(self, target: CredentialBatch | str) -> None:
         """Revoke every copy of a batch (by ``CredentialBatch``, batch id or one copy).
@@ -335,6 +337,12 @@ class Issuer(OfferDesk):
         """Close the stores."""
         self.store.close()
         self.status_store.close()
+
+
+def _is_credential(text: str) -> bool:
+    # Batch ids are 22 base64url characters; SD-JWT VCs have '.' and '~', and an mdoc in
+    # wire form is base64url of a few kilobytes of CBOR.
+    return "~" in text or "." in text or len(text) > 64
 
 
 def _credential_format(value: CredentialFormat | str) -> CredentialFormat:

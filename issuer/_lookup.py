@@ -16,7 +16,7 @@ __all__ = ["status_of_credential"]
 def status_of_credential(credential: str) -> StatusReference | None:
     """The ``status.status_list`` reference of an SD-JWT VC or mdoc copy, or ``None``."""
     try:
-        if "~" in credential or credential.count(".") == 2:
+        if "~" in credential or "." in credential:
             claims = parse_jws(credential.split("~", 1)[0]).unverified_claims()
             status = claims.get("status")
         else:

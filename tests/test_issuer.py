@@ -188,6 +188,12 @@ def test_revoke_suspend_reinstate_are_published(employer: Issuer) -> None:
         employer.reinstate(first)
 
 
+def test_revoke_by_one_mdoc_copy(employer: Issuer) -> None:
+    batch = employer.issue("withholding-slip", CLAIMS, holder=holder_keys(2), format="mso_mdoc")
+    employer.revoke(batch.credentials[1])
+    assert employer.status.status_of(f"{batch.batch_id}.0") == StatusValue.INVALID
+
+
 def test_revoking_something_never_issued_is_not_found(employer: Issuer) -> None:
     other = Issuer.create("Someone Else")
     foreign = other.issue("withholding-slip", CLAIMS, holder=holder_keys(1))
