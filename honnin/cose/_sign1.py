@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Final
 
 import cbor2
@@ -90,6 +91,18 @@ class VerifiedSign1:
     unprotected: Headers
 
 
+_alg_headers: dict[int, tuple[Mapping[Label, Any], bytes]] = {}
+
+
+def _alg_only_header(alg: int) -> tuple[Mapping[Label, Any], bytes]:
+    entry = _alg_headers.get(alg)
+    if entry is None:
+        headers: dict[Label, Any] = {ALG: alg}
+        entry = (MappingProxyType(headers), encode_protected(headers))
+        _alg_headers[alg] = entry
+    return entry
+
+
 # DER of certificates by identity: an issuer signs with the same chain object over and over.
 _ders: dict[int, tuple[x509.Certificate, bytes]] = {}
 
@@ -126,13 +139,17 @@ def build_sign1(
     if not isinstance(payload, bytes):
         raise TypeError("the COSE_Sign1 payload must be bytes")
     sig_signer = as_signer(signer)
-    prot: dict[Label, Any] = {ALG: int(sig_signer.algorithm)}
-    prot.update({k: v for k, v in (protected or {}).items() if k != ALG})
+    alg = int(sig_signer.algorithm)
+    if protected:
+        prot: Mapping[Label, Any] = {ALG: alg, **{k: v for k, v in protected.items() if k != ALG}}
+        protected_bytes = encode_protected(prot)
+    else:
+        # The usual protected header is {1: alg}: its bytes are built once per algorithm.
+        prot, protected_bytes = _alg_only_header(alg)
     unprot: dict[Label, Any] = dict(unprotected or {})
     if x5chain:
         ders = [_der(c) for c in x5chain]
         unprot[X5CHAIN] = ders[0] if len(ders) == 1 else ders
-    protected_bytes = encode_protected(prot)
     signature = sig_signer.sign(to_be_signed(_CONTEXT, protected_bytes, external_aad, payload))
     return CoseSign1(protected_bytes, prot, unprot, None if detached else payload, signature)
 
