@@ -246,6 +246,11 @@ def test_select_of_a_missing_claim(path: str) -> None:
         _credential().select([path])
 
 
+def test_select_with_a_hostile_path_length() -> None:
+    with pytest.raises(NoMatchingCredential):
+        _credential().select([("address",) * 5000])
+
+
 def test_presentation_verifies_to_exactly_the_selection() -> None:
     credential = _credential()
     text = credential.present(

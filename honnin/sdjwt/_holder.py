@@ -120,6 +120,12 @@ class SdJwt:
         claims, placements = process_payload(payload, decoded)
         return cls(parts, jws.header, payload, claims, placements, hash_alg)
 
+    def __repr__(self) -> str:  # claim values and salts stay out of logs
+        return (
+            f"SdJwt(issuer_alg={self.header.get('alg')!r}, typ={self.header.get('typ')!r}, "
+            f"disclosures={len(self.disclosures)})"
+        )
+
     @property
     def serialization(self) -> Serialization:
         """The serialization the credential was issued in."""

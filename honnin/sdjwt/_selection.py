@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from honnin.errors import NoMatchingCredential
+from honnin.limits import MAX_JSON_DEPTH
 
 from ._paths import ClaimPath, PathSegment, as_claim_path, format_claim_path
 
@@ -75,6 +76,10 @@ class DisclosureSelector:
         index = self._index
         for raw in paths:
             path = as_claim_path(raw)
+            if len(path) > MAX_JSON_DEPTH:
+                # No claim nests deeper than the JSON limit; a request path (e.g. from a
+                # verifier's DCQL query) longer than that names nothing.
+                raise _missing(path[:MAX_JSON_DEPTH])
             found = index.get(path)
             if found is None:
                 self._walk(self._claims, self._root, path, 0, chosen)
