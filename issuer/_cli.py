@@ -22,6 +22,7 @@ from typing import Any
 from honnin.cli import CommandFailed, print_json
 from honnin.clock import SystemClock
 from honnin.credentials import CredentialFormat
+from honnin.oauth import is_loopback_host
 from honnin.trust import san_uris
 
 from ._identity import IssuerIdentity
@@ -80,6 +81,8 @@ def _serve(args: argparse.Namespace) -> int:
     from ._app import create_app
 
     settings = _settings(args, dev=True if args.dev else None, host=args.host, port=args.port)
+    if settings.dev and not is_loopback_host(settings.host):
+        raise CommandFailed("--dev serves plain http with development keys: loopback hosts only")
     issuer = _issuer(settings)
     app = create_app(issuer, settings.model_copy(update={"public_url": issuer.iss}))
     sys.stderr.write(f"honnin issuer {issuer.name!r} serving {issuer.iss}\n")

@@ -50,6 +50,14 @@ def test_serve_refuses_insecure_settings_outside_dev(
     assert not (tmp_path / "issuer-dev.db").exists()
 
 
+def test_dev_mode_stays_on_loopback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["issuer", "serve", "--dev", "--host", "0.0.0.0"]) == 1
+    assert "loopback hosts only" in capsys.readouterr().err
+
+
 def test_offer_from_file_then_approve_and_revoke(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
