@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from binascii import b2a_base64
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -216,6 +217,29 @@ _RESERVED = frozenset({SD_DIGESTS, ARRAY_DIGEST, SD_ALG})
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
+def _compile(paths: tuple[ClaimPath | str, ...]) -> tuple[_Mark, int]:
+    """The tree of disclosable paths and how many distinct claims it marks."""
+    root = _Mark()
+    marked = 0
+    for raw in paths:
+        path = as_claim_path(raw)
+        if not path:
+            raise ValueError("the whole payload cannot be selectively disclosable")
+        node = root
+        for segment in path:
+            if type(segment) is int:
+                node.numeric = True
+            node = node.children.setdefault(segment, _Mark())
+        marked += not node.sd
+        node.sd = True
+    return root, marked
+
+
+# An issuer signs many credentials of one type with the same disclosable paths; the tree is
+# never changed after it is built, so it is compiled once (as ``re`` caches its patterns).
+_compiled = lru_cache(maxsize=128)(_compile)
+
+
 def _holder_jwk(holder_key: PublicKey | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(holder_key, Mapping):
         if "d" in holder_key:
@@ -261,19 +285,11 @@ def issue_sd_jwt(
         raise TypeError("claims must be a mapping")
     if decoys < 0:
         raise ValueError("decoys must be >= 0")
-    root = _Mark()
-    marked = 0
-    for raw in disclosable:
-        path = as_claim_path(raw)
-        if not path:
-            raise ValueError("the whole payload cannot be selectively disclosable")
-        node = root
-        for segment in path:
-            if type(segment) is int:
-                node.numeric = True
-            node = node.children.setdefault(segment, _Mark())
-        marked += not node.sd
-        node.sd = True
+    paths = tuple(disclosable)
+    if all(type(p) is tuple or type(p) is str for p in paths):
+        root, marked = _compiled(paths)
+    else:
+        root, marked = _compile(paths)
     builder = _Builder(hash_alg, salt_source, decoys, marked + decoys)
     payload = builder.build_object(dict(claims), root, 1)
     if len(builder.hits) != marked:
