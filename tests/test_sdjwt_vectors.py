@@ -8,6 +8,7 @@ the OpenID4VP 1.0 example, disclosure digests) and ../shared/vectors/sd-jwt-vc.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from itertools import zip_longest
 from pathlib import Path
@@ -17,7 +18,14 @@ import pytest
 import yaml
 from vectors import load_json, vector_path
 
-from honnin.jose import PrivateKey, PublicKey, generate_key, private_key_from_jwk, sign_jws
+from honnin.jose import (
+    PrivateKey,
+    PublicKey,
+    generate_key,
+    parse_jws,
+    private_key_from_jwk,
+    sign_jws,
+)
 from honnin.sdjwt import (
     ClaimPath,
     Disclosure,
@@ -339,3 +347,45 @@ def test_disclosure_digest_vectors(vector: dict[str, Any]) -> None:
         assert [decoded.salt, decoded.value] == vector["decoded"]
     else:
         assert [decoded.salt, decoded.name, decoded.value] == vector["decoded"]
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.name)
+def test_jws_part_is_the_issuer_signed_jwt(case: Case) -> None:
+    compact = case.file("sd_jwt_jws_part.txt")
+    if compact.exists():
+        assert parse_sd_jwt(case.issuance()).issuer_jwt == "".join(compact.read_text().split())
+    else:  # the JSON serialization's "JWS part" is the whole issued document
+        document = json.loads(case.file("sd_jwt_jws_part.json").read_text(encoding="utf-8"))
+        assert document == json.loads(case.issuance())
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in ALL_CASES if c.kb_expectation() is not None], ids=lambda c: c.name
+)
+def test_kb_jwt_files_match_the_presentation(case: Case) -> None:
+    kb_jwt = parse_sd_jwt(case.presentation()).kb_jwt
+    assert kb_jwt == "".join(case.file("kb_jwt_serialized.txt").read_text().split())
+    header = json.loads(case.file("kb_jwt_header.json").read_text(encoding="utf-8"))
+    assert parse_jws(kb_jwt).header == header
+
+
+def test_decoy_digests_are_signed_and_ignored() -> None:
+    case = next(c for c in SD_JWT_CASES if c.name == "rfc9901-examples/simple_structured")
+    decoys = json.loads(case.file("decoy_digests.json").read_text(encoding="utf-8"))
+    credential = receive_sd_jwt(case.issuance(), case.issuer_public(), now=VECTOR_NOW)
+    signed = json.dumps(credential.payload)
+    assert all(d in signed for d in decoys)
+    assert not {d.digest for d in credential.disclosures} & set(decoys)
+
+
+def test_openid4vp_disclosure_table() -> None:
+    # disclosures.md lists each disclosure (wrapped over lines) with its SHA-256 digest.
+    text = (_OPENID4VP / "disclosures.md").read_text(encoding="utf-8")
+    entries = re.findall(
+        r"SHA-256 Hash: `([^`]+)`\s*\n \* Disclosure:\\\s*\n((?:`[^`]+`\\?\s*\n)+)", text
+    )
+    assert len(entries) == 3
+    for digest, wrapped in entries:
+        disclosure = "".join(re.findall(r"`([^`]+)`", wrapped))
+        jws = sign_jws({"_sd_alg": "sha-256"}, generate_key())
+        assert parse_sd_jwt(f"{jws}~{disclosure}~").disclosures[0].digest == digest
