@@ -275,3 +275,25 @@ def test_status_list_is_published_as_jwt_and_cwt(live: LiveIssuer, wallet: Proto
     assert listed_cwt.status(reference["idx"]) == StatusValue.INVALID
     missing = wallet.http.get(f"{live.base}/status/no-such-list")
     assert_oauth_error(missing, 404, "invalid_request")
+
+
+def test_an_offer_can_ask_for_deferred_issuance_itself(
+    live: LiveIssuer, wallet: ProtocolWallet
+) -> None:
+    offer = live.issuer.create_offer("withholding-slip", CLAIMS, deferred=True)
+    assert offer.deferred
+    token = wallet.token(offer)
+    response = wallet.credential_response(
+        token, "withholding-slip.sd_jwt_vc", wallet.proofs(wallet.nonce(), 1)
+    )
+    assert response.status_code == 202, response.text
+    assert live.issuer.store.issuances(offer.offer_id) == []
+    assert live.issuer.approve(offer.offer_id) == 1
+    assert live.issuer.approve(offer.offer_id) == 0
+    done = wallet.http.post(
+        f"{live.base}/deferred_credential",
+        json={"transaction_id": response.json()["transaction_id"]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert done.status_code == 200, done.text
+    assert len(live.issuer.store.issuances(offer.offer_id)) == 1
