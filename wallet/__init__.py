@@ -16,14 +16,8 @@ Example::
     result = agency.verify(wallet.present(consent.approve()))
 """
 
-from ._consent import (
-    Approval,
-    ConsentRequest,
-    CredentialChoice,
-    Refusal,
-    RefusedClaim,
-    RequestedClaim,
-)
+from ._choices import CredentialChoice, Refusal, RefusedClaim, RequestedClaim
+from ._consent import Approval, ConsentRequest
 from ._holdings import CopyPolicy, HeldCredential
 from ._issuance import Receipt
 from ._keywrap import KdfParams, KeyWrapper

@@ -18,108 +18,20 @@ from typing import Any
 from honnin.credential_types import Catalogue, ClaimPath, CredentialType
 from honnin.dcql import CredentialQuery, DcqlMatch, claim_values
 from honnin.errors import PolicyViolation, UntrustedVerifier
-from honnin.oid4vp import VpErrorCode
+from honnin.registration import RegistrationCheck
 
+from ._choices import CredentialChoice, Refusal, RefusedClaim, RequestedClaim
 from ._holdings import HeldCredential
 from ._request import RequestingVerifier, ResolvedRequest
 from ._selection import Plan, Planned, claim_key, claim_path_of, plan, under
 from ._trust import TrustState
 
-__all__ = [
-    "Approval",
-    "ConsentRequest",
-    "CredentialChoice",
-    "Refusal",
-    "RefusedClaim",
-    "RequestedClaim",
-]
+__all__ = ["Approval", "ConsentRequest"]
 
 BLOCKED_UNTRUSTED = "untrusted_verifier"
 BLOCKED_REFUSED = "refused_claims"
-
-
-def _pick(texts: Mapping[str, str], lang: str, fallback: str) -> str:
-    return texts.get(lang) or texts.get(lang.split("-")[0]) or next(iter(texts.values()), fallback)
-
-
-@dataclass(frozen=True)
-class RequestedClaim:
-    """A claim that would be sent: ``key`` (``payer.name``), the requested ``path``, labels
-    by locale, whether the verifier requires it, and the value(s) (kept out of ``repr``)."""
-
-    key: str
-    path: tuple[str | int | None, ...]
-    labels: Mapping[str, str]
-    required: bool
-    value: Any = field(repr=False, default=None)
-
-    def label(self, lang: str = "ja") -> str:
-        """The display label in ``lang`` (``ja`` or ``en``)."""
-        return _pick(self.labels, lang, self.key)
-
-
-@dataclass(frozen=True)
-class RefusedClaim:
-    """A requested claim the wallet will not send, and why.
-
-    ``reason``: ``restricted`` (the trust framework releases it only to verifiers registered
-    for it, spec/PROFILE.md §8 rule 3) or ``explicit_request_only`` (it is released only when
-    a request names it, rule 2; a request for the enclosing object gets the object without it).
-    """
-
-    query_id: str
-    key: str
-    labels: Mapping[str, str]
-    reason: str
-    message: str
-
-    def label(self, lang: str = "ja") -> str:
-        """The display label in ``lang``."""
-        return _pick(self.labels, lang, self.key)
-
-
-@dataclass(frozen=True)
-class CredentialChoice:
-    """One credential that would be presented for the Credential Query ``query_id``."""
-
-    query_id: str
-    credential_id: str
-    credential_type: str
-    names: Mapping[str, str]
-    format: str
-    issuer_name: str
-    issuer_trust: str
-    copies_left: int
-    required: bool
-    claims: tuple[RequestedClaim, ...]
-    #: Claims of an SD-JWT VC that are never selectively disclosable: always visible.
-    always_disclosed: tuple[str, ...] = ()
-    alternatives: tuple[str, ...] = ()
-
-    def name(self, lang: str = "ja") -> str:
-        """The credential type's display name in ``lang``."""
-        return _pick(self.names, lang, self.credential_type)
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """The person's (or the wallet's) "no": an ``access_denied`` error response (§8.5),
-    indistinguishable from having no matching credential (ARF RPA_11)."""
-
-    request: ResolvedRequest = field(repr=False)
-    #: The request's ``state``, echoed back (§8.5).
-    state: str | None = field(repr=False)
-    error: str = VpErrorCode.ACCESS_DENIED.value
-    error_description: str | None = None
-
-    def to_form(self) -> dict[str, str]:
-        """The error response as form fields (OpenID4VP §8.2, §8.5)."""
-        form = {"error": self.error}
-        if self.error_description:
-            form["error_description"] = self.error_description
-        if self.state is not None:
-            form["state"] = self.state
-        return form
+BLOCKED_REGISTRATION = "registration_invalid"
+BLOCKED_OVER_ASKING = "over_asking"
 
 
 @dataclass(frozen=True)
@@ -168,6 +80,7 @@ class ConsentRequest:
         *,
         wallet: str,
         refused_blocks: bool,
+        check: RegistrationCheck | None = None,
     ) -> None:
         self._resolved = resolved
         self._match = match
@@ -178,7 +91,9 @@ class ConsentRequest:
         self._wallet = wallet
         self.verifier: RequestingVerifier = resolved.verifier
         self.purpose: str = resolved.purpose
-        self.refused: tuple[RefusedClaim, ...] = self._refusals()
+        #: How the request compares with the verifier's registration (None without one).
+        self.registration_check = check
+        self.refused: tuple[RefusedClaim, ...] = self._refusals() + self._unregistered()
         chosen = plan(match, catalogue)
         self.credentials: tuple[CredentialChoice, ...] = tuple(
             self._choice(query_id, planned) for query_id, planned in chosen.items()
@@ -188,6 +103,10 @@ class ConsentRequest:
             self.blocked = BLOCKED_REFUSED
         elif resolved.verifier.trust is TrustState.UNTRUSTED:
             self.blocked = BLOCKED_UNTRUSTED
+        elif resolved.verifier.registration_status == "invalid":
+            self.blocked = BLOCKED_REGISTRATION
+        elif self._over_asking():
+            self.blocked = BLOCKED_OVER_ASKING
 
     def __repr__(self) -> str:
         return (
@@ -239,6 +158,34 @@ class ConsentRequest:
                         ))  # fmt: skip
         return tuple(out)
 
+    def _over_asking(self) -> bool:
+        check = self.registration_check
+        return check is not None and bool(
+            check.excess or check.unregistered_types or check.purpose_registered is False
+        )
+
+    def _unregistered(self) -> tuple[RefusedClaim, ...]:
+        """Claims outside the verifier's registration (ARF RPRC_21; HOSTILE-CASES WL-09)."""
+        check = self.registration_check
+        if check is None:
+            return ()
+        out: list[RefusedClaim] = []
+        for query in self._match.query.credentials:
+            credential_type = self._type(query)
+            if credential_type is None:
+                continue
+            excess = set(check.excess.get(credential_type.id, ()))
+            whole = credential_type.id in check.unregistered_types
+            for claim in query.claims or ():
+                if whole or tuple(claim.path) in excess:
+                    path = claim_path_of(credential_type, query.format, claim.path)
+                    out.append(RefusedClaim(
+                        query.id, claim_key(credential_type, query.format, claim.path),
+                        self._labels(credential_type, path), "not_registered",
+                        "not in what the verifier is registered to ask for",
+                    ))  # fmt: skip
+        return tuple(out)
+
     def _required_query(self, query_id: str) -> bool:
         sets = self._match.query.credential_sets
         if sets is None:
@@ -287,17 +234,21 @@ class ConsentRequest:
         drop: Collection[str | Sequence[str | int | None]] = (),
         use: Mapping[str, str] | None = None,
         allow_untrusted_verifier: bool = False,
+        allow_unregistered: bool = False,
     ) -> Approval:
         """Approve sending the claims shown, without those in ``drop``.
 
         ``drop`` holds optional claim keys (``"withholding_tax"``, ``"payer.name"``) or
         paths, and Credential Query ids of optional credentials. ``use`` picks a held
         credential (by id) for a query. ``allow_untrusted_verifier`` is the explicit
-        per-request override for a verifier the wallet does not trust (ARF RPA_07b).
+        per-request override for a verifier the wallet does not trust (ARF RPA_07b);
+        ``allow_unregistered`` the one for a request beyond the verifier's registration or
+        with an invalid registration (RPRC_21, HOSTILE-CASES D8).
 
         Raises:
-            PolicyViolation: a required claim or credential is dropped, or a requested claim
-                is refused by the wallet's policy and nothing else answers the query.
+            PolicyViolation: a required claim or credential is dropped; a requested claim is
+                refused by the wallet's policy and nothing else answers the query; over-asking
+                or an invalid registration without ``allow_unregistered``.
             UntrustedVerifier: the verifier is not trusted and no override was given.
         """
         if self.blocked == BLOCKED_REFUSED:
@@ -306,11 +257,21 @@ class ConsentRequest:
                 f"the verifier requires {names}, which this wallet does not release to it",
                 reason="refused_claims",
             )
-        if self.blocked == BLOCKED_UNTRUSTED and not allow_untrusted_verifier:
+        if self.verifier.trust is TrustState.UNTRUSTED and not allow_untrusted_verifier:
             raise UntrustedVerifier(
                 f"{self.verifier.client_id} is not trusted: {self.verifier.trust_reason}",
                 client_id=self.verifier.client_id,
                 reason=self.verifier.trust_code or "untrusted",
+            )
+        if self.verifier.registration_status == "invalid" and not allow_unregistered:
+            raise PolicyViolation(
+                f"the verifier's registration is not valid: {self.verifier.registration_error}",
+                reason="registration",
+            )
+        if self._over_asking() and not allow_unregistered:
+            raise PolicyViolation(
+                "the request goes beyond what the verifier is registered for",
+                reason="over_asking",
             )
         drop_keys = {d if isinstance(d, str) else ".".join(map(str, d)) for d in drop}
         query_ids = {q.id for q in self._match.query.credentials}

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -25,6 +25,7 @@ from honnin.encoding import b64url_decode, json_dumps, json_loads
 from honnin.errors import (
     Expired,
     FetchError,
+    HonninError,
     InvalidRequest,
     MalformedInput,
     NotYetValid,
@@ -46,6 +47,11 @@ from honnin.oid4vp import (
     parse_unverified_request_object,
     select_response_encryption,
     verify_request_object_signature,
+)
+from honnin.registration import (
+    VerifiedRegistration,
+    registration_from_verifier_info,
+    verify_registration,
 )
 from honnin.trust import certificates_from_der_list, san_dns_names
 
@@ -89,6 +95,14 @@ class RequestingVerifier:
     trust_code: str | None = None
     trust_reason: str | None = None
     anchor_subject: str | None = None
+    #: The verified registration the request carried (what the verifier may ask for).
+    registration: VerifiedRegistration | None = field(default=None, repr=False)
+    #: ``none`` (no registration sent), ``verified``, ``invalid`` (forged, expired, for
+    #: another verifier: blocks approval by default, HOSTILE-CASES WL-09) or ``unchecked``
+    #: (the wallet has no registrars to check it with).
+    registration_status: str = "none"
+    #: Why a registration the request carried could not be used, if it could not.
+    registration_error: str | None = None
 
     @property
     def trusted(self) -> bool | None:
@@ -259,7 +273,38 @@ class RequestResolver:
         decision = self._trust.verifier(chain, at=datetime.fromtimestamp(now, tz=UTC))
         claims = unverified.jws.unverified_claims()  # verified above
         verifier = _verifier(request.client_id, claims, request, decision, chain[0])
+        registration, status, problem = self._registration(request, now)
+        verifier = replace(
+            verifier,
+            registration=registration,
+            registration_status=status,
+            registration_error=problem,
+        )
         return self._finish(request, verifier, claims, now)
+
+    def _registration(
+        self, request: AuthorizationRequest, now: float
+    ) -> tuple[VerifiedRegistration | None, str, str | None]:
+        """The verifier registration in ``verifier_info`` (§5.11), verified against the trust
+        list's registrars (ARF RPRC_17). Without registrars the wallet cannot use one."""
+        try:
+            token = registration_from_verifier_info(request.verifier_info)
+        except HonninError as exc:
+            return None, "invalid", f"{exc.code}: {exc.message}"
+        if token is None:
+            return None, "none", None
+        if not self._trust.registrar_anchors:
+            return None, "unchecked", "no registrars are configured to check the registration"
+        try:
+            registration = verify_registration(
+                token,
+                registrar_anchors=self._trust.registrar_anchors,
+                client_id=request.client_id,
+                now=now,
+            )
+        except HonninError as exc:
+            return None, "invalid", f"{exc.code}: {exc.message}"
+        return registration, "verified", None
 
     def _unsigned(self, parameters: dict[str, Any]) -> ResolvedRequest:
         if not self._allow_unsigned:

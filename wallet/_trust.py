@@ -21,6 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from honnin.credential_types import ClaimPath
 from honnin.errors import HonninError
+from honnin.registration import restricted_paths
 from honnin.trust import DEFAULT_RESTRICTED_CLAIMS, TrustList, VerifiedChain, validate_chain
 
 __all__ = ["IssuerDecision", "TrustState", "VerifierDecision", "WalletTrust", "display_name"]
@@ -143,9 +144,18 @@ class WalletTrust:
             TrustState.TRUSTED, name, anchor_subject=verified.anchor.subject.rfc4514_string()
         )
 
+    @property
+    def registrar_anchors(self) -> tuple[x509.Certificate, ...]:
+        """Anchors for verifier registrations (a trust list's ``registrars``; none else)."""
+        return self.trust_list.registrar_anchors if self.trust_list is not None else ()
+
     def restricted_claims(self, credential_type: str) -> frozenset[ClaimPath]:
-        """Claims never released to a verifier without a registration for them
-        (spec/PROFILE.md §8 rule 3; registrations are not supported yet, so: never)."""
-        if self.trust_list is not None:
-            return self.trust_list.restricted_claims(credential_type)
-        return _DEFAULT_RESTRICTED
+        """Claims released only to a verifier whose registration names them (spec/PROFILE.md
+        §8): the trust list's ``restricted_claims`` (the default list without one) and the
+        catalogue's explicit-request-only claims (``honnin.registration.restricted_paths``)."""
+        source = self.trust_list.restricted_claims if self.trust_list is not None else _default
+        return restricted_paths(credential_type, source)
+
+
+def _default(credential_type: str) -> frozenset[ClaimPath]:
+    return _DEFAULT_RESTRICTED

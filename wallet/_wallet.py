@@ -26,11 +26,9 @@ from cryptography import x509
 from honnin.clock import Clock, SystemClock
 from honnin.credential_types import Catalogue, load_catalogue
 from honnin.credentials import CredentialBatch
-from honnin.dcql import match_query
 from honnin.errors import (
     InvalidKeyBinding,
     MalformedCredential,
-    NoMatchingCredential,
     NotFound,
 )
 from honnin.http import HttpxFetcher
@@ -38,13 +36,14 @@ from honnin.oid4vci import CredentialConfiguration
 from honnin.trust import TrustList
 
 from ._acceptance import check_copy
-from ._consent import Approval, ConsentRequest, Refusal
+from ._choices import Refusal
+from ._consent import Approval, ConsentRequest
 from ._holdings import CopyPolicy, HeldCredential, Holdings
 from ._issuance import OfferClient, Receipt, TxCodeSource
 from ._keywrap import KdfParams, KeyWrapper
+from ._matching import build_consent
 from ._presenting import PresentationResponse, build_response
 from ._request import RequestResolver
-from ._selection import candidate_of
 from ._signer import Signer
 from ._transport import Transport
 from ._trust import WalletTrust
@@ -291,44 +290,13 @@ class Wallet:
                 names the Credential Queries).
         """
         resolved = self._resolver.resolve(request)
-        query = resolved.request.dcql_query
-        assert query is not None  # the resolver refuses scope requests
-        wanted: set[str] = set()
-        for credential_query in query.credentials:
-            wanted.update(credential_query.meta.vct_values or ())
-            if credential_query.meta.doctype_value:
-                wanted.add(credential_query.meta.doctype_value)
-        held = self._holdings.list(type_value=tuple(wanted)) if wanted else []
-        tag = self._holdings.verifier_tag(resolved.verifier.client_id)
-        copies = {h.id: self._holdings.available(h.id, self.copy_policy, tag) for h in held}
-        usable = [h for h in held if copies[h.id] > 0]
-        types = {h.id: self.catalogue.find(h.credential_type) for h in usable}
-        restricted = {
-            h.credential_type: self._trust.restricted_claims(h.credential_type) for h in usable
-        }
-        match = match_query(
-            query,
-            [candidate_of(h, types[h.id], restricted[h.credential_type]) for h in usable],
-        )
-        refused_blocks = False
-        if not match.satisfiable:
-            unrestricted = match_query(query, [candidate_of(h, types[h.id], ()) for h in usable])
-            if not unrestricted.satisfiable:
-                raise NoMatchingCredential(
-                    "the wallet holds no credential that answers every required part of the"
-                    " request",
-                    missing=list(match.missing),
-                )
-            match, refused_blocks = unrestricted, True
-        return ConsentRequest(
+        return build_consent(
             resolved,
-            match,
-            {h.id: h for h in usable},
-            copies,
+            self._holdings,
+            self._trust,
             self.catalogue,
-            restricted,
+            policy=self.copy_policy,
             wallet=self._token,
-            refused_blocks=refused_blocks,
         )
 
     @overload
