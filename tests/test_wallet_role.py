@@ -8,7 +8,8 @@ import pytest
 from test_wallet_role_support import PURPOSE, SLIP, Parties, parties, sample
 
 import wallet as wallet_package
-from honnin.errors import NoMatchingCredential, NotFound, PolicyViolation
+from honnin.clock import FixedClock, SystemClock
+from honnin.errors import Expired, NoMatchingCredential, NotFound, PolicyViolation
 from honnin.jose import parse_jws
 from honnin.sdjwt import SdJwt
 from verifier import Query
@@ -285,6 +286,29 @@ def test_an_approval_presents_once(world: Parties, tmp_path: Path) -> None:
         with pytest.raises(PolicyViolation):
             wallet.present(approval)
         assert wallet.credentials()[0].copies == 3
+
+
+def test_an_approval_for_an_expired_request_spends_no_copy(world: Parties, tmp_path: Path) -> None:
+    clock = FixedClock(SystemClock().now())
+    with world.stocked(tmp_path / "w", clock=clock) as wallet:
+        approval = wallet.consider(_request(world, "payment_amount")).approve()
+        clock.advance(3600)
+        with pytest.raises(Expired):
+            wallet.present(approval)
+        assert wallet.credentials()[0].copies == 4
+
+
+@pytest.mark.parametrize("fmt", ["dc+sd-jwt", "mso_mdoc"])
+def test_an_unencrypted_direct_post_response(world: Parties, tmp_path: Path, fmt: str) -> None:
+    with world.stocked(tmp_path / "w", fmt=fmt) as wallet:
+        query = Query.of(SLIP, "payment_amount", format=fmt)
+        request = world.agency.request(query, purpose=PURPOSE, response_mode="direct_post")
+        response = wallet.present(wallet.consider(request).approve())
+        assert response.response is None and response.response_mode == "direct_post"
+        assert set(response.to_form()) == {"vp_token", "state"}
+        result = world.agency.verify(response.to_form())
+        assert result.verified, result.errors
+        assert dict(result.claims) == {"payment_amount": sample()["payment_amount"]}
 
 
 def test_an_approval_belongs_to_its_wallet(world: Parties, tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from honnin.clock import Clock, SystemClock
 from honnin.credential_types import Catalogue, load_catalogue
 from honnin.credentials import CredentialBatch
 from honnin.errors import (
+    Expired,
     InvalidKeyBinding,
     MalformedCredential,
     NotFound,
@@ -43,7 +44,7 @@ from ._issuance import OfferClient, Receipt, TxCodeSource
 from ._keywrap import KdfParams, KeyWrapper
 from ._matching import build_consent
 from ._presenting import PresentationResponse, build_response
-from ._request import RequestResolver
+from ._request import CLOCK_SKEW, RequestResolver
 from ._signer import Signer
 from ._transport import Transport
 from ._trust import WalletTrust
@@ -316,11 +317,16 @@ class Wallet:
 
         Raises:
             PolicyViolation: the approval was presented already.
+            Expired: the request expired meanwhile (no copy is used).
             NotFound: a credential has no copy left.
             ValueError: an approval made by another wallet.
         """
         if approval.wallet != self._token:
             raise ValueError("this approval was made by another wallet")
+        exp = approval.request.request.exp
+        if exp is not None and self.clock.now() > exp + CLOCK_SKEW:
+            # No copy is spent on an answer the verifier must refuse (§5: exp of the JAR).
+            raise Expired("the request expired before it was answered", exp=exp)
         response = build_response(
             approval,
             self._holdings,
