@@ -1,6 +1,6 @@
 """Signing one credential copy in each wire format the issuer speaks.
 
-* ``dc+sd-jwt``: an SD-JWT VC (draft-ietf-oauth-sd-jwt-vc; RFC 9901) with ``typ``
+* ``dc+sd-jwt``: an SD-JWT VC (``honnin.sdjwt.issue_sd_jwt_vc``; RFC 9901) with ``typ``
   ``dc+sd-jwt`` and the issuer chain in ``x5c`` (SD-JWT VC §3.5), registered claims in the
   clear (§3.2.2: ``iss``, ``iat``, ``exp``, ``vct``, ``cnf``, ``status`` are never
   selectively disclosable), the type's ``sd`` always/allowed claims disclosable (§5.6.3).
@@ -21,7 +21,7 @@ from typing import Any, Final
 from honnin.credential_types import CredentialType
 from honnin.errors import SchemaViolation
 from honnin.jose import PrivateKey
-from honnin.sdjwt import issue_sd_jwt
+from honnin.sdjwt import issue_sd_jwt_vc
 from honnin.status import StatusReference
 
 __all__ = ["DAY", "REGISTERED_CLAIMS", "SdJwtVcSigner", "coarse_day"]
@@ -29,8 +29,6 @@ __all__ = ["DAY", "REGISTERED_CLAIMS", "SdJwtVcSigner", "coarse_day"]
 #: Seconds in a day: timestamps are rounded down to the day so that two credentials issued
 #: seconds apart carry the same ``iat`` (HOSTILE-CASES IS-40; RFC 9901 §10.1).
 DAY: Final = 86_400
-#: SD-JWT VC typ (draft-ietf-oauth-sd-jwt-vc §3.2.1).
-SD_JWT_VC_TYP: Final = "dc+sd-jwt"
 #: SD-JWT VC §3.2.2 registered claims the issuer sets itself; a type's claims may not use them.
 REGISTERED_CLAIMS: Final = frozenset(
     {"iss", "iat", "nbf", "exp", "vct", "vct#integrity", "cnf", "status", "sub", "jti",
@@ -83,21 +81,19 @@ class SdJwtVcSigner:
         """One SD-JWT VC copy per holder key (``cnf.jwk``, RFC 7800 §3.2) and status
         reference; each copy draws its own salts and decoys."""
         disclosable = credential_type.disclosable_paths(claims)
-        header = {"typ": SD_JWT_VC_TYP, "x5c": list(self.x5c)}
-        base: dict[str, Any] = {"iss": self.iss, "iat": iat, "exp": exp, "vct": credential_type.vct}
-        out = []
-        for jwk, status in zip(holder_jwks, statuses, strict=True):
-            payload = dict(base)
-            payload["status"] = status.to_claim()
-            payload.update(claims)
-            out.append(
-                issue_sd_jwt(
-                    payload,
-                    self.key,
-                    disclosable=disclosable,
-                    holder_key=jwk,
-                    decoys=DECOYS,
-                    header=header,
-                )
+        return tuple(
+            issue_sd_jwt_vc(
+                claims,
+                self.key,
+                vct=credential_type.vct,
+                iss=self.iss,
+                x5c=self.x5c,
+                holder_key=jwk,
+                disclosable=disclosable,
+                iat=iat,
+                exp=exp,
+                status=status,
+                decoys=DECOYS,
             )
-        return tuple(out)
+            for jwk, status in zip(holder_jwks, statuses, strict=True)
+        )
