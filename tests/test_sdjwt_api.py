@@ -10,10 +10,11 @@ import pytest
 import honnin.sdjwt as sdjwt
 from honnin.encoding import b64url_decode
 from honnin.errors import InvalidDisclosure, NoMatchingCredential, TooLarge
-from honnin.jose import generate_key, jwk_from_public_key, parse_jws
+from honnin.jose import JwsAlgorithm, generate_key, jwk_from_public_key, parse_jws, sign_bytes
 from honnin.sdjwt import (
     HashAlgorithm,
     KeyBinding,
+    KeyBindingSigner,
     SdJwt,
     Serialization,
     format_claim_path,
@@ -53,6 +54,7 @@ def test_public_api_is_pinned() -> None:
             "LEGACY_SD_JWT_VC_TYP",
             "NEVER_DISCLOSABLE",
             "SD_JWT_VC_TYP",
+            "HolderKey",
             "IssuerKeyPolicy",
             "IssuerKeyResolution",
             "IssuerKeysByIssuer",
@@ -69,6 +71,7 @@ def test_public_api_is_pinned() -> None:
             "HashAlgorithm",
             "IssuerKeyResolver",
             "KeyBinding",
+            "KeyBindingSigner",
             "PathSegment",
             "SaltSource",
             "SdJwt",
@@ -286,6 +289,34 @@ def test_present_disclosures_refuses_foreign_ones() -> None:
     foreign = _credential().disclosures[0]
     with pytest.raises(InvalidDisclosure):
         _credential().present_disclosures([foreign])
+
+
+class VaultSigner:
+    """A holder key behind a signing interface (as a wallet vault provides)."""
+
+    def __init__(self) -> None:
+        self._key = HOLDER
+
+    @property
+    def algorithm(self) -> JwsAlgorithm:
+        return JwsAlgorithm.ES256
+
+    @property
+    def public_jwk(self) -> dict[str, str]:
+        return jwk_from_public_key(self._key)
+
+    def sign(self, data: bytes) -> bytes:
+        return sign_bytes(data, self._key, JwsAlgorithm.ES256)
+
+
+def test_present_with_a_key_binding_signer() -> None:
+    signer = VaultSigner()
+    assert isinstance(signer, KeyBindingSigner)
+    text = _credential().present(["/given_name"], holder_key=signer, nonce="n", aud="a", iat=NOW)
+    verified = verify_sd_jwt(
+        text, ISSUER.public_key(), key_binding=KeyBinding.REQUIRED, nonce="n", aud="a", now=NOW
+    )
+    assert verified.claims["given_name"] == "花子"
 
 
 def test_present_with_a_key_other_than_cnf() -> None:

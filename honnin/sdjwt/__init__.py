@@ -26,7 +26,7 @@ from ._constants import DEFAULT_HASH_ALGORITHMS, HashAlgorithm
 from ._disclosure import Disclosure, SaltSource, UnverifiedDisclosure, random_salt
 from ._holder import SdJwt, receive_sd_jwt
 from ._issue import issue_sd_jwt
-from ._key_binding import KeyBinding, VerifiedKeyBinding
+from ._key_binding import HolderKey, KeyBinding, KeyBindingSigner, VerifiedKeyBinding
 from ._paths import ClaimPath, PathSegment, format_claim_path, parse_claim_path
 from ._serialization import Serialization
 from ._unverified import UnverifiedSdJwt, parse_sd_jwt
@@ -58,6 +58,7 @@ __all__ = [
     "ClaimPath",
     "Disclosure",
     "HashAlgorithm",
+    "HolderKey",
     "IssuerKeyPolicy",
     "IssuerKeyResolution",
     "IssuerKeyResolver",
@@ -65,6 +66,7 @@ __all__ = [
     "IssuerMetadataKeys",
     "JwtVcIssuerMetadata",
     "KeyBinding",
+    "KeyBindingSigner",
     "PathSegment",
     "PinnedIssuerKey",
     "SaltSource",

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 from honnin.clock import Clock
 from honnin.errors import InvalidDisclosure, InvalidKeyBinding
 from honnin.jose import (
     DEFAULT_ALLOWED,
     JwsAlgorithm,
-    PrivateKey,
     PublicKey,
-    algorithm_for_key,
-    jwk_from_public_key,
 )
 
 from ._constants import (
@@ -24,7 +21,7 @@ from ._constants import (
     hash_algorithm_from_payload,
 )
 from ._disclosure import Disclosure, decode_all
-from ._key_binding import build_kb_jwt
+from ._key_binding import HolderKey, build_kb_jwt, holder_algorithm, holder_public_jwk
 from ._paths import ClaimPath
 from ._process import Placement, disclosures_of, process_payload
 from ._selection import DisclosureSelector
@@ -43,6 +40,9 @@ from ._verify import (
     open_sd_jwt,
     resolve_now,
 )
+
+#: A KB-JWT to sign: the holder key, nonce, aud, iat and extra claims.
+_KbRequest: TypeAlias = tuple[HolderKey, str, str, int, Mapping[str, Any] | None]
 
 
 class SdJwt:
@@ -89,7 +89,7 @@ class SdJwt:
         self._parents = tuple(parent for _, _, parent in placements)
         self._by_digest = {d.digest: i for i, d in enumerate(self.disclosures)}
         self._selector: DisclosureSelector | None = None
-        self._checked_key: PrivateKey | None = None
+        self._checked_key: HolderKey | None = None
         self._kb_alg: JwsAlgorithm | None = None
 
     @classmethod
@@ -161,7 +161,7 @@ class SdJwt:
         self,
         paths: Iterable[ClaimPath | str] = (),
         *,
-        holder_key: PrivateKey | None = None,
+        holder_key: HolderKey | None = None,
         nonce: str | None = None,
         aud: str | None = None,
         iat: int | None = None,
@@ -189,7 +189,7 @@ class SdJwt:
         self,
         disclosures: Iterable[Disclosure],
         *,
-        holder_key: PrivateKey | None = None,
+        holder_key: HolderKey | None = None,
         nonce: str | None = None,
         aud: str | None = None,
         iat: int | None = None,
@@ -224,13 +224,13 @@ class SdJwt:
 
     def _kb(
         self,
-        holder_key: PrivateKey | None,
+        holder_key: HolderKey | None,
         nonce: str | None,
         aud: str | None,
         iat: int | None,
         clock: Clock | None,
         kb_claims: Mapping[str, Any] | None,
-    ) -> tuple[PrivateKey, str, str, int, Mapping[str, Any] | None] | None:
+    ) -> _KbRequest | None:
         if holder_key is None:
             return None
         if nonce is None or aud is None:
@@ -238,18 +238,19 @@ class SdJwt:
         if self._checked_key is not holder_key:
             cnf = self.claims.get("cnf")
             jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
-            mine = jwk_from_public_key(holder_key)
-            if not isinstance(jwk, dict) or any(jwk.get(k) != v for k, v in mine.items()):
+            mine = holder_public_jwk(holder_key)
+            members = ("kty", "crv", "x", "y")
+            if not isinstance(jwk, dict) or any(jwk.get(k) != mine.get(k) for k in members):
                 raise ValueError("holder_key is not the key in the credential's 'cnf.jwk'")
             self._checked_key = holder_key
-            self._kb_alg = algorithm_for_key(holder_key)
+            self._kb_alg = holder_algorithm(holder_key)
         when = int(resolve_now(clock, None)) if iat is None else iat
         return holder_key, nonce, aud, when, kb_claims
 
     def _render(
         self,
         indices: Iterable[int],
-        kb: tuple[PrivateKey, str, str, int, Mapping[str, Any] | None] | None,
+        kb: _KbRequest | None,
         serialization: Serialization,
     ) -> str:
         return self._render_encoded(
@@ -259,7 +260,7 @@ class SdJwt:
     def _render_encoded(
         self,
         encoded: list[str],
-        kb: tuple[PrivateKey, str, str, int, Mapping[str, Any] | None] | None,
+        kb: _KbRequest | None,
         serialization: Serialization,
     ) -> str:
         parts = self._parts

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 from json.encoder import encode_basestring
-from typing import Any
+from typing import Any, Protocol, TypeAlias, runtime_checkable
+
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from honnin.encoding import b64url_encode
 from honnin.errors import HonninError, InvalidKeyBinding
@@ -18,6 +20,7 @@ from honnin.jose import (
     PrivateKey,
     PublicKey,
     algorithm_for_key,
+    jwk_from_public_key,
     parse_jws,
     public_key_from_jwk,
     sign_bytes,
@@ -55,10 +58,51 @@ def sd_hash(hash_input: str, hash_alg: HashAlgorithm) -> str:
     return b64url_encode(hash_alg.new(hash_input.encode("ascii")).digest())
 
 
+@runtime_checkable
+class KeyBindingSigner(Protocol):
+    """A holder key the caller cannot hand out (a wallet vault, a secure element).
+
+    ``sign`` returns the raw JWS signature (R||S for ECDSA, RFC 7518 §3.4), as
+    ``honnin.jose.sign_bytes`` does for a key object.
+    """
+
+    @property
+    def algorithm(self) -> JwsAlgorithm:
+        """The JWS algorithm of the key."""
+        ...
+
+    @property
+    def public_jwk(self) -> Mapping[str, Any]:
+        """The public key as a JWK: it must be the credential's ``cnf.jwk``."""
+        ...
+
+    def sign(self, data: bytes) -> bytes:
+        """The signature over ``data``."""
+        ...
+
+
+#: What signs a KB-JWT: a private key object, or a ``KeyBindingSigner``.
+HolderKey: TypeAlias = PrivateKey | KeyBindingSigner
+
+
+def holder_public_jwk(holder_key: HolderKey) -> Mapping[str, Any]:
+    """The public JWK of a holder key or signer."""
+    if isinstance(holder_key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
+        return jwk_from_public_key(holder_key)
+    return holder_key.public_jwk
+
+
+def holder_algorithm(holder_key: HolderKey) -> JwsAlgorithm:
+    """The JWS algorithm a holder key or signer signs with."""
+    if isinstance(holder_key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
+        return algorithm_for_key(holder_key)
+    return holder_key.algorithm
+
+
 def build_kb_jwt(
     hash_input: str,
     hash_alg: HashAlgorithm,
-    holder_key: PrivateKey,
+    holder_key: HolderKey,
     *,
     nonce: str,
     aud: str,
@@ -69,7 +113,7 @@ def build_kb_jwt(
     """Sign a KB-JWT (``typ`` kb+jwt; ``iat``, ``aud``, ``nonce``, ``sd_hash``; §4.3)."""
     if type(iat) is not int:
         raise TypeError("KB-JWT 'iat' is an integer NumericDate")
-    alg = alg or algorithm_for_key(holder_key)
+    alg = alg or holder_algorithm(holder_key)
     header = _KB_HEADERS.get(alg)
     if header is None:
         header = b64url_encode(encode_json({"alg": alg.value, "typ": KB_JWT_TYP}).encode())
@@ -84,7 +128,10 @@ def build_kb_jwt(
             f'"nonce":{encode_basestring(nonce)},"sd_hash":"{digest}"}}'
         )
     signing_input = f"{header}.{b64url_encode(body.encode('utf-8'))}"
-    signature = sign_bytes(signing_input.encode("ascii"), holder_key, alg)
+    if isinstance(holder_key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
+        signature = sign_bytes(signing_input.encode("ascii"), holder_key, alg)
+    else:
+        signature = holder_key.sign(signing_input.encode("ascii"))
     return f"{signing_input}.{b64url_encode(signature)}"
 
 
