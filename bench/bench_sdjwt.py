@@ -11,6 +11,7 @@ selectively disclosable, and each presentation carries a KB-JWT.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from bench._harness import Row, median_us
-from honnin.jose import generate_key, jwk_from_private_key, jwk_from_public_key
+from honnin.jose import jwk_from_private_key, jwk_from_public_key
 from honnin.sdjwt import KeyBinding, SdJwt, issue_sd_jwt, verify_sd_jwt
 
 NONCE = "bench-nonce-0123456789abcdef"
@@ -46,8 +47,8 @@ class _Shape:
         self.claims = _claims(claims)
         self.names = list(self.claims)
         self.disclose = self.names[:: max(1, claims // disclosed)][:disclosed]
-        self.issuer = generate_key()
-        self.holder = generate_key()
+        self.issuer = ec.generate_private_key(ec.SECP256R1())
+        self.holder = ec.generate_private_key(ec.SECP256R1())
         self.issuer_pub = self.issuer.public_key()
         # The holder key arrives as a JWK (e.g. in an OpenID4VCI proof), as for the peer.
         self.holder_jwk = jwk_from_public_key(self.holder)
@@ -99,10 +100,10 @@ def _peer(shape: _Shape) -> dict[str, Callable[[], object]] | None:
     """The same three steps with PyPI sd-jwt 0.10.4, or None when it is not installed."""
     try:
         from jwcrypto.jwk import JWK
-        from sd_jwt.common import SDObj
-        from sd_jwt.holder import SDJWTHolder
-        from sd_jwt.issuer import SDJWTIssuer
-        from sd_jwt.verifier import SDJWTVerifier
+        from sd_jwt.common import SDObj  # type: ignore[import-not-found,unused-ignore]
+        from sd_jwt.holder import SDJWTHolder  # type: ignore[import-not-found,unused-ignore]
+        from sd_jwt.issuer import SDJWTIssuer  # type: ignore[import-not-found,unused-ignore]
+        from sd_jwt.verifier import SDJWTVerifier  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None
     issuer_jwk = JWK(**jwk_from_private_key(shape.issuer))
@@ -111,13 +112,13 @@ def _peer(shape: _Shape) -> dict[str, Callable[[], object]] | None:
     to_disclose = dict.fromkeys(shape.disclose, True)
 
     def issue() -> str:
-        return SDJWTIssuer(user_claims, issuer_jwk, holder_jwk).sd_jwt_issuance
+        return str(SDJWTIssuer(user_claims, issuer_jwk, holder_jwk).sd_jwt_issuance)
 
     holder = SDJWTHolder(issue())
 
     def present() -> str:
         holder.create_presentation(to_disclose, NONCE, AUD, holder_jwk)
-        return holder.sd_jwt_presentation
+        return str(holder.sd_jwt_presentation)
 
     presentation = present()
 
@@ -140,9 +141,22 @@ _TARGETS = {
 }
 
 
+def _interleaved(
+    fns: list[Callable[[], object] | None], rounds: int, repeat: int, min_time: float
+) -> list[float | None]:
+    """Median over ``rounds`` of each function's median time, measured in turn each round,
+    so that load on this shared machine falls on honnin, floor and peer alike."""
+    samples: list[list[float]] = [[] for _ in fns]
+    for _ in range(rounds):
+        for index, fn in enumerate(fns):
+            if fn is not None:
+                samples[index].append(median_us(fn, repeat=repeat, min_time=min_time))
+    return [statistics.median(s) if s else None for s in samples]
+
+
 def run(quick: bool) -> list[Row]:
     """Median times of issue / present / verify for honnin, the floor and the peer."""
-    repeat, min_time = (3, 0.02) if quick else (9, 0.1)
+    rounds, repeat, min_time = (1, 3, 0.02) if quick else (5, 5, 0.05)
     rows: list[Row] = []
     for claims, disclosed in ((20, 5), (100, 25)):
         shape = _Shape(claims, disclosed)
@@ -150,10 +164,10 @@ def run(quick: bool) -> list[Row]:
         peer = _peer(shape)
         ours = {"issue": shape.issue, "present": shape.present, "verify": shape.verify}
         for step in ("issue", "present", "verify"):
-            # Interleave the three measurements so machine noise hits them alike.
-            honnin_us = median_us(ours[step], repeat=repeat, min_time=min_time)
-            floor_us = median_us(floor[step], repeat=repeat, min_time=min_time)
-            peer_us = median_us(peer[step], repeat=repeat, min_time=min_time) if peer else None
+            honnin_us, floor_us, peer_us = _interleaved(
+                [ours[step], floor[step], peer[step] if peer else None], rounds, repeat, min_time
+            )
+            assert honnin_us is not None
             rows.append(
                 Row(
                     group=shape.name,
@@ -163,7 +177,7 @@ def run(quick: bool) -> list[Row]:
                     peer="sd-jwt 0.10.4" if peer else None,
                     peer_us=peer_us,
                     target=_TARGETS[step],
-                    extra={"presentation_bytes": len(shape.presentation)},
+                    extra={"presentation_bytes": len(shape.presentation), "rounds": rounds},
                 )
             )
     return rows
