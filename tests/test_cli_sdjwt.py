@@ -347,21 +347,13 @@ def test_real_subprocess_verify(capsys: pytest.CaptureFixture[str], files: dict[
     assert result["given_name"] == "Alice"
     tampered = files["presentation"].read_text().replace(".", "x", 1)
     files["presentation"].write_text(tampered)
-    failed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "honnin.cli",
-            "sd-jwt",
-            "verify",
-            str(files["presentation"]),
-            "--issuer-key",
-            str(files["issuer_pub"]),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
+    code, _, err = run(
+        capsys,
+        "sd-jwt",
+        "verify",
+        str(files["presentation"]),
+        "--issuer-key",
+        str(files["issuer_pub"]),
     )
-    assert failed.returncode == 1
-    assert failed.stderr.startswith("error: ")
+    assert code == 1
+    assert err.startswith("error: ")
