@@ -38,6 +38,7 @@ from ._issuer import Issuer
 from ._metadata import Endpoints, build_metadata
 from ._offers import open_sealed_offer
 from ._responses import error_response, json_response
+from ._revocation_desk import RevocationDesk
 from ._settings import IssuerSettings
 
 __all__ = ["create_app"]
@@ -136,6 +137,7 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
     metadata = build_metadata(issuer.identity, issuer.types, batch_size=settings.batch_size)
     grants = GrantDesk(issuer.store, settings, issuer.clock)
     desk = CredentialDesk(issuer, settings, metadata, grants, issuer.clock)
+    revocations = RevocationDesk(issuer, settings, issuer.clock)
 
     def static(document: dict[str, object]) -> Handler:
         async def serve(request: Request) -> Response:
@@ -235,6 +237,12 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
             methods=["POST"],
         ),
         Route(endpoints.path("status/{list_id}"), _endpoint(status_list)),
+        # Holder-initiated revocation (spec/PROFILE.md), authenticated by a copy's key.
+        Route(
+            endpoints.path("revocation"),
+            _endpoint(posted(revocations.revoke, InvalidRequest)),
+            methods=["POST"],
+        ),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: not_found})
     app.state.issuer = issuer
