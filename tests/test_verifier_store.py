@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from honnin.errors import Expired, ReplayDetected, StoreUnavailable
-from verifier import SqliteTransactionStore, Transaction, TransactionStatus
+from verifier import (
+    MemoryTransactionStore,
+    SqliteTransactionStore,
+    Transaction,
+    TransactionStatus,
+    TransactionStore,
+)
+
+STORES = [MemoryTransactionStore, SqliteTransactionStore]
 
 
 def _transaction(n: int, *, expires_at: float = 2_000.0) -> Transaction:
@@ -22,7 +30,7 @@ def _transaction(n: int, *, expires_at: float = 2_000.0) -> Transaction:
         client_id="x509_san_dns:verifier.example",
         response_uri="https://verifier.example/response",
         response_mode="direct_post.jwt",
-        dcql_query={"credentials": []},
+        dcql_json='{"credentials":[]}',
         purpose="testing",
         created_at=1_000.0,
         expires_at=expires_at,
@@ -35,8 +43,9 @@ def _transaction(n: int, *, expires_at: float = 2_000.0) -> Transaction:
     )
 
 
-def test_lookups_by_id_request_state_and_kid() -> None:
-    store = SqliteTransactionStore()
+@pytest.mark.parametrize("kind", STORES)
+def test_lookups_by_id_request_state_and_kid(kind: type[TransactionStore]) -> None:
+    store = kind()
     store.add(_transaction(1))
     store.add(_transaction(2))
     assert store.get("tx-1") == _transaction(1)
@@ -44,6 +53,7 @@ def test_lookups_by_id_request_state_and_kid() -> None:
     assert store.find(state="state-1") == _transaction(1)
     assert store.find(kid="kid-2") == _transaction(2)
     assert store.get("tx-9") is None and store.find(state="nope") is None
+    assert store.get("tx-1").dcql_query == {"credentials": []}  # type: ignore[union-attr]
     with pytest.raises(TypeError):
         store.find(state="state-1", kid="kid-1")
 
@@ -53,8 +63,9 @@ def test_secrets_stay_out_of_repr() -> None:
     assert "secret" not in text and "header.payload" not in text
 
 
-def test_complete_answers_once_and_erases_the_key() -> None:
-    store = SqliteTransactionStore()
+@pytest.mark.parametrize("kind", STORES)
+def test_complete_answers_once_and_erases_the_key(kind: type[TransactionStore]) -> None:
+    store = kind()
     store.add(_transaction(1))
     result = {"verified": True}
     done = store.complete(
@@ -74,8 +85,9 @@ def test_complete_answers_once_and_erases_the_key() -> None:
         stored.ensure_open(1_502.0)
 
 
-def test_an_expired_transaction_cannot_be_completed() -> None:
-    store = SqliteTransactionStore()
+@pytest.mark.parametrize("kind", STORES)
+def test_an_expired_transaction_cannot_be_completed(kind: type[TransactionStore]) -> None:
+    store = kind()
     store.add(_transaction(1, expires_at=1_200.0))
     assert not store.complete(
         "tx-1", status=TransactionStatus.VERIFIED, result={}, response_code=None, at=1_200.0
@@ -123,8 +135,9 @@ def test_the_file_store_persists_with_private_permissions(tmp_path: Path) -> Non
     assert SqliteTransactionStore(path).get("tx-1") == _transaction(1)
 
 
-def test_purge_removes_expired_transactions() -> None:
-    store = SqliteTransactionStore()
+@pytest.mark.parametrize("kind", STORES)
+def test_purge_removes_expired_transactions(kind: type[TransactionStore]) -> None:
+    store = kind()
     store.add(_transaction(1, expires_at=1_100.0))
     store.add(_transaction(2, expires_at=3_000.0))
     assert store.purge(2_000.0) == 1
@@ -139,10 +152,47 @@ def test_a_broken_database_is_store_unavailable(tmp_path: Path) -> None:
         store.get("tx-1")
 
 
-def test_a_pending_status_cannot_complete() -> None:
-    store = SqliteTransactionStore()
+@pytest.mark.parametrize("kind", STORES)
+def test_a_pending_status_cannot_complete(kind: type[TransactionStore]) -> None:
+    store = kind()
     store.add(_transaction(1))
     with pytest.raises(ValueError):
         store.complete(
             "tx-1", status=TransactionStatus.PENDING, result={}, response_code=None, at=1.0
         )
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_duplicate_identifiers_are_refused(kind: type[TransactionStore]) -> None:
+    store = kind()
+    store.add(_transaction(1))
+    with pytest.raises((ValueError, StoreUnavailable)):
+        store.add(_transaction(1))
+
+
+def test_the_memory_store_racing_answers_record_exactly_one() -> None:
+    store = MemoryTransactionStore()
+    store.add(_transaction(1))
+    barrier = threading.Barrier(20)
+    wins: list[bool] = []
+
+    def answer() -> None:
+        barrier.wait()
+        wins.append(store.complete("tx-1", status=TransactionStatus.VERIFIED, result={},
+                                   response_code=None, at=1_500.0))  # fmt: skip
+
+    threads = [threading.Thread(target=answer) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wins.count(True) == 1
+
+
+def test_the_memory_store_purges_when_full() -> None:
+    store = MemoryTransactionStore(max_transactions=2)
+    store.add(_transaction(1, expires_at=1_100.0))
+    store.add(_transaction(2, expires_at=3_000.0))
+    store.add(_transaction(3, expires_at=3_000.0))
+    assert store.get("tx-1") is None and store.find(state="state-1") is None
+    assert store.get("tx-3") is not None

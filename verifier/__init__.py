@@ -7,7 +7,8 @@
   into a ``VerificationResult`` (verified claims by path, issuer trust, per-credential
   errors).
 * ``create_app`` / ``VerifierSettings`` — the OpenID4VP verifier HTTP service.
-* ``TransactionStore`` / ``SqliteTransactionStore`` — where transactions live.
+* ``TransactionStore`` / ``SqliteTransactionStore`` (the service's durable default) /
+  ``MemoryTransactionStore`` (the in-process default) — where transactions live.
 
 Example::
 
@@ -30,13 +31,15 @@ from ._result import (
     VerifiedCredential,
 )
 from ._settings import VerifierSettings
-from ._store import SqliteTransactionStore, Transaction, TransactionStatus, TransactionStore
+from ._store import MemoryTransactionStore, Transaction, TransactionStatus, TransactionStore
+from ._store_sqlite import SqliteTransactionStore
 from ._verifier import Verifier
 
 __all__ = [
     "ClaimSpec",
     "CredentialError",
     "FlaggedClaim",
+    "MemoryTransactionStore",
     "Outcome",
     "PresentationRequest",
     "Query",

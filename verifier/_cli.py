@@ -35,7 +35,7 @@ from honnin.trust import TrustList, certificates_to_pem, load_certificates
 from ._identity import VerifierIdentity
 from ._qr import qr_text
 from ._settings import VerifierSettings
-from ._store import SqliteTransactionStore
+from ._store_sqlite import SqliteTransactionStore
 from ._verifier import Verifier
 
 __all__ = ["register"]
@@ -134,7 +134,13 @@ def _serve(args: argparse.Namespace) -> int:
         f"verifier {verifier.client_id} at {settings.base_url}"
         f"{' (development mode)' if settings.dev else ''}\n"
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        access_log=args.log_level in ("debug", "info"),
+    )
     return 0
 
 
@@ -211,6 +217,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--dev", action="store_true", help="development mode (insecure defaults)")
     serve.add_argument("--host", help="listen address")
     serve.add_argument("--port", type=int, help="listen port")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(func=_serve)
 
     def back_office(command: argparse.ArgumentParser) -> None:

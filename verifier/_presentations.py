@@ -9,21 +9,29 @@ per-credential error and discards the presentation (§8.6).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
 from honnin.cose import CoseAlgorithm
 from honnin.credential_types import Catalogue
 from honnin.dcql import CredentialQuery, PresentedCredential
 from honnin.encoding import b64url_decode, b64url_encode
-from honnin.errors import InvalidClaim, MalformedCredential, StatusUnavailable
+from honnin.errors import (
+    InvalidClaim,
+    MalformedCredential,
+    StatusUnavailable,
+    UnsupportedAlgorithm,
+)
 from honnin.jose import JwsAlgorithm, PublicKey
 from honnin.mdoc import openid4vp_session_transcript, verify_device_response
 from honnin.sdjwt import KeyBinding, VerifiedSdJwt, verify_sd_jwt
 from honnin.status import StatusChecker, StatusReference, parse_status_reference
-from honnin.trust import certificates_from_x5c, check_issuer_identifier
+from honnin.trust import certificates_from_x5c
 
 from ._result import TrustDecision
 from ._trust import Decided, IssuerTrust
@@ -32,6 +40,7 @@ __all__ = ["CheckedPresentation", "PresentationContext", "PresentationVerifier"]
 
 #: SD-JWT VC §3.2.1: the media type of an SD-JWT VC issuer JWT.
 SD_JWT_VC_TYP = "dc+sd-jwt"
+_CACHE = 256
 #: HOSTILE-CASES D6: the KB-JWT ``iat`` window.
 KB_MAX_AGE = 300.0
 CLOCK_SKEW = 60.0
@@ -59,7 +68,7 @@ def cbor_to_json(value: Any) -> Any:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PresentationContext:
     """What a presentation must be bound to: the transaction's request values."""
 
@@ -73,6 +82,29 @@ class PresentationContext:
 
 
 @dataclass(frozen=True, slots=True)
+class _Resolved:
+    decided: Decided
+    type_id: str | None
+    key: PublicKey
+    valid_from: float
+    valid_until: float
+
+    @classmethod
+    def of(cls, decided: Decided, type_id: str | None) -> _Resolved:
+        path = decided.chain.path
+        key = decided.chain.public_key
+        if not isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
+            raise UnsupportedAlgorithm("the issuer key is neither EC nor Ed25519")
+        return cls(
+            decided,
+            type_id,
+            key,
+            max(c.not_valid_before_utc for c in path).timestamp(),
+            min(c.not_valid_after_utc for c in path).timestamp(),
+        )
+
+
+@dataclass(slots=True)
 class CheckedPresentation:
     """A presentation that verified cryptographically, before the DCQL check."""
 
@@ -94,6 +126,10 @@ class PresentationVerifier:
         self.trust = trust
         self.catalogue = catalogue
         self.status = status
+        # Issuer resolutions by (x5c, iss, vct): a hit skips parsing and path building and
+        # only re-checks the time against the validated path's validity window.
+        self._issuers: dict[tuple[tuple[str, ...], str, str] | None, _Resolved] = {}
+        self._lock = threading.Lock()
 
     # -- SD-JWT VC ---------------------------------------------------------------------------
 
@@ -103,8 +139,7 @@ class PresentationVerifier:
         """Verify an SD-JWT VC presentation (SD-JWT VC §3, RFC 9901 §7.3, OpenID4VP B.3.6)."""
         if not isinstance(presentation, str):
             raise MalformedCredential("a dc+sd-jwt presentation is a string (App. B.3.6)")
-        at = datetime.fromtimestamp(ctx.now, tz=UTC)
-        decided: list[Decided] = []
+        decided: list[tuple[Decided, str | None]] = []
 
         def resolve(header: Mapping[str, Any], payload: Mapping[str, Any]) -> PublicKey:
             if header.get("typ") != SD_JWT_VC_TYP:
@@ -115,14 +150,26 @@ class PresentationVerifier:
                 raise InvalidClaim("SD-JWT VC without a 'vct' (SD-JWT VC §3.2.2.2)", claim="vct")
             if not isinstance(iss, str) or not iss:
                 raise InvalidClaim("SD-JWT VC without an 'iss'", claim="iss")
+            x5c = header.get("x5c")
+            key = (tuple(x5c), iss, vct) if isinstance(x5c, list) else None
+            hit = self._issuers.get(key) if key is not None else None
+            if hit is not None and hit.valid_from <= ctx.now <= hit.valid_until:
+                decided.append((hit.decided, hit.type_id))
+                return hit.key
             # SD-JWT VC §3.5: the issuer key comes from x5c chaining to a trust anchor.
-            chain = certificates_from_x5c(header.get("x5c"))
+            chain = certificates_from_x5c(x5c)
             type_id = self._type_id(vct, None)
+            at = datetime.fromtimestamp(ctx.now, tz=UTC)
             done = self.trust.check(chain, [n for n in (type_id, vct) if n], at=at)
-            check_issuer_identifier(done.chain, iss)
-            decided.append(done)
-            key = done.chain.public_key
-            return key  # type: ignore[return-value]
+            self.trust.check_issuer(done.chain, iss)
+            resolved = _Resolved.of(done, type_id)
+            if key is not None:
+                with self._lock:
+                    if len(self._issuers) >= _CACHE:
+                        self._issuers.clear()
+                    self._issuers[key] = resolved
+            decided.append((done, type_id))
+            return resolved.key
 
         required = query.require_cryptographic_holder_binding
         # The policy decides (RFC 9901 §9.5); a KB-JWT sent when not required is still checked.
@@ -142,7 +189,7 @@ class PresentationVerifier:
         claims = verified.claims
         status = self._status(claims.get("status"))
         vct = str(claims["vct"])
-        done = decided[-1]
+        done, type_id = decided[-1]
         return CheckedPresentation(
             presented=PresentedCredential(
                 format="dc+sd-jwt",
@@ -151,7 +198,7 @@ class PresentationVerifier:
                 disclosed=tuple(d.path for d in verified.disclosures),
                 holder_binding=verified.key_binding is not None,
             ),
-            credential_type=self._type_id(vct, None),
+            credential_type=type_id,
             type_value=vct,
             issuer=str(claims["iss"]),
             issuer_name=done.issuer_name,

@@ -19,11 +19,18 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from honnin.clock import Clock
 from honnin.credential_types import Catalogue
-from honnin.dcql import CredentialQuery, PresentedCredential, check_presented, parse_dcql_query
+from honnin.dcql import (
+    CredentialQuery,
+    DcqlQuery,
+    PresentedCredential,
+    check_presented,
+    parse_dcql_query,
+)
 from honnin.encoding import json_loads
 from honnin.errors import (
     HonninError,
@@ -42,6 +49,7 @@ from ._result import (
     CredentialError,
     FlaggedClaim,
     LabelLookup,
+    RecordedResult,
     VerificationResult,
     VerifiedCredential,
 )
@@ -54,7 +62,7 @@ _FIELDS: Final = ("vp_token", "state", "response", "error", "error_description")
 MAX_PRESENTATIONS: Final = 64
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Outcome:
     """The recorded result, its transaction and, for same-device flows, the redirect URI
     (with a fresh ``response_code``, §8.2) to give back to the wallet."""
@@ -69,15 +77,22 @@ def _fields(response: Any) -> dict[str, Any]:
         return {"response": response}
     if isinstance(response, Mapping):
         return {k: v for k, v in response.items() if v is not None}
-    found = {name: getattr(response, name, None) for name in _FIELDS}
-    if all(v is None for v in found.values()):
+    # A plain object's attributes (pydantic models and dataclasses keep them in __dict__;
+    # getattr on a missing pydantic attribute costs an exception each time).
+    members = getattr(response, "__dict__", None)
+    if isinstance(members, dict):
+        found = {name: members[name] for name in _FIELDS if members.get(name) is not None}
+    else:
+        found = {name: getattr(response, name, None) for name in _FIELDS}
+        found = {name: value for name, value in found.items() if value is not None}
+    if not found:
         to_form = getattr(response, "to_form", None)
         if callable(to_form):
             form = to_form()
             if isinstance(form, Mapping):
                 return {str(k): v for k, v in form.items() if v is not None}
         raise InvalidRequest("not an authorization response (no vp_token, response or error)")
-    return {k: v for k, v in found.items() if v is not None}
+    return found
 
 
 def _text(fields: Mapping[str, Any], name: str) -> str | None:
@@ -115,6 +130,14 @@ def _error(exc: HonninError, query_id: str | None, index: int | None) -> Credent
     )
 
 
+@lru_cache(maxsize=256)
+def _parsed_query(text: str) -> tuple[DcqlQuery, dict[str, CredentialQuery]]:
+    # A procedure asks the same query again and again: parse its text once (it was built
+    # and validated by this verifier when the request was made).
+    query = parse_dcql_query(text)
+    return query, {q.id: q for q in query.credentials}
+
+
 class ResponseProcessor:
     """Turns a wallet's response into a recorded ``VerificationResult``."""
 
@@ -140,6 +163,10 @@ class ResponseProcessor:
         thumbprint: bytes | None = None
         if jwe is not None:
             transaction, params, thumbprint = open_response(self._store, jwe, now)
+            state = _text(params, "state")
+            if state is None or not hmac.compare_digest(state.encode(), transaction.state.encode()):
+                # VS-06: a state of another transaction (or none) inside this one's response.
+                raise InvalidRequest("'state' does not belong to this transaction", reason="state")
         else:
             params = fields
             state = _text(params, "state")
@@ -147,6 +174,7 @@ class ResponseProcessor:
             if found is None:
                 # VS-05: one answer whether or not the state ever existed.
                 raise NotFound("no open transaction for this response", reason="unknown_state")
+            # Found by its exact state, so the state belongs to this transaction.
             transaction = found
             transaction.ensure_open(now)
             if transaction.response_mode == DIRECT_POST_JWT and "error" not in params:
@@ -155,10 +183,7 @@ class ResponseProcessor:
                     "this transaction expects an encrypted response (direct_post.jwt)",
                     reason="encryption_required",
                 )
-        state = _text(params, "state")
-        if state is None or not hmac.compare_digest(state.encode(), transaction.state.encode()):
-            # VS-06: a state of another transaction (or none) inside this one's response.
-            raise InvalidRequest("'state' does not belong to this transaction", reason="state")
+
         if "error" in params:
             code = str(params["error"])[:64]
             message = str(params.get("error_description", ""))[:256] or "the wallet refused"
@@ -185,8 +210,7 @@ class ResponseProcessor:
         ctx: PresentationContext,
         now: float,
     ) -> Outcome:
-        query = parse_dcql_query(transaction.dcql_query)
-        by_id = {q.id: q for q in query.credentials}
+        query, by_id = _parsed_query(transaction.dcql_json)
         errors: list[CredentialError] = []
         checked: dict[str, list[CheckedPresentation]] = {}
         for query_id, items in token.items():
@@ -235,8 +259,11 @@ class ResponseProcessor:
         raise InvalidRequest(f"format {query.format!r} is not supported by this verifier")
 
     def _key(self, query: CredentialQuery, checked: CheckedPresentation, path: Any) -> str:
-        found = self._catalogue.find(checked.credential_type or "")
-        return claim_key(found, tuple(path), query.format)
+        return self._claim_key(checked.credential_type or "", tuple(path), query.format)
+
+    @lru_cache(maxsize=1024)  # noqa: B019 - one processor per verifier, bounded
+    def _claim_key(self, type_id: str, path: tuple[Any, ...], fmt: str) -> str:
+        return claim_key(self._catalogue.find(type_id), path, fmt)
 
     def _verified(
         self,
@@ -285,7 +312,11 @@ class ResponseProcessor:
         code = random_token() if transaction.redirect_uri is not None else None
         status = TransactionStatus.VERIFIED if verified else TransactionStatus.REJECTED
         if not self._store.complete(
-            transaction.id, status=status, result=result.to_json(), response_code=code, at=now
+            transaction.id,
+            status=status,
+            result=RecordedResult(result),
+            response_code=code,
+            at=now,
         ):
             # Another response won the race (VS-08), or the transaction expired meanwhile.
             raise ReplayDetected("this transaction was answered already", reason="answered")

@@ -20,6 +20,7 @@ from typing import Any
 __all__ = [
     "CredentialError",
     "FlaggedClaim",
+    "RecordedResult",
     "TrustDecision",
     "VerificationResult",
     "VerifiedCredential",
@@ -291,3 +292,29 @@ class VerificationResult:
             wallet_error=self.wallet_error,
             _labels=labels,
         )
+
+
+class RecordedResult(Mapping[str, Any]):
+    """A ``VerificationResult`` handed to a store: a read-only JSON mapping built on first
+    read. An in-memory store keeps it as it is (and gives the result object back); a
+    durable store serializes it (``dict(record)``)."""
+
+    __slots__ = ("_json", "result")
+
+    def __init__(self, result: VerificationResult) -> None:
+        self.result = result
+        self._json: dict[str, Any] | None = None
+
+    def _data(self) -> dict[str, Any]:
+        if self._json is None:
+            self._json = self.result.to_json()
+        return self._json
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())

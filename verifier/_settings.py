@@ -46,6 +46,7 @@ class VerifierSettings(BaseSettings):
     long_poll_max: int = Field(default=60, ge=0, le=300)
     max_body: int = Field(default=MAX_DIRECT_POST_BODY, ge=1024, le=16 * MAX_DIRECT_POST_BODY)
     response_mode: Literal["direct_post", "direct_post.jwt"] = "direct_post.jwt"
+    verify_concurrency: int = Field(default=4, ge=1, le=64)
     api_token: SecretStr | None = None
     dev: bool = False
     # The verifier identity, used by ``honnin verifier serve`` to build the Verifier.

@@ -1,4 +1,4 @@
-"""Where a verifier keeps its OpenID4VP transactions: a small store Protocol and SQLite.
+"""Where a verifier keeps its OpenID4VP transactions: the store Protocol and a memory store.
 
 A transaction holds what the verifier must remember between the request and the response
 (OpenID4VP 1.0 §8.2 implementation considerations): the ``state``, the ``nonce``, the signed
@@ -12,45 +12,21 @@ the transaction is answered: a response cannot be decrypted again afterwards.
 
 from __future__ import annotations
 
-import os
-import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from pathlib import Path
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from honnin.encoding import json_dumps, json_loads
-from honnin.errors import Expired, ReplayDetected, StoreUnavailable
+from honnin.encoding import json_loads
+from honnin.errors import Expired, ReplayDetected
 
 __all__ = [
-    "SqliteTransactionStore",
+    "MemoryTransactionStore",
     "Transaction",
     "TransactionStatus",
     "TransactionStore",
 ]
-
-_SCHEMA_VERSION: Final = 1
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS transactions (
-    id TEXT PRIMARY KEY,
-    request_id TEXT NOT NULL UNIQUE,
-    state TEXT NOT NULL UNIQUE,
-    nonce TEXT NOT NULL UNIQUE,
-    kid TEXT UNIQUE,
-    created_at REAL NOT NULL,
-    expires_at REAL NOT NULL,
-    status TEXT NOT NULL,
-    body TEXT NOT NULL,
-    encryption_key TEXT,
-    result TEXT,
-    response_code TEXT,
-    answered_at REAL
-);
-CREATE INDEX IF NOT EXISTS transactions_expiry ON transactions (expires_at);
-"""
 
 
 class TransactionStatus(StrEnum):
@@ -81,7 +57,7 @@ class Transaction:
     client_id: str
     response_uri: str
     response_mode: str
-    dcql_query: Mapping[str, Any]
+    dcql_json: str
     purpose: str
     created_at: float
     expires_at: float
@@ -112,20 +88,11 @@ class Transaction:
         if self.is_expired(now):
             raise Expired("the transaction has expired", reason="transaction_expired")
 
-    def _body(self) -> str:
-        return json_dumps(
-            {
-                "client_id": self.client_id,
-                "response_uri": self.response_uri,
-                "response_mode": self.response_mode,
-                "dcql_query": dict(self.dcql_query),
-                "purpose": self.purpose,
-                "request_object": self.request_object,
-                "enc_values": list(self.enc_values),
-                "redirect_uri": self.redirect_uri,
-                "request_uri_method": self.request_uri_method,
-            }
-        )
+    @property
+    def dcql_query(self) -> dict[str, Any]:
+        """The DCQL query of the request (parsed from ``dcql_json``)."""
+        parsed: dict[str, Any] = json_loads(self.dcql_json)
+        return parsed
 
 
 @runtime_checkable
@@ -168,86 +135,60 @@ class TransactionStore(Protocol):
         ...
 
 
-@contextmanager
-def _guarded(lock: threading.Lock, operation: str) -> Iterator[None]:
-    with lock:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            # A locked, full or broken database: nothing was recorded; the caller may retry.
-            raise StoreUnavailable(
-                f"transaction store: {operation} failed", operation=operation
-            ) from exc
+class MemoryTransactionStore:
+    """Transactions in a dictionary behind a lock: for a verifier used in one process.
 
-
-_SELECT: Final = (
-    "SELECT id, request_id, state, nonce, kid, created_at, expires_at, status, body,"
-    " encryption_key, result, response_code, answered_at FROM transactions WHERE "
-)
-_INSERT: Final = (
-    "INSERT INTO transactions (id, request_id, state, nonce, kid, created_at, expires_at,"
-    " status, body, encryption_key, result, response_code, answered_at)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
-)
-# One fixed statement per lookup column: no SQL is ever built from input.
-_LOOKUPS: Final = {
-    column: _SELECT + column + " = ?" for column in ("id", "request_id", "state", "kid")
-}
-
-
-class SqliteTransactionStore:
-    """The default ``TransactionStore``: one SQLite database (a file, or ``":memory:"``).
-
-    A file database uses WAL journaling with ``synchronous=NORMAL``: a committed answer
-    survives a crash of the process (HOSTILE-CASES §3.3 "kill -9 the verifier"). The file is
-    created with mode 0600, since it holds ephemeral keys and, for a while, verified claims.
-    One connection serves all threads behind a lock; SQLite serialises writers anyway.
-
-    >>> store = SqliteTransactionStore(":memory:")
+    Nothing survives the process (like SQLite ``":memory:"``, at a fraction of the cost);
+    the HTTP service uses ``SqliteTransactionStore``. Expired transactions are purged on
+    ``add`` once the store holds more than ``max_transactions``. Completing a transaction
+    records its outcome beside it; the answered view is built only when asked for.
     """
 
-    def __init__(self, path: str | os.PathLike[str] = ":memory:") -> None:
-        target = os.fspath(path)
-        if target != ":memory:":
-            file = Path(target)
-            file.parent.mkdir(parents=True, exist_ok=True)
-            if not file.exists():
-                os.close(os.open(file, os.O_WRONLY | os.O_CREAT, 0o600))
+    def __init__(self, max_transactions: int = 100_000) -> None:
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA busy_timeout = 5000")
-        if target != ":memory:":
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, _SCHEMA_VERSION):
-            raise ValueError(f"{target}: transaction store schema {version} is not supported")
-        self._db.executescript(_SCHEMA)
-        self._db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+        self._pending: dict[str, Transaction] = {}
+        self._answered: dict[str, tuple[TransactionStatus, Mapping[str, Any], str | None, float]]
+        self._answered = {}
+        self._index: dict[tuple[str, str], str] = {}
+        self._max = max_transactions
 
     def add(self, transaction: Transaction) -> None:
-        t = transaction
-        key = None if t.encryption_jwk is None else json_dumps(dict(t.encryption_jwk))
-        with _guarded(self._lock, "add"):
-            self._db.execute(
-                _INSERT,
-                (
-                    t.id, t.request_id, t.state, t.nonce, t.encryption_kid, t.created_at,
-                    t.expires_at, t.status.value, t._body(), key, None, None, None,
-                ),
-            )  # fmt: skip
+        keys = [("request_id", transaction.request_id), ("state", transaction.state),
+                ("nonce", transaction.nonce)]  # fmt: skip
+        if transaction.encryption_kid is not None:
+            keys.append(("kid", transaction.encryption_kid))
+        with self._lock:
+            if transaction.id in self._pending or any(k in self._index for k in keys):
+                raise ValueError("a transaction with these identifiers exists already")
+            if len(self._pending) >= self._max:
+                self._purge(min(t.expires_at for t in self._pending.values()) + 1)
+            self._pending[transaction.id] = transaction
+            for key in keys:
+                self._index[key] = transaction.id
 
     def get(self, transaction_id: str) -> Transaction | None:
-        return self._one("id", transaction_id)
+        found = self._pending.get(transaction_id)
+        outcome = self._answered.get(transaction_id)
+        if found is None or outcome is None:
+            return found
+        status, result, code, at = outcome
+        return replace(
+            found, status=status, result=result, response_code=code, answered_at=at,
+            encryption_jwk=None,
+        )  # fmt: skip
 
     def find(
         self, *, request_id: str | None = None, state: str | None = None, kid: str | None = None
     ) -> Transaction | None:
-        given = [(c, v) for c, v in (("request_id", request_id), ("state", state), ("kid", kid))]
-        chosen = [(c, v) for c, v in given if v is not None]
-        if len(chosen) != 1:
+        if (request_id is None) + (state is None) + (kid is None) != 2:
             raise TypeError("find() takes exactly one of request_id, state or kid")
-        return self._one(*chosen[0])
+        if state is not None:
+            found = self._index.get(("state", state))
+        elif kid is not None:
+            found = self._index.get(("kid", kid))
+        else:
+            found = self._index.get(("request_id", request_id))  # type: ignore[arg-type]
+        return None if found is None else self.get(found)
 
     def complete(
         self,
@@ -260,57 +201,34 @@ class SqliteTransactionStore:
     ) -> bool:
         if status is TransactionStatus.PENDING:
             raise ValueError("a transaction is completed as VERIFIED or REJECTED")
-        with _guarded(self._lock, "complete"):
-            cursor = self._db.execute(
-                "UPDATE transactions SET status = ?, result = ?, response_code = ?,"
-                " answered_at = ?, encryption_key = NULL"
-                " WHERE id = ? AND status = 'pending' AND expires_at > ?",
-                (status.value, json_dumps(dict(result)), response_code, at, transaction_id, at),
-            )
-            return cursor.rowcount == 1
+        with self._lock:
+            current = self._pending.get(transaction_id)
+            if current is None or transaction_id in self._answered or current.is_expired(at):
+                return False
+            self._answered[transaction_id] = (status, result, response_code, at)
+            if current.encryption_jwk is not None:
+                # The ephemeral private key is not kept once the transaction is answered.
+                self._pending[transaction_id] = replace(current, encryption_jwk=None)
+            return True
 
     def purge(self, before: float) -> int:
-        with _guarded(self._lock, "purge"):
-            cursor = self._db.execute("DELETE FROM transactions WHERE expires_at < ?", (before,))
-            return cursor.rowcount
+        with self._lock:
+            return self._purge(before)
+
+    def _purge(self, before: float) -> int:
+        gone = {t.id for t in self._pending.values() if t.expires_at < before}
+        for tid in gone:
+            del self._pending[tid]
+            self._answered.pop(tid, None)
+        if gone:
+            self._index = {k: v for k, v in self._index.items() if v not in gone}
+        return len(gone)
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
-
-    def _one(self, column: str, value: str) -> Transaction | None:
-        with _guarded(self._lock, "read"):
-            row = self._db.execute(_LOOKUPS[column], (value,)).fetchone()
-        return None if row is None else _from_row(row)
+            self._pending.clear()
+            self._answered.clear()
+            self._index.clear()
 
     def __repr__(self) -> str:
-        return "SqliteTransactionStore()"
-
-
-def _from_row(row: tuple[Any, ...]) -> Transaction:
-    (tid, request_id, state, nonce, kid, created, expires, status, body, key, result, code,
-     answered) = row  # fmt: skip
-    data = json_loads(body)
-    return Transaction(
-        id=tid,
-        request_id=request_id,
-        state=state,
-        nonce=nonce,
-        client_id=data["client_id"],
-        response_uri=data["response_uri"],
-        response_mode=data["response_mode"],
-        dcql_query=data["dcql_query"],
-        purpose=data["purpose"],
-        created_at=created,
-        expires_at=expires,
-        request_object=data["request_object"],
-        encryption_kid=kid,
-        encryption_jwk=None if key is None else json_loads(key),
-        enc_values=tuple(data["enc_values"]),
-        redirect_uri=data["redirect_uri"],
-        request_uri_method=data.get("request_uri_method"),
-        status=TransactionStatus(status),
-        result=None if result is None else json_loads(result),
-        response_code=code,
-        answered_at=answered,
-    )
+        return f"MemoryTransactionStore({len(self._pending)} transactions)"

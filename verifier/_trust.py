@@ -10,6 +10,7 @@ cache hits on every verification.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,13 +20,20 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from honnin.errors import IssuerNotEntitled
-from honnin.trust import TrustList, VerifiedChain, certificate_sha256, validate_chain
+from honnin.trust import (
+    TrustList,
+    VerifiedChain,
+    certificate_sha256,
+    check_issuer_identifier,
+    validate_chain,
+)
 
 from ._result import TrustDecision
 
 __all__ = ["Decided", "IssuerTrust", "display_name"]
 
 ANCHOR: Final = "anchor"
+_CACHE: Final = 1024
 TRUST_LIST: Final = "trust_list"
 
 
@@ -61,6 +69,12 @@ class IssuerTrust:
                 if not isinstance(cert, x509.Certificate):
                     raise TypeError("trust= takes certificates or a TrustList")
         self._fingerprints = {id(a): certificate_sha256(a) for a in self.anchors}
+        # Decisions per validated chain (validate_chain returns the same VerifiedChain for
+        # the same certificates): the chain object is kept in the value, so its id is not
+        # reused while the entry lives. Validity is re-checked by validate_chain every time.
+        self._decided: dict[tuple[int, tuple[str, ...]], tuple[VerifiedChain, Decided]] = {}
+        self._issuers: dict[tuple[int, str], VerifiedChain] = {}
+        self._lock = threading.Lock()
 
     def check(
         self, chain: Sequence[x509.Certificate], type_names: Sequence[str], *, at: datetime
@@ -75,6 +89,22 @@ class IssuerTrust:
         """
         return self.entitle(validate_chain(chain, self.anchors, at=at), type_names)
 
+    def check_issuer(self, verified: VerifiedChain, iss: str) -> None:
+        """``check_issuer_identifier`` (SD-JWT VC §3.5: ``iss`` names the x5c leaf), cached.
+
+        Raises:
+            UntrustedIssuer: the leaf does not name ``iss``.
+        """
+        key = (id(verified), iss)
+        hit = self._issuers.get(key)
+        if hit is verified:
+            return
+        check_issuer_identifier(verified, iss)
+        with self._lock:
+            if len(self._issuers) >= _CACHE:
+                self._issuers.clear()
+            self._issuers[key] = verified
+
     def entitle(self, verified: VerifiedChain, type_names: Sequence[str]) -> Decided:
         """The trust decision for an already validated chain (e.g. from mdoc verification):
         with a trust list, its issuer must be entitled to one of ``type_names``.
@@ -82,6 +112,18 @@ class IssuerTrust:
         Raises:
             IssuerNotEntitled: the trust list does not entitle the issuer to the type.
         """
+        key = (id(verified), tuple(type_names))
+        hit = self._decided.get(key)
+        if hit is not None and hit[0] is verified:
+            return hit[1]
+        decided = self._decide(verified, type_names)
+        with self._lock:
+            if len(self._decided) >= _CACHE:
+                self._decided.clear()
+            self._decided[key] = (verified, decided)
+        return decided
+
+    def _decide(self, verified: VerifiedChain, type_names: Sequence[str]) -> Decided:
         anchor = verified.anchor
         fingerprint = self._fingerprints.get(id(anchor)) or certificate_sha256(anchor)
         issuer_subject = verified.leaf.subject.rfc4514_string()

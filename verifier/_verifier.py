@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from honnin.clock import Clock, SystemClock
 from honnin.credential_types import Catalogue
+from honnin.dcql import dcql_query_json
 from honnin.errors import NotFound
 from honnin.ports import Fetcher
 from honnin.status import StatusChecker
@@ -40,9 +41,9 @@ from ._request import (
     request_claims,
     sign_request,
 )
-from ._result import VerificationResult
+from ._result import RecordedResult, VerificationResult
 from ._status import status_checker_for
-from ._store import SqliteTransactionStore, Transaction, TransactionStore
+from ._store import MemoryTransactionStore, Transaction, TransactionStore
 from ._trust import IssuerTrust
 
 __all__ = ["Verifier"]
@@ -76,7 +77,7 @@ class Verifier:
         self.clock: Clock = clock or SystemClock()
         self.trust = IssuerTrust(trust)
         self.catalogue = catalogue or default_catalogue()
-        self.store: TransactionStore = store or SqliteTransactionStore(":memory:")
+        self.store: TransactionStore = store or MemoryTransactionStore()
         self.base_url = (base_url or f"https://{_host_of(identity)}").rstrip("/")
         self.transaction_lifetime = transaction_lifetime
         checker = status_checker or status_checker_for(self.trust, fetcher, self.clock)
@@ -210,7 +211,7 @@ class Verifier:
             client_id=self.client_id,
             response_uri=target,
             response_mode=response_mode,
-            dcql_query=dcql.to_json(),
+            dcql_json=dcql_query_json(dcql),
             purpose=purpose,
             created_at=now,
             expires_at=expires_at,
@@ -298,6 +299,8 @@ class Verifier:
             raise NotFound("no such transaction")
         if transaction.result is None:
             return None
+        if isinstance(transaction.result, RecordedResult):
+            return transaction.result.result
         return VerificationResult.from_json(transaction.result, labels=self._label)
 
     def _label(self, type_id: str, key: str, language: str) -> str | None:
