@@ -164,3 +164,27 @@ def test_the_command_runs_as_a_process(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "no credentials"
+
+
+def test_cli_refusals_are_reported(
+    journey: Journey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "w"
+    assert _wallet(journey, path, "init", "--insecure-test-kdf", capsys=capsys)[0] == 0
+    code, _, err = _wallet(journey, path, "init", capsys=capsys)
+    assert code == 1 and "exists already" in err
+    offer = journey.live.issuer.create_offer(SLIP, sample())
+    code, _, err = _wallet(journey, path, "receive", offer.uri, capsys=capsys)
+    assert code == 1 and "pass --tx-code" in err
+    assert _wallet(journey, path, "receive", offer.uri, "--tx-code", str(offer.tx_code),
+                   capsys=capsys)[0] == 0  # fmt: skip
+    created = journey.transaction("payment_amount")
+    # Trusting the issuer only: the verifier is shown untrusted and nothing is sent.
+    head = ["wallet", "--wallet", str(path), "--pin", PIN, "--allow-loopback-http"]
+    code = main([*head, "--trust-anchor", str(journey.anchors[0]), "present", created["uri"],
+                 "--yes"])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 1 and "NOT TRUSTED" in out and "error: untrusted_verifier" in err
+    assert journey.result(created)["status"] == "pending"
+    code, _, err = _wallet(journey, tmp_path / "none", "list", capsys=capsys)
+    assert code == 1 and "honnin wallet init" in err
