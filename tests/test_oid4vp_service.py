@@ -36,7 +36,7 @@ from honnin.encoding import json_dumps
 from honnin.jose import parse_jws, verify_jws
 from honnin.jose.jwe import encrypt_response
 from honnin.trust import certificates_from_x5c
-from verifier import Verifier, VerifierSettings, create_app
+from verifier import SqliteTransactionStore, Verifier, VerifierSettings, create_app
 
 SLIP = "withholding-slip"
 TOKEN = "t" * 40
@@ -149,7 +149,16 @@ def test_request_uri_method_post_echoes_the_wallet_nonce(service: Service) -> No
     assert request_claims(answer.text)["wallet_nonce"] == "qPmxiNFCR3QTm19POc8u"
 
 
-@pytest.mark.parametrize("metadata", ["[]", "{", '{"vp_formats_supported": 3}', "x" * 70_000])
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        "[]",
+        "{",
+        '{"vp_formats_supported": 3}',
+        '{"request_object_signing_alg_values_supported": ["RS256"]}',
+        "x" * 70_000,
+    ],
+)
 def test_bad_wallet_metadata_is_refused(service: Service, metadata: str) -> None:
     created = service.create(request_uri_method="post")
     answer = service.http.post(created["request_uri"], data={"wallet_metadata": metadata})
@@ -235,6 +244,7 @@ def test_same_device_redirect_carries_a_response_code(service: Service) -> None:
     assert service.result(created).status_code == 400  # §13.3: needs the response_code
     assert service.result(created, response_code="wrong").status_code == 400
     assert service.result(created, response_code=code).json()["verified"] is True
+    assert service.result(created, response_code=code).status_code == 400  # VS-30: once
 
 
 # -- hostile answers at the response endpoint: each a 4xx, nothing accepted -------------------
@@ -360,8 +370,13 @@ def test_bad_transaction_requests_are_400(service: Service, body: dict[str, Any]
     assert answer.status_code == 400, answer.text
 
 
-def test_insecure_settings_are_refused_outside_dev_mode() -> None:
-    agency = Verifier.create("Hello Work", trust=[], client_id_host="verifier.example")
+def test_insecure_settings_are_refused_outside_dev_mode(tmp_path: Any) -> None:
+    agency = Verifier.create(
+        "Hello Work",
+        trust=[],
+        client_id_host="verifier.example",
+        store=SqliteTransactionStore(tmp_path / "v.sqlite3"),
+    )
     with pytest.raises(ValueError, match="public_base_url"):
         create_app(agency, VerifierSettings(public_base_url="http://verifier.example"))
     with pytest.raises(ValueError, match="api_token"):
@@ -371,6 +386,8 @@ def test_insecure_settings_are_refused_outside_dev_mode() -> None:
             agency,
             VerifierSettings(public_base_url="https://other.example", api_token=TOKEN),
         )
-    assert create_app(
-        agency, VerifierSettings(public_base_url="https://verifier.example", api_token=TOKEN)
-    )
+    good = VerifierSettings(public_base_url="https://verifier.example", api_token=TOKEN)
+    assert create_app(agency, good)
+    in_memory = Verifier.create("Hello Work", trust=[], client_id_host="verifier.example")
+    with pytest.raises(ValueError, match="durable store"):
+        create_app(in_memory, good)

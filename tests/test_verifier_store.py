@@ -196,3 +196,16 @@ def test_the_memory_store_purges_when_full() -> None:
     store.add(_transaction(3, expires_at=3_000.0))
     assert store.get("tx-1") is None and store.find(state="state-1") is None
     assert store.get("tx-3") is not None
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_a_response_code_is_redeemed_once(kind: type[TransactionStore]) -> None:
+    store = kind()
+    store.add(_transaction(1))
+    assert not store.redeem("tx-1", "rc")  # nothing to redeem while pending
+    store.complete(
+        "tx-1", status=TransactionStatus.VERIFIED, result={}, response_code="rc", at=1_500.0
+    )
+    assert not store.redeem("tx-1", "wrong")
+    assert store.redeem("tx-1", "rc")
+    assert not store.redeem("tx-1", "rc")

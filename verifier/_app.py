@@ -42,7 +42,7 @@ from ._qr import qr_png, qr_svg
 from ._query import Query
 from ._request import authorization_uri
 from ._settings import VerifierSettings
-from ._store import TransactionStatus
+from ._store import MemoryTransactionStore, TransactionStatus
 from ._verifier import Verifier
 
 __all__ = ["create_app"]
@@ -175,10 +175,11 @@ class _Service:
         self.answered.pop(transaction_id, None)
         if transaction.redirect_uri is not None:
             code = request.query_params.get("response_code", "")
-            expected = transaction.response_code or ""
-            if not expected or not hmac.compare_digest(code.encode(), expected.encode()):
-                # §13.3: only the session that followed the redirect may read the result.
-                raise InvalidRequest("response_code missing or wrong", reason="response_code")
+            redeemed = await run_in_threadpool(self.verifier.store.redeem, transaction_id, code)
+            if not redeemed:
+                # §13.3 / VS-30: only the session that followed the redirect reads the result,
+                # once; a wrong, missing or already used response_code is refused.
+                raise InvalidRequest("response_code missing, wrong or used", reason="response_code")
         result = self.verifier.result(transaction_id)
         assert result is not None
         return json_response({"status": transaction.status.value, **result.to_json()})
@@ -252,6 +253,12 @@ def _check_wallet_metadata(raw: str | None) -> None:
     formats = metadata.get("vp_formats_supported")
     if formats is not None and not isinstance(formats, dict):
         raise InvalidRequest("wallet_metadata.vp_formats_supported must be an object")
+    algs = metadata.get("request_object_signing_alg_values_supported")
+    if algs is not None and (not isinstance(algs, list) or "ES256" not in algs):
+        # VS-04: this verifier signs request objects with ES256 only (HAIP §4).
+        raise InvalidRequest(
+            "the wallet does not accept ES256 request objects", reason="request_object_alg"
+        )
 
 
 def create_app(verifier: Verifier, settings: VerifierSettings | None = None) -> Starlette:
@@ -267,6 +274,8 @@ def create_app(verifier: Verifier, settings: VerifierSettings | None = None) -> 
     if not settings.dev:
         problems = [p for p in settings.problems() if "key_file" not in p and "trust" not in p]
         problems += _host_problems(verifier, settings)
+        if isinstance(verifier.store, MemoryTransactionStore):
+            problems.append("a durable store is required (SqliteTransactionStore)")
         if problems:
             raise ValueError("insecure verifier settings: " + "; ".join(problems))
     service = _Service(verifier, settings)

@@ -12,6 +12,7 @@ the transaction is answered: a response cannot be decrypted again afterwards.
 
 from __future__ import annotations
 
+import hmac
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -126,6 +127,11 @@ class TransactionStore(Protocol):
         expired at ``at``; erase its encryption key. Returns whether this call recorded it."""
         ...
 
+    def redeem(self, transaction_id: str, response_code: str) -> bool:
+        """Use up the same-device ``response_code`` (§13.3, HOSTILE-CASES VS-30): true only
+        for the first call with the right code."""
+        ...
+
     def purge(self, before: float) -> int:
         """Delete transactions that expired before ``before``; returns how many."""
         ...
@@ -209,6 +215,16 @@ class MemoryTransactionStore:
             if current.encryption_jwk is not None:
                 # The ephemeral private key is not kept once the transaction is answered.
                 self._pending[transaction_id] = replace(current, encryption_jwk=None)
+            return True
+
+    def redeem(self, transaction_id: str, response_code: str) -> bool:
+        with self._lock:
+            outcome = self._answered.get(transaction_id)
+            if outcome is None or outcome[2] is None:
+                return False
+            if not hmac.compare_digest(outcome[2].encode(), response_code.encode()):
+                return False
+            self._answered[transaction_id] = (outcome[0], outcome[1], None, outcome[3])
             return True
 
     def purge(self, before: float) -> int:

@@ -68,6 +68,12 @@ _COMPLETE: Final = (
 )
 
 
+_REDEEM: Final = (
+    "UPDATE transactions SET response_code = NULL"
+    " WHERE id = ? AND response_code = ? AND status != 'pending'"
+)
+
+
 @contextmanager
 def _guarded(lock: threading.Lock, operation: str) -> Iterator[None]:
     with lock:
@@ -148,6 +154,13 @@ class SqliteTransactionStore:
         values = (status.value, json_dumps(dict(result)), response_code, at, transaction_id, at)
         with _guarded(self._lock, "complete"):
             return self._db.execute(_COMPLETE, values).rowcount == 1
+
+    def redeem(self, transaction_id: str, response_code: str) -> bool:
+        # The code is compared by SQLite's '=', not in constant time; it is 256 random bits
+        # and single-use, so timing reveals nothing usable.
+        with _guarded(self._lock, "redeem"):
+            cursor = self._db.execute(_REDEEM, (transaction_id, response_code))
+            return cursor.rowcount == 1
 
     def purge(self, before: float) -> int:
         with _guarded(self._lock, "purge"):
