@@ -197,14 +197,24 @@ class Holdings:
         secret = self._vault.secret(_POLICY_SECRET)
         return hmac.new(secret, client_id.encode(), hashlib.sha256).hexdigest()[:32]
 
-    def available(self, credential_id: str, policy: CopyPolicy, tag: str | None) -> int:
-        """How many copies could answer a presentation under ``policy``."""
-        copies = self._vault.find(COPY_KIND, credential=credential_id)
-        if policy is CopyPolicy.PER_VERIFIER and any(
-            c.index.get("verifier") == tag for c in copies
-        ):
-            return 1
-        return sum(1 for c in copies if c.index.get("verifier") is None)
+    def available(
+        self, credential_ids: Collection[str], policy: CopyPolicy, tag: str | None
+    ) -> dict[str, int]:
+        """How many copies of each credential could answer a presentation under ``policy``
+        (one pass over the copies, whatever the number of credentials)."""
+        wanted = set(credential_ids)
+        fresh = dict.fromkeys(wanted, 0)
+        mine: set[str] = set()
+        for copy in self._vault.find(COPY_KIND, credential=tuple(wanted)):
+            credential = str(copy.index.get("credential"))
+            verifier = copy.index.get("verifier")
+            if verifier is None:
+                fresh[credential] += 1
+            elif policy is CopyPolicy.PER_VERIFIER and verifier == tag:
+                mine.add(credential)
+        if policy is CopyPolicy.PER_VERIFIER:
+            return {c: 1 if c in mine else n for c, n in fresh.items()}
+        return fresh
 
     def take(
         self,

@@ -89,7 +89,7 @@ def build_consent(
             wanted.add(credential_query.meta.doctype_value)
     held = holdings.list(type_value=tuple(wanted)) if wanted else []
     tag = holdings.verifier_tag(resolved.verifier.client_id)
-    copies = {h.id: holdings.available(h.id, policy, tag) for h in held}
+    copies = holdings.available([h.id for h in held], policy, tag)
     usable = [h for h in held if copies[h.id] > 0]
     types = {h.id: catalogue.find(h.credential_type) for h in usable}
     registration = resolved.verifier.registration

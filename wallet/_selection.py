@@ -10,7 +10,6 @@ answer, avoiding what the person chose to leave out.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -74,41 +73,48 @@ def claim_key(credential_type: CredentialType | None, fmt: str, path: Sequence[A
     return ".".join("*" if p is None else str(p) for p in claim_path_of(credential_type, fmt, path))
 
 
-def _delete(claims: Any, path: Sequence[Any]) -> None:
-    if not path or claims is None:
-        return
+def _without(claims: Any, path: Sequence[Any]) -> Any:
+    """``claims`` without the claim at ``path``; only the containers on the way are copied
+    (a path that is not there leaves ``claims`` itself)."""
+    if not path:
+        return claims
     head, rest = path[0], path[1:]
     if isinstance(claims, dict) and isinstance(head, str) and head in claims:
+        out = dict(claims)
         if rest:
-            _delete(claims[head], rest)
+            out[head] = _without(claims[head], rest)
         else:
-            del claims[head]
-    elif isinstance(claims, list) and (head is None or isinstance(head, int)):
-        indices = range(len(claims)) if head is None else [head]
+            del out[head]
+        return out
+    if isinstance(claims, list) and (head is None or isinstance(head, int)):
+        indices = set(range(len(claims)) if head is None else [head])
         if not rest:
-            for index in sorted((i for i in indices if 0 <= i < len(claims)), reverse=True):
-                del claims[index]
-            return
-        for index in indices:
-            if 0 <= index < len(claims):
-                _delete(claims[index], rest)
+            return [v for i, v in enumerate(claims) if i not in indices]
+        return [_without(v, rest) if i in indices else v for i, v in enumerate(claims)]
+    return claims
 
 
 def candidate_of(
     held: HeldCredential, credential_type: CredentialType | None, restricted: Collection[ClaimPath]
 ) -> CandidateCredential:
     """The DCQL view of a held credential, with ``restricted`` claims taken out."""
-    claims = copy.deepcopy(dict(held.claims))
+    claims: Any = held.claims
     if held.format == MSO_MDOC:
-        if credential_type is not None:
+        if credential_type is not None and restricted:
+            kept = {}
             for namespace, elements in claims.items():
-                for element in list(elements):
-                    path = credential_type.mdoc.path_for(namespace, element)
-                    if path is not None and any(under(r, path) for r in restricted):
-                        del elements[element]
+                kept[namespace] = {
+                    element: value
+                    for element, value in elements.items()
+                    if not any(
+                        under(r, credential_type.mdoc.path_for(namespace, element) or ())
+                        for r in restricted
+                    )
+                }
+            claims = kept
         return CandidateCredential(held.id, MSO_MDOC, doctype=held.type_value, namespaces=claims)
     for path in restricted:
-        _delete(claims, path)
+        claims = _without(claims, path)
     return CandidateCredential(held.id, SD_JWT_VC, vct=held.type_value, claims=claims)
 
 
