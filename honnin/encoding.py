@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import binascii
 import json
+from collections.abc import Callable
 from typing import Any
 
 from honnin.errors import MalformedBase64url, MalformedJson, TooLarge
@@ -80,7 +81,7 @@ def _no_constant(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-_SCAN = _DECODER.scan_once
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _JSON_WS = " \t\n\r"  # RFC 8259 §2 insignificant whitespace
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
