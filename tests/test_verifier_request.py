@@ -169,3 +169,29 @@ def test_something_that_is_no_response_is_refused(pki: TestPki) -> None:
     agency = Verifier.create("Hello Work", trust=[pki.root.certificate])
     with pytest.raises(InvalidRequest):
         agency.verify(object())
+
+
+def test_public_api_is_pinned() -> None:
+    import verifier
+
+    assert verifier.__all__ == [
+        "ClaimSpec",
+        "CredentialError",
+        "FlaggedClaim",
+        "MemoryTransactionStore",
+        "Outcome",
+        "PresentationRequest",
+        "Query",
+        "SqliteTransactionStore",
+        "Transaction",
+        "TransactionStatus",
+        "TransactionStore",
+        "TrustDecision",
+        "VerificationResult",
+        "VerifiedCredential",
+        "Verifier",
+        "VerifierSettings",
+        "create_app",
+    ]
+    for name in verifier.__all__:
+        assert getattr(verifier, name).__doc__, name

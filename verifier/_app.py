@@ -23,6 +23,7 @@ import contextlib
 import hmac
 from collections.abc import AsyncIterator
 from typing import Any, Final, Literal
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
@@ -272,8 +273,7 @@ def create_app(verifier: Verifier, settings: VerifierSettings | None = None) -> 
     """
     settings = settings or VerifierSettings()
     if not settings.dev:
-        problems = [p for p in settings.problems() if "key_file" not in p and "trust" not in p]
-        problems += _host_problems(verifier, settings)
+        problems = settings.service_problems() + _host_problems(verifier, settings)
         if isinstance(verifier.store, MemoryTransactionStore):
             problems.append("a durable store is required (SqliteTransactionStore)")
         if problems:
@@ -309,8 +309,6 @@ def create_app(verifier: Verifier, settings: VerifierSettings | None = None) -> 
 
 
 def _host_problems(verifier: Verifier, settings: VerifierSettings) -> list[str]:
-    from urllib.parse import urlsplit
-
     if not verifier.client_id.startswith("x509_san_dns:"):
         return []
     host = verifier.client_id.split(":", 1)[1]

@@ -1,7 +1,7 @@
 """Receiving an authorization response (OpenID4VP 1.0 §8): find the transaction, decrypt,
 verify every presentation, check the DCQL query, and record the outcome exactly once.
 
-Two kinds of failure (documented in the verifier's README section):
+Two kinds of failure (as ``Verifier.verify`` documents):
 
 * the response cannot be attributed to an open transaction, or breaks the transport rules
   (unknown ``state`` / ``kid``, answered already, expired, a JWE that does not decrypt, a

@@ -86,8 +86,8 @@ class VerifierSettings(BaseSettings):
         """Where wallets fetch the signed request object of ``request_id`` (§5.10)."""
         return f"{self.base_url}/request/{request_id}"
 
-    def problems(self) -> list[str]:
-        """What makes this configuration unfit outside development mode."""
+    def service_problems(self) -> list[str]:
+        """What makes the HTTP service settings unfit outside development mode."""
         found = []
         url = urlsplit(self.public_base_url)
         if url.scheme != "https" or not url.hostname:
@@ -95,10 +95,19 @@ class VerifierSettings(BaseSettings):
         token = self.api_token.get_secret_value() if self.api_token else ""
         if len(token) < _MIN_TOKEN:
             found.append(f"api_token of at least {_MIN_TOKEN} characters is required")
+        if self.redirect_uri is not None and not self.redirect_uri.startswith("https://"):
+            found.append("redirect_uri must be https")
+        return found
+
+    def identity_problems(self) -> list[str]:
+        """What the verifier identity settings (for ``honnin verifier serve``) still lack."""
+        found = []
         if self.key_file is None or self.certificate_file is None:
             found.append("key_file and certificate_file (the verifier's own key) are required")
         if self.trust_list_file is None and not self.trust_anchor_files:
             found.append("trust_list_file or trust_anchor_files is required")
-        if self.redirect_uri is not None and not self.redirect_uri.startswith("https://"):
-            found.append("redirect_uri must be https")
         return found
+
+    def problems(self) -> list[str]:
+        """Everything that makes this configuration unfit outside development mode."""
+        return self.service_problems() + self.identity_problems()
