@@ -86,38 +86,69 @@ def percentiles_ms(samples_s: list[float]) -> dict[str, float]:
     }
 
 
+def notes(row: Row) -> str:
+    """The few ``extra`` figures worth a glance in the table (all of them are in the JSON)."""
+    extra = row.extra
+    parts = []
+    if "p95_ms" in extra:
+        parts.append(f"p95 {extra['p95_ms']:,.1f} ms")
+    if "p99_ms" in extra:
+        parts.append(f"p99 {extra['p99_ms']:,.1f} ms")
+    for key in ("credentials_per_s", "throughput_per_s"):
+        if key in extra:
+            parts.append(f"{extra[key]:,.0f}/s")
+    if extra.get("errors"):
+        parts.append(f"{extra['errors']} errors")
+    if "met" in extra:
+        parts.append("target met" if extra["met"] else "target MISSED")
+    return ", ".join(parts)
+
+
+HEAD = (
+    "group",
+    "step",
+    "honnin µs",
+    "floor µs",
+    "peer",
+    "peer µs",
+    "×floor",
+    "vs peer",
+    "target",
+    "notes",
+)
+
+
+def _cells(r: Row) -> tuple[str, ...]:
+    return (
+        r.group,
+        r.step,
+        f"{r.honnin_us:,.1f}",
+        f"{r.floor_us:,.1f}" if r.floor_us else "-",
+        r.peer or "-",
+        f"{r.peer_us:,.1f}" if r.peer_us else "-",
+        f"{r.ratio_to_floor:.2f}" if r.ratio_to_floor else "-",
+        f"{r.speedup_vs_peer:.1f}x" if r.speedup_vs_peer else "-",
+        r.target,
+        notes(r),
+    )
+
+
 def format_table(rows: list[Row]) -> str:
     """The one table: step, honnin, crypto floor, peer, ratio to floor, speed-up vs peer."""
-    head = (
-        "group",
-        "step",
-        "honnin µs",
-        "floor µs",
-        "peer",
-        "peer µs",
-        "×floor",
-        "vs peer",
-        "target",
-    )
-    lines = [head]
-    for r in rows:
-        lines.append(
-            (
-                r.group,
-                r.step,
-                f"{r.honnin_us:,.1f}",
-                f"{r.floor_us:,.1f}" if r.floor_us else "-",
-                r.peer or "-",
-                f"{r.peer_us:,.1f}" if r.peer_us else "-",
-                f"{r.ratio_to_floor:.2f}" if r.ratio_to_floor else "-",
-                f"{r.speedup_vs_peer:.1f}x" if r.speedup_vs_peer else "-",
-                r.target,
-            )
-        )
-    widths = [max(len(str(line[i])) for line in lines) for i in range(len(head))]
+    lines = [HEAD, *(_cells(r) for r in rows)]
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(HEAD))]
     out = []
     for n, line in enumerate(lines):
         out.append("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def format_markdown(rows: list[Row]) -> str:
+    """The same table in Markdown (for the README or a pull request)."""
+    out = ["| " + " | ".join(HEAD) + " |", "|" + " --- |" * len(HEAD)]
+    for r in rows:
+        cells = (c.replace("|", "\\|") for c in _cells(r))
+        out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
