@@ -35,7 +35,10 @@ class LoopbackServer:
     """
 
     def __init__(self, host_name: str = "127.0.0.1") -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when
+        # the listening socket says it is TCP (proto 6, not 0). Without it every response on
+        # a kept-alive connection waits ~40 ms for a delayed ACK (Nagle's algorithm).
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind(("127.0.0.1", 0))
         self.port: int = self._socket.getsockname()[1]
