@@ -201,6 +201,20 @@ def test_my_number_is_withheld_when_an_alternative_exists(world: Parties, tmp_pa
         }
 
 
+def test_the_person_picks_which_credential_answers(world: Parties, tmp_path: Path) -> None:
+    with world.stocked(tmp_path / "w", copies=2) as wallet:
+        second = wallet.accept(world.employer.issue(SLIP, sample(), holder=wallet.binding_keys(3)))
+        consent = wallet.consider(_request(world, "payment_amount", "withholding_tax"))
+        (choice,) = consent.credentials
+        assert choice.alternatives == (second.id,) and choice.credential_id != second.id
+        with pytest.raises(ValueError, match=r"payer\.name"):
+            consent.approve(drop=[("payer", "name")])
+        approval = consent.approve(use={SLIP: second.id})
+        assert world.agency.verify(wallet.present(approval)).verified
+        copies = {c.id: c.copies for c in wallet.credentials()}
+        assert copies == {choice.credential_id: 2, second.id: 2}
+
+
 def test_a_mdoc_presentation_verifies(world: Parties, tmp_path: Path) -> None:
     with world.stocked(tmp_path / "w", copies=2, fmt="mso_mdoc") as wallet:
         request = _request(world, "payment_amount", "payer.name", format="mso_mdoc")

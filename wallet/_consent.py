@@ -250,6 +250,7 @@ class ConsentRequest:
                 refused by the wallet's policy and nothing else answers the query; over-asking
                 or an invalid registration without ``allow_unregistered``.
             UntrustedVerifier: the verifier is not trusted and no override was given.
+            ValueError: ``drop`` names something the request does not ask for.
         """
         if self.blocked == BLOCKED_REFUSED:
             names = ", ".join(sorted({r.key for r in self.refused})) or "a required claim"
@@ -273,8 +274,19 @@ class ConsentRequest:
                 "the request goes beyond what the verifier is registered for",
                 reason="over_asking",
             )
-        drop_keys = {d if isinstance(d, str) else ".".join(map(str, d)) for d in drop}
+        drop_keys = {
+            d if isinstance(d, str) else ".".join("*" if p is None else str(p) for p in d)
+            for d in drop
+        }
         query_ids = {q.id for q in self._match.query.credentials}
+        known = query_ids | {
+            claim_key(self._type(q), q.format, c.path)
+            for q in self._match.query.credentials
+            for c in q.claims or ()
+        }
+        if drop_keys - known:
+            # A mistyped name must never let a claim through that the person meant to keep.
+            raise ValueError(f"not requested, cannot be dropped: {sorted(drop_keys - known)}")
         chosen: Plan = plan(
             self._match,
             self._catalogue,
