@@ -181,6 +181,10 @@ def test_cli_refusals_are_reported(
     created = journey.transaction("payment_amount")
     # Trusting the issuer only: the verifier is shown untrusted and nothing is sent.
     head = ["wallet", "--wallet", str(path), "--pin", PIN, "--allow-loopback-http"]
+    code, _, err = _wallet(
+        journey, path, "present", created["uri"], "--drop", "nope", capsys=capsys
+    )
+    assert code == 2 and "cannot be dropped" in err
     code = main([*head, "--trust-anchor", str(journey.anchors[0]), "present", created["uri"],
                  "--yes"])  # fmt: skip
     out, err = capsys.readouterr()

@@ -228,9 +228,12 @@ def _present(args: argparse.Namespace) -> int:
         consent = wallet.consider(args.request)
         for line in _lines(consent):
             print(line)
-        approval = consent.approve(
-            drop=args.drop, allow_untrusted_verifier=args.allow_untrusted_verifier
-        )
+        try:
+            approval = consent.approve(
+                drop=args.drop, allow_untrusted_verifier=args.allow_untrusted_verifier
+            )
+        except ValueError as exc:  # a --drop the request does not ask for
+            raise CommandFailed(str(exc), code=2) from exc
         if not args.yes:
             if not sys.stdin.isatty():
                 raise CommandFailed("not sent: confirm in a terminal or pass --yes")
