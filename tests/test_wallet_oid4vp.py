@@ -22,7 +22,7 @@ from starlette.routing import Route
 from test_oid4vp_service_support import bound_socket, serving
 from test_wallet_role_support import FAST, PIN, PURPOSE, SLIP, StatusLists, sample
 
-from honnin.errors import FetchError, InvalidRequest, UntrustedVerifier
+from honnin.errors import FetchError, InvalidRequest, NoMatchingCredential, UntrustedVerifier
 from issuer import Issuer
 from verifier import Query, Verifier, VerifierSettings, create_app
 from wallet import Submission, TrustState, Wallet
@@ -192,6 +192,16 @@ def test_a_refusal_is_posted_as_access_denied(agency: Agency, tmp_path: Path) ->
         consent = wallet.consider(created["uri"])
         assert wallet.submit(consent.refuse()).status == 200
         assert [c.copies for c in wallet.credentials()] == [2, 2]
+    result = agency.result(created)
+    assert not result["verified"] and result["wallet_error"] == "access_denied"
+
+
+def test_declining_when_nothing_matches(agency: Agency, tmp_path: Path) -> None:
+    created = agency.create(credential_type="resident-record", claims=["family_name"])
+    with agency.wallet(tmp_path / "w") as wallet:
+        with pytest.raises(NoMatchingCredential):
+            wallet.consider(created["uri"])
+        assert wallet.decline(created["uri"]).status == 200
     result = agency.result(created)
     assert not result["verified"] and result["wallet_error"] == "access_denied"
 

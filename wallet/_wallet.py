@@ -336,6 +336,18 @@ class Wallet:
         )
         return self.submit(response) if post else response
 
+    def decline(self, request: Any, *, description: str | None = None) -> Submission:
+        """Answer a request with ``access_denied`` without a consent: when nothing matches
+        (HOSTILE-CASES WL-10: the verifier cannot tell that from a refusal, ARF RPA_11) or
+        the person leaves. The request is authenticated first; a forged one gets no answer.
+
+        Raises:
+            the errors of ``consider``'s request resolution, and those of ``submit``.
+        """
+        resolved = self._resolver.resolve(request)
+        refusal = Refusal(resolved, resolved.request.state, error_description=description)
+        return self.submit(refusal, follow_redirect=False)
+
     def submit(
         self, response: PresentationResponse | Refusal, *, follow_redirect: bool = True
     ) -> Submission:
