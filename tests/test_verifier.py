@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 from test_verifier_support import (
     HOSPITAL,
     ISSUER,
@@ -39,6 +40,7 @@ from honnin.errors import (
 )
 from honnin.jose.jwe import encrypt_response
 from honnin.ports import FetchedResource
+from honnin.sdjwt import issue_sd_jwt
 from honnin.status import StatusList, StatusReference, build_status_list_jwt
 from honnin.trust import TrustList, make_certificate
 from verifier import Query, VerificationResult, Verifier
@@ -417,8 +419,6 @@ def _status_setup(pki: Any, clock: FixedClock, value: int) -> tuple[Verifier, St
     return agency, StatusReference(uri=uri, idx=5)
 
 
-from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402
-
 _DER = Encoding.DER
 
 
@@ -623,3 +623,39 @@ def test_a_jwe_for_an_unknown_key_is_not_found(
 def test_a_malformed_jwe_is_refused(agency: Verifier) -> None:
     with pytest.raises(InvalidRequest):
         agency.verify({"response": "not.a.jwe"})
+
+
+@pytest.mark.parametrize("typ", ["vc+sd-jwt", "JWT"])
+def test_a_credential_with_another_typ_is_rejected(
+    pki: Any, agency: Verifier, clock: FixedClock, typ: str
+) -> None:
+    holder = Holder()
+    token = issue_sd_jwt_vc(pki, SLIP, holder, now=clock.now(), typ=typ)
+    _, claims = _ask(agency)
+    presentation = _present(token, holder, claims, clock)
+    assert _rejected(agency, claims, presentation).errors[0].code == "malformed_credential"
+
+
+def test_a_credential_with_a_disclosable_registered_claim_is_rejected(
+    pki: Any, agency: Verifier, clock: FixedClock
+) -> None:
+    holder = Holder()
+    slip = catalogue_type(SLIP)
+    body = slip.sample_claims()
+    now = int(clock.now())
+    payload = {"iss": pki.issuer_urls[ISSUER], "vct": slip.vct, "iat": now,
+               "exp": now + 3600, **body}  # fmt: skip
+    issuer = pki.issuer(ISSUER)
+    token = issue_sd_jwt(
+        payload,
+        issuer.private_key,
+        disclosable=[*slip.disclosable_paths(body), ("exp",)],  # exp must stay visible
+        holder_key=holder.jwk,
+        header={"typ": "dc+sd-jwt", "x5c": issuer.x5c()},
+    )
+    _, claims = _ask(agency)
+    presentation = present_sd_jwt(
+        token, holder, [("payment_amount",), ("withholding_tax",), ("exp",)], claims,
+        iat=now,
+    )  # fmt: skip
+    assert _rejected(agency, claims, presentation).errors[0].code == "invalid_disclosure"

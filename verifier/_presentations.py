@@ -25,10 +25,11 @@ from honnin.errors import (
     InvalidClaim,
     MalformedCredential,
     UnsupportedAlgorithm,
+    UntrustedIssuer,
 )
 from honnin.jose import JwsAlgorithm, PublicKey
 from honnin.mdoc import openid4vp_session_transcript, verify_device_response
-from honnin.sdjwt import KeyBinding, VerifiedSdJwt, verify_sd_jwt
+from honnin.sdjwt import IssuerKeyResolution, KeyBinding, verify_sd_jwt_vc
 from honnin.status import StatusChecker, StatusReference, parse_status_reference
 from honnin.trust import certificates_from_x5c
 
@@ -37,8 +38,6 @@ from ._trust import Decided, IssuerTrust
 
 __all__ = ["CheckedPresentation", "PresentationContext", "PresentationVerifier"]
 
-#: SD-JWT VC §3.2.1: the media type of an SD-JWT VC issuer JWT.
-SD_JWT_VC_TYP = "dc+sd-jwt"
 _CACHE = 256
 #: HOSTILE-CASES D6: the KB-JWT ``iat`` window.
 KB_MAX_AGE = 300.0
@@ -87,9 +86,10 @@ class _Resolved:
     key: PublicKey
     valid_from: float
     valid_until: float
+    resolution: IssuerKeyResolution
 
     @classmethod
-    def of(cls, decided: Decided, type_id: str | None) -> _Resolved:
+    def of(cls, decided: Decided, type_id: str | None, issuer: str) -> _Resolved:
         path = decided.chain.path
         key = decided.chain.public_key
         if not isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
@@ -100,7 +100,25 @@ class _Resolved:
             key,
             max(c.not_valid_before_utc for c in path).timestamp(),
             min(c.not_valid_after_utc for c in path).timestamp(),
+            IssuerKeyResolution(key, issuer, "x5c", chain=decided.chain),
         )
+
+
+class _EntitledX5cKeys:
+    """The ``IssuerKeyPolicy`` of one verification: the x5c chain to this verifier's
+    anchors, with entitlement, remembering what it resolved for the result."""
+
+    __slots__ = ("_owner", "resolved")
+
+    def __init__(self, owner: PresentationVerifier) -> None:
+        self._owner = owner
+        self.resolved: _Resolved | None = None
+
+    def resolve(
+        self, header: Mapping[str, Any], payload: Mapping[str, Any], at: float
+    ) -> IssuerKeyResolution:
+        self.resolved = self._owner._resolve_x5c(header, payload, at)
+        return self.resolved.resolution
 
 
 @dataclass(slots=True)
@@ -125,7 +143,7 @@ class PresentationVerifier:
         self.status = status
         # Issuer resolutions by (x5c, iss, vct): a hit skips parsing and path building and
         # only re-checks the time against the validated path's validity window.
-        self._issuers: dict[tuple[tuple[str, ...], str, str] | None, _Resolved] = {}
+        self._issuers: dict[tuple[tuple[Any, ...], str | None, str] | None, _Resolved] = {}
         self._lock = threading.Lock()
 
     # -- SD-JWT VC ---------------------------------------------------------------------------
@@ -133,48 +151,20 @@ class PresentationVerifier:
     def sd_jwt_vc(
         self, presentation: str, query: CredentialQuery, ctx: PresentationContext
     ) -> CheckedPresentation:
-        """Verify an SD-JWT VC presentation (SD-JWT VC §3, RFC 9901 §7.3, OpenID4VP B.3.6)."""
+        """Verify an SD-JWT VC presentation (``honnin.sdjwt.verify_sd_jwt_vc``: RFC 9901 §7,
+        SD-JWT VC §2.4) with the issuer key from its ``x5c`` chain to this verifier's anchors
+        and the issuer's entitlement to the ``vct`` (OpenID4VP 1.0 App. B.3.6)."""
         if not isinstance(presentation, str):
             raise MalformedCredential("a dc+sd-jwt presentation is a string (App. B.3.6)")
-        decided: list[tuple[Decided, str | None]] = []
-
-        def resolve(header: Mapping[str, Any], payload: Mapping[str, Any]) -> PublicKey:
-            if header.get("typ") != SD_JWT_VC_TYP:
-                # SD-JWT VC §3.2.1: typ dc+sd-jwt; the legacy vc+sd-jwt is not accepted here.
-                raise MalformedCredential("SD-JWT VC 'typ' must be 'dc+sd-jwt'")
-            vct, iss = payload.get("vct"), payload.get("iss")
-            if not isinstance(vct, str) or not vct:
-                raise InvalidClaim("SD-JWT VC without a 'vct' (SD-JWT VC §3.2.2.2)", claim="vct")
-            if not isinstance(iss, str) or not iss:
-                raise InvalidClaim("SD-JWT VC without an 'iss'", claim="iss")
-            x5c = header.get("x5c")
-            key = (tuple(x5c), iss, vct) if isinstance(x5c, list) else None
-            hit = self._issuers.get(key) if key is not None else None
-            if hit is not None and hit.valid_from <= ctx.now <= hit.valid_until:
-                decided.append((hit.decided, hit.type_id))
-                return hit.key
-            # SD-JWT VC §3.5: the issuer key comes from x5c chaining to a trust anchor.
-            chain = certificates_from_x5c(x5c)
-            type_id = self._type_id(vct, None)
-            at = datetime.fromtimestamp(ctx.now, tz=UTC)
-            done = self.trust.check(chain, [n for n in (type_id, vct) if n], at=at)
-            self.trust.check_issuer(done.chain, iss)
-            resolved = _Resolved.of(done, type_id)
-            if key is not None:
-                with self._lock:
-                    if len(self._issuers) >= _CACHE:
-                        self._issuers.clear()
-                    self._issuers[key] = resolved
-            decided.append((done, type_id))
-            return resolved.key
-
+        keys = _EntitledX5cKeys(self)
         required = query.require_cryptographic_holder_binding
         # The policy decides (RFC 9901 §9.5); a KB-JWT sent when not required is still checked.
         policy = KeyBinding.REQUIRED if required or not presentation.endswith("~") else None
+        # HOSTILE-CASES D6: iat >= max(transaction created - skew, now - 300 s).
         kb_max_age = min(KB_MAX_AGE, ctx.now - (ctx.created_at - CLOCK_SKEW))
-        verified: VerifiedSdJwt = verify_sd_jwt(
+        verified = verify_sd_jwt_vc(
             presentation,
-            resolve,
+            keys,
             key_binding=policy or KeyBinding.FORBIDDEN,
             nonce=ctx.nonce,
             aud=ctx.client_id,
@@ -183,25 +173,56 @@ class PresentationVerifier:
             kb_max_age=max(kb_max_age, 0.0),
             clock_skew=CLOCK_SKEW,
         )
-        claims = verified.claims
-        status = self._status(claims.get("status"))
-        vct = str(claims["vct"])
-        done, type_id = decided[-1]
+        status = self._status(verified.status)
+        resolved = keys.resolved
+        assert resolved is not None  # verify_sd_jwt_vc resolved the key before verifying
         return CheckedPresentation(
             presented=PresentedCredential(
                 format="dc+sd-jwt",
-                vct=vct,
-                claims=claims,
-                disclosed=tuple(d.path for d in verified.disclosures),
+                vct=verified.vct,
+                claims=verified.claims,
+                disclosed=tuple(d.path for d in verified.sd_jwt.disclosures),
                 holder_binding=verified.key_binding is not None,
             ),
-            credential_type=type_id,
-            type_value=vct,
-            issuer=str(claims["iss"]),
-            issuer_name=done.issuer_name,
-            trust=done.decision,
+            credential_type=resolved.type_id,
+            type_value=verified.vct,
+            issuer=verified.iss,
+            issuer_name=resolved.decided.issuer_name,
+            trust=resolved.decided.decision,
             status=status,
         )
+
+    def _resolve_x5c(
+        self, header: Mapping[str, Any], payload: Mapping[str, Any], at: float
+    ) -> _Resolved:
+        vct, iss = payload.get("vct"), payload.get("iss")
+        if not isinstance(vct, str) or not vct:
+            raise InvalidClaim("an SD-JWT VC needs a 'vct' string (§2.2.2)", claim="vct")
+        if iss is not None and (not isinstance(iss, str) or not iss):
+            raise InvalidClaim("'iss' must be a non-empty string (RFC 7519 §4.1.1)", claim="iss")
+        x5c = header.get("x5c")
+        if x5c is None:
+            raise UntrustedIssuer("the credential carries no 'x5c' chain", reason="no_x5c")
+        key = (tuple(x5c), iss, vct) if isinstance(x5c, list) else None
+        hit = self._issuers.get(key) if key is not None else None
+        if hit is not None and hit.valid_from <= at <= hit.valid_until:
+            return hit
+        # SD-JWT VC §2.5: the issuer key comes from an x5c chain to a trust anchor, and
+        # (§7.7) the issuer must be entitled to the type it signs.
+        chain = certificates_from_x5c(x5c)
+        type_id = self._type_id(vct, None)
+        done = self.trust.check(
+            chain, [n for n in (type_id, vct) if n], at=datetime.fromtimestamp(at, tz=UTC)
+        )
+        if iss is not None:
+            self.trust.check_issuer(done.chain, iss)
+        resolved = _Resolved.of(done, type_id, iss or done.decision.issuer_subject)
+        if key is not None:
+            with self._lock:
+                if len(self._issuers) >= _CACHE:
+                    self._issuers.clear()
+                self._issuers[key] = resolved
+        return resolved
 
     # -- mdoc --------------------------------------------------------------------------------
 
