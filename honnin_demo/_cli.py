@@ -10,11 +10,11 @@ Registered through the ``honnin.commands`` entry point (the core never imports t
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import TextIO
 
-from honnin.cli import print_json
 from wallet import KdfParams
 
 from ._scenarios import SCENARIOS
@@ -66,18 +66,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _demo(args: argparse.Namespace) -> int:
     scenario = SCENARIOS[args.scenario]
-    narrator = SilentNarrator() if args.json else TerminalNarrator(_stdout())
     directory = Path(args.keep) if args.keep else None
-    report = run_scenario(scenario, narrator, directory=directory, kdf=_KDFS[args.kdf])
+    kdf = _KDFS[args.kdf]
     if args.json:
-        print_json(report.to_json())
+        report = run_scenario(scenario, SilentNarrator(), directory=directory, kdf=kdf)
+        # Lossless on any stdout: \u escapes where the stream cannot carry UTF-8.
+        text = json.dumps(report.to_json(), indent=2, ensure_ascii=not _utf8(sys.stdout))
+        sys.stdout.write(text + "\n")
+    else:
+        report = run_scenario(scenario, TerminalNarrator(_stdout()), directory=directory, kdf=kdf)
     return 0 if report.verified else 1
+
+
+def _utf8(stream: TextIO) -> bool:
+    return (stream.encoding or "").lower().replace("-", "") == "utf8"
 
 
 def _stdout() -> TextIO:
     # QR codes and ja labels need more than ASCII; never fail on a narrow terminal encoding.
     stream = sys.stdout
     reconfigure = getattr(stream, "reconfigure", None)
-    if reconfigure is not None and (stream.encoding or "").lower().replace("-", "") != "utf8":
+    if reconfigure is not None and not _utf8(stream):
         reconfigure(errors="replace")
     return stream

@@ -24,6 +24,7 @@ from issuer import Offer
 from verifier import Query, VerificationResult
 from wallet import ConsentRequest, KdfParams, Receipt, Wallet
 
+from . import _render as render
 from ._report import DemoReport, DemoStep, withheld_claims
 from ._scenarios import Scenario
 from ._stage import Stage
@@ -103,8 +104,6 @@ def run_scenario(
 def _run(
     scenario: Scenario, narrator: Narrator, directory: Path, kdf: KdfParams, clock: Clock | None
 ) -> DemoReport:
-    from . import _render as render
-
     narrator.begin(scenario)
     timeline = _Timeline(narrator)
     catalogue = load_catalogue()
@@ -145,8 +144,6 @@ def _present(
     timeline: _Timeline,
     kdf: KdfParams,
 ) -> DemoReport:
-    from . import _render as render
-
     credential_type = load_catalogue().get(scenario.credential_type)
 
     def tx_code(hint: TxCode) -> str:

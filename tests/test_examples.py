@@ -35,7 +35,7 @@ EXPECTED: dict[str, list[str]] = {
     "student_discount.py": [
         "Campus Books asks, for student discount:",
         "verified: True",
-        "the shop sees: {'status': 'enrolled', 'school.name': 'ほんにん大学'}",
+        "the shop sees: {'enrollment_status': 'enrolled', 'school.name': 'ほんにん大学'}",
     ],
     "benefit_prefill.py": [
         "show this QR code: openid4vp://?client_id=x509_san_dns%3Alocalhost&request_uri=",
