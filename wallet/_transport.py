@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from honnin.errors import FetchError, HonninError, MalformedInput
+from honnin.errors import FetchError, MalformedInput
 from honnin.http import HttpResponse, HttpxFetcher, error_from_oauth_response
 from honnin.oauth import require_https
 
@@ -107,8 +107,3 @@ class Transport:
         self.check(url, what)
         return self.fetcher.request("GET", url, max_bytes=max_bytes)
 
-
-def oauth_error_code(exc: HonninError) -> str | None:
-    """The wire ``error`` code of an error built from an OAuth answer, if any."""
-    code = exc.fields.get("error")
-    return code if isinstance(code, str) else None
