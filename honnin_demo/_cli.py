@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from honnin.cli import CommandFailed
 from wallet import KdfParams
 
 from ._scenarios import SCENARIOS
@@ -67,6 +68,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _demo(args: argparse.Namespace) -> int:
     scenario = SCENARIOS[args.scenario]
     directory = Path(args.keep) if args.keep else None
+    if directory is not None and directory.exists() and any(directory.iterdir()):
+        # A previous run's wallet, keys and stores would not match this run's PKI and PIN.
+        raise CommandFailed(f"{directory} is not empty: --keep needs a new or empty directory")
     kdf = _KDFS[args.kdf]
     if args.json:
         report = run_scenario(scenario, SilentNarrator(), directory=directory, kdf=kdf)

@@ -67,6 +67,16 @@ def test_demo_json_through_main(capsys: pytest.CaptureFixture[str], tmp_path: Pa
         assert (tmp_path / name).is_file(), name
 
 
+def test_demo_refuses_to_reuse_a_kept_directory(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "citizen.wallet").write_bytes(b"a previous run")
+    assert main(["demo", "--json", "--keep", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "is not empty: --keep needs a new or empty directory" in captured.err
+
+
 def test_demo_story_through_main(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--kdf", "light"]) == 0
     out = capsys.readouterr().out
