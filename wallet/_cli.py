@@ -5,6 +5,7 @@
     honnin wallet list [--json]
     honnin wallet present REQUEST_URI [--yes]           # shows the consent, asks, posts
     honnin wallet delete ID
+    honnin wallet log [--json | --verify]               # who received what, and when
 
 The wallet file is ``--wallet`` (or ``HONNIN_WALLET``, default ``honnin.wallet``); the PIN
 comes from ``--pin``, ``HONNIN_WALLET_PIN`` or a prompt. Trust: ``--trust-list FILE`` (or
@@ -19,6 +20,7 @@ import getpass
 import os
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add ``honnin wallet`` and its sub-commands."""
     parser = subparsers.add_parser(
         "wallet",
-        help="hold credentials: receive (OpenID4VCI), list, present (OpenID4VP), delete",
+        help="hold credentials: receive (OpenID4VCI), list, present (OpenID4VP), delete, log",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -92,6 +94,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     delete = commands.add_parser("delete", help="delete a credential and its keys")
     delete.add_argument("credential_id", metavar="ID")
     delete.set_defaults(func=_delete)
+
+    log = commands.add_parser(
+        "log", help="the transparency log: every issuance, presentation, refusal, deletion"
+    )
+    log.add_argument("--json", action="store_true", help="print the verified log as JSON")
+    log.add_argument("--verify", action="store_true", help="check the hash chain and say so")
+    log.set_defaults(func=_log)
 
 
 # -- opening --------------------------------------------------------------------------------
@@ -253,4 +262,40 @@ def _delete(args: argparse.Namespace) -> int:
     with _open(args) as wallet:
         wallet.delete(args.credential_id)
     print(f"deleted {args.credential_id} with its copies and keys")
+    return 0
+
+
+def _claims_text(items: Iterable[Any]) -> str:
+    return "; ".join(
+        f"{item.credential_type}: "
+        + (", ".join(".".join("*" if p is None else str(p) for p in c) for c in item.claims) or "-")
+        for item in items
+    )
+
+
+def _log(args: argparse.Namespace) -> int:
+    with _open(args) as wallet:
+        journal = wallet.log()
+        if args.verify:
+            count = journal.verify()  # raises WalletCorrupted naming the first bad entry
+            print(f"ok: {count} entries, hash chain and head intact ({journal.head()[1]})")
+            return 0
+        if args.json:
+            print(journal.export_json(), end="")
+            return 0
+        entries = journal.entries()
+    if not entries:
+        print("the log is empty")
+    for entry in entries:
+        when = datetime.fromtimestamp(entry.time, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+        who = f"{entry.party_name or '-'} [{entry.party_id or '-'}]"
+        print(f"{entry.seq:>4}  {when} UTC  {entry.event.value:<18} {who}  {entry.outcome}")
+        if entry.purpose:
+            print(f"      purpose: {entry.purpose}")
+        if entry.disclosed and entry.event.value == "presentation":
+            print(f"      disclosed: {_claims_text(entry.disclosed)}")
+        if entry.refused:
+            print(f"      refused: {_claims_text(entry.refused)}")
+        if entry.detail:
+            print(f"      detail: {entry.detail}")
     return 0

@@ -15,6 +15,7 @@ Presenting with a copy consumes it *before* the presentation leaves the wallet
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import hashlib
 import hmac
@@ -27,7 +28,9 @@ from typing import Any, Final
 from honnin.errors import InvalidKeyBinding, MalformedCredential, NotFound, WalletCorrupted
 
 from ._acceptance import CheckedCopy
+from ._usage_policy import DEFAULT_LOW_WATER, CopyChoice, CopyUsage, UsagePlanner, UsagePolicy
 from ._vault import Vault
+from ._vault_records import Entry
 
 __all__ = ["COPY_KIND", "CREDENTIAL_KIND", "CopyPolicy", "HeldCopy", "HeldCredential", "Holdings"]
 
@@ -37,15 +40,26 @@ _POLICY_SECRET: Final = "wallet.copy-policy"  # noqa: S105 - a secret name, not 
 
 
 class CopyPolicy(StrEnum):
-    """How copies are used (DESIGN "Unlinkability"; ARF ISSU_44).
+    """How copies are used (DESIGN "Unlinkability"; ARF ISSU_44; ``_usage_policy``).
 
-    ``once``: every presentation takes a fresh copy, which is then deleted with its key
-    (WIAM_21). ``per_verifier``: a verifier always gets the same copy, two verifiers never
-    the same one.
+    ``once`` (also spelled ``once_only``): every presentation takes a fresh copy, which is
+    then deleted with its key (WIAM_21). ``per_verifier``: a verifier always gets the same
+    copy, two verifiers never the same one. ``rotate``: copies are reused in turn, least
+    used first (linkable across verifiers; for issuers that cannot re-issue).
     """
 
     ONCE = "once"
     PER_VERIFIER = "per_verifier"
+    ROTATE = "rotate"
+
+    @classmethod
+    def _missing_(cls, value: object) -> CopyPolicy | None:
+        return cls.ONCE if value == UsagePolicy.ONCE_ONLY.value else None
+
+    @property
+    def usage(self) -> UsagePolicy:
+        """The planner's name for this policy."""
+        return UsagePolicy.parse(self.value)
 
 
 @dataclass(frozen=True)
@@ -83,13 +97,42 @@ class HeldCopy:
     credential_id: str
     credential: str = field(repr=False)
     key_id: str
+    #: What the usage policy decided for this copy (applied by ``Holdings.use``).
+    choice: CopyChoice | None = field(default=None, repr=False)
+
+
+def _usage(entry: Entry) -> CopyUsage:
+    index = entry.index
+    verifier, uses, last = index.get("verifier"), index.get("uses"), index.get("last_used")
+    return CopyUsage(
+        entry.id,
+        str(index.get("key")),
+        verifier if isinstance(verifier, str) else None,
+        uses if isinstance(uses, int) else 0,
+        float(last) if isinstance(last, int) else None,
+    )
 
 
 class Holdings:
-    """The wallet's credentials over an open ``Vault``."""
+    """The wallet's credentials over an open ``Vault``.
 
-    def __init__(self, vault: Vault) -> None:
+    ``low_water``: fewer fresh copies than this and a credential is running low
+    (``_usage_policy``; ARF ISSU_45).
+    """
+
+    def __init__(self, vault: Vault, *, low_water: int = DEFAULT_LOW_WATER) -> None:
         self._vault = vault
+        self.low_water = low_water
+
+    def _planner(self, policy: CopyPolicy) -> UsagePlanner:
+        return UsagePlanner(policy.usage, low_water=self.low_water)
+
+    def _copies(self, credential_id: str, exclude: Collection[str] = ()) -> list[CopyUsage]:
+        # Oldest write first: once_only then spends the oldest copies first.
+        entries = [
+            e for e in self._vault.find(COPY_KIND, credential=credential_id) if e.id not in exclude
+        ]
+        return [_usage(e) for e in entries]
 
     # -- storing ---------------------------------------------------------------------------
 
@@ -200,21 +243,18 @@ class Holdings:
     def available(
         self, credential_ids: Collection[str], policy: CopyPolicy, tag: str | None
     ) -> dict[str, int]:
-        """How many copies of each credential could answer a presentation under ``policy``
-        (one pass over the copies, whatever the number of credentials)."""
+        """How many presentations to the verifier ``tag`` each credential still allows under
+        ``policy`` (``_usage_policy.UsagePlanner.available``; one pass over the copies)."""
         wanted = set(credential_ids)
-        fresh = dict.fromkeys(wanted, 0)
-        mine: set[str] = set()
-        for copy in self._vault.find(COPY_KIND, credential=tuple(wanted)):
-            credential = str(copy.index.get("credential"))
-            verifier = copy.index.get("verifier")
-            if verifier is None:
-                fresh[credential] += 1
-            elif policy is CopyPolicy.PER_VERIFIER and verifier == tag:
-                mine.add(credential)
-        if policy is CopyPolicy.PER_VERIFIER:
-            return {c: 1 if c in mine else n for c, n in fresh.items()}
-        return fresh
+        by_credential: dict[str, list[CopyUsage]] = {c: [] for c in wanted}
+        for entry in self._vault.find(COPY_KIND, credential=tuple(wanted)):
+            by_credential[str(entry.index.get("credential"))].append(_usage(entry))
+        planner = self._planner(policy)
+        return {c: planner.available(copies, tag or "-") for c, copies in by_credential.items()}
+
+    def running_low(self, credential_id: str, policy: CopyPolicy) -> bool:
+        """Whether fewer than ``low_water`` fresh copies of the credential are left."""
+        return self._planner(policy).running_low(self._copies(credential_id))
 
     def take(
         self,
@@ -227,18 +267,10 @@ class Holdings:
         """The copy to present with (not yet consumed: see ``use``), other than ``exclude``.
 
         Raises:
-            NotFound: no copy left (ask the issuer for a new batch).
+            NotFound: no copy may be used any more (ask the issuer for a new batch).
         """
-        copies = [
-            c for c in self._vault.find(COPY_KIND, credential=credential_id) if c.id not in exclude
-        ]
-        chosen = None
-        if policy is CopyPolicy.PER_VERIFIER:
-            chosen = next((c for c in copies if c.index.get("verifier") == tag), None)
-        if chosen is None:
-            chosen = next((c for c in copies if c.index.get("verifier") is None), None)
-        if chosen is None:
-            raise NotFound("no unused copy of this credential is left", credential_id=credential_id)
+        choice = self._planner(policy).choose(self._copies(credential_id, exclude), tag or "-")
+        chosen = choice.copy
         record = self._vault.get(COPY_KIND, chosen.id)
         if record is None or not isinstance(record.value, dict):
             raise WalletCorrupted("a credential copy is missing", record=f"{COPY_KIND}/{chosen.id}")
@@ -247,22 +279,53 @@ class Holdings:
             raise WalletCorrupted(
                 "a credential copy is malformed", record=f"{COPY_KIND}/{chosen.id}"
             )
-        return HeldCopy(chosen.id, credential_id, wire, key)
+        return HeldCopy(chosen.id, credential_id, wire, key, choice)
 
-    def use(self, copies: Sequence[HeldCopy], policy: CopyPolicy, tag: str | None) -> None:
-        """Record that ``copies`` were presented: deleted with their keys under ``once``
-        (ARF WIAM_21), assigned to the verifier under ``per_verifier`` (one transaction)."""
+    def use(
+        self, copies: Sequence[HeldCopy], policy: CopyPolicy, tag: str | None
+    ) -> builtins.list[str]:
+        """Record that ``copies`` were presented, as their ``choice`` says (one transaction):
+        deleted with their keys (``once``, ARF WIAM_21), bound to the verifier
+        (``per_verifier``), or counted (``per_verifier`` again, ``rotate``). Returns the
+        credentials now running low."""
+        low: builtins.list[str] = []
         with self._vault.transaction():
             for copy in copies:
-                if policy is CopyPolicy.PER_VERIFIER:
+                choice = copy.choice
+                if choice is None or choice.delete:
+                    self._vault.delete(COPY_KIND, copy.id)
+                    self._vault.destroy_key(copy.key_id)
+                    self._recount(copy.credential_id)
+                else:
                     record = self._vault.get(COPY_KIND, copy.id)
-                    if record is not None and record.entry.index.get("verifier") is None:
-                        index = {**record.entry.index, "verifier": tag}
+                    if record is not None:
+                        index = dict(record.entry.index)
+                        index["uses"] = int(index.get("uses") or 0) + 1
+                        # A monotonic stamp (the vault generation), not a clock time.
+                        index["last_used"] = self._vault.generation
+                        if choice.bind_to is not None:
+                            index["verifier"] = choice.bind_to
                         self._vault.put(COPY_KIND, copy.id, record.value, index=index)
-                    continue
-                self._vault.delete(COPY_KIND, copy.id)
-                self._vault.destroy_key(copy.key_id)
-                self._recount(copy.credential_id)
+                if choice is not None and choice.running_low:
+                    low.append(copy.credential_id)
+        return list(dict.fromkeys(low))
+
+    def withdraw(self, tag: str) -> builtins.list[str]:
+        """Destroy every copy bound to the verifier ``tag`` (and its key): the person ends a
+        standing ``per_verifier`` relationship. Returns the credentials that had one."""
+        planner = UsagePlanner(UsagePolicy.PER_VERIFIER)
+        touched: builtins.list[str] = []
+        with self._vault.transaction():
+            for entry in self._vault.find(COPY_KIND, verifier=tag):
+                credential_id = str(entry.index.get("credential"))
+                for copy in planner.withdraw([_usage(entry)], tag):
+                    self._vault.delete(COPY_KIND, copy.id)
+                    with contextlib.suppress(NotFound):
+                        self._vault.destroy_key(copy.key_id)
+                touched.append(credential_id)
+            for credential_id in dict.fromkeys(touched):
+                self._recount(credential_id)
+        return list(dict.fromkeys(touched))
 
     def _recount(self, credential_id: str) -> None:
         record = self._vault.get(CREDENTIAL_KIND, credential_id)

@@ -17,6 +17,7 @@ from honnin.registration import RegistrationCheck, VerifiedRegistration, check_r
 
 from ._consent import ConsentRequest
 from ._holdings import CopyPolicy, Holdings
+from ._pseudonyms import Pseudonyms, is_pseudonym_query
 from ._request import ResolvedRequest
 from ._selection import candidate_of
 from ._trust import WalletTrust
@@ -73,8 +74,10 @@ def build_consent(
     *,
     policy: CopyPolicy,
     wallet: str,
+    pseudonyms: Pseudonyms | None = None,
 ) -> ConsentRequest:
-    """The consent for ``resolved`` (see the module docstring).
+    """The consent for ``resolved`` (see the module docstring). A query for the pseudonym
+    type is answered by the wallet's pairwise pseudonym for this verifier (``pseudonyms``).
 
     Raises:
         NoMatchingCredential: nothing held answers every required part, whatever the
@@ -91,6 +94,10 @@ def build_consent(
     tag = holdings.verifier_tag(resolved.verifier.client_id)
     copies = holdings.available([h.id for h in held], policy, tag)
     usable = [h for h in held if copies[h.id] > 0]
+    if pseudonyms is not None and any(is_pseudonym_query(q) for q in query.credentials):
+        own = pseudonyms.held(resolved.verifier.client_id)
+        usable.append(own)
+        copies[own.id] = 1
     types = {h.id: catalogue.find(h.credential_type) for h in usable}
     registration = resolved.verifier.registration
     restricted = {

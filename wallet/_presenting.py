@@ -23,6 +23,7 @@ from honnin.sdjwt import SdJwt, Serialization
 
 from ._consent import Approval
 from ._holdings import CopyPolicy, HeldCopy, Holdings
+from ._pseudonyms import PSEUDONYM_ID, Pseudonyms
 from ._request import ResolvedRequest
 from ._selection import MSO_MDOC, Planned, under
 from ._signer import Signer
@@ -118,8 +119,10 @@ def build_response(
     *,
     policy: CopyPolicy,
     now: float,
+    pseudonyms: Pseudonyms | None = None,
 ) -> PresentationResponse:
-    """Present ``approval`` (see the module docstring).
+    """Present ``approval`` (see the module docstring). The pseudonym, when approved, is a
+    self-issued proof from ``pseudonyms`` (spec/PROFILE.md "Pairwise pseudonyms").
 
     Raises:
         NotFound: a credential has no copy left.
@@ -132,6 +135,10 @@ def build_response(
     taken: list[HeldCopy] = []
     vp_token: dict[str, list[str]] = {}
     for query_id, planned in approval.plan.items():
+        if planned.candidate.id == PSEUDONYM_ID and pseudonyms is not None:
+            client_id, nonce = resolved.request.client_id, resolved.request.nonce
+            vp_token[query_id] = [pseudonyms.proof(client_id, nonce, int(now))]
+            continue
         copy = holdings.take(planned.candidate.id, policy, tag, exclude={c.id for c in taken})
         taken.append(copy)
         signer = signer_of(copy.key_id)

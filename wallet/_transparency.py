@@ -223,8 +223,9 @@ class TransparencyLog:
     def recipients_of(
         self, claim: Sequence[str | int | None], credential_type: str | None = None
     ) -> list[Recipient]:
-        """Who received ``claim`` ("who has received which of my claims"): every successful
-        presentation that disclosed it, its parent or one of its members, oldest first.
+        """Who received ``claim`` ("who has received which of my claims"): every presentation
+        (an entry is written when the data leaves the wallet) that disclosed it, its parent
+        or one of its members, oldest first.
         ``credential_type`` narrows it to one type (as logged).
 
         Raises:
@@ -233,7 +234,7 @@ class TransparencyLog:
         wanted = tuple(claim)
         out = []
         for entry in self._read_verified():
-            if entry.event is not Event.PRESENTATION or entry.outcome != "success":
+            if entry.event is not Event.PRESENTATION:
                 continue
             for item in entry.disclosed:
                 if credential_type is not None and item.credential_type != credential_type:

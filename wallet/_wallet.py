@@ -44,10 +44,14 @@ from ._issuance import OfferClient, Receipt, TxCodeSource
 from ._keywrap import KdfParams, KeyWrapper
 from ._matching import build_consent
 from ._presenting import PresentationResponse, build_response
+from ._privacy import PrivacyControls
+from ._pseudonyms import Pseudonyms
 from ._request import CLOCK_SKEW, RequestResolver
 from ._signer import Signer
+from ._transparency import TransparencyLog
 from ._transport import Transport
 from ._trust import WalletTrust
+from ._usage_policy import DEFAULT_LOW_WATER
 from ._vault import Vault
 
 __all__ = ["Submission", "Wallet"]
@@ -65,10 +69,12 @@ class Submission:
     followed_status: int | None = None
 
 
-class Wallet:
+class Wallet(PrivacyControls):
     """A person's wallet: credentials, binding keys and consent, in one encrypted file.
 
-    Open with ``Wallet.open``; one thread at a time; close it (or use ``with``).
+    Open with ``Wallet.open``; one thread at a time; close it (or use ``with``). Every
+    issuance, presentation, refusal, deletion, revocation request and withdrawal is written
+    to the transparency log (``log()``) in the same vault transaction as the change itself.
     """
 
     def __init__(
@@ -83,13 +89,18 @@ class Wallet:
         allow_loopback_http: bool = False,
         fetcher: HttpxFetcher | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        low_water: int = DEFAULT_LOW_WATER,
+        on_running_low: Callable[[HeldCredential], None] | None = None,
     ) -> None:
         self.vault = vault
         self.clock: Clock = clock or SystemClock()
         self.catalogue = catalogue or load_catalogue()
         self.copy_policy = CopyPolicy(copy_policy)
         self._trust = WalletTrust(trust)
-        self._holdings = Holdings(vault)
+        self._holdings = Holdings(vault, low_water=low_water)
+        self._journal = TransparencyLog(vault, self.clock)
+        self._pseudonyms = Pseudonyms(vault, self._holdings.verifier_tag)
+        self._on_running_low = on_running_low
         self._transport = Transport(fetcher, allow_loopback_http=allow_loopback_http)
         self._resolver = RequestResolver(
             self._trust,
@@ -128,10 +139,11 @@ class Wallet:
 
         ``trust``: a ``TrustList`` or certificates that anchor issuers *and* verifiers;
         without it every signature is still checked but trust shows as ``not_configured``.
-        ``options``: ``copy_policy`` (``once`` / ``per_verifier``), ``catalogue``,
-        ``allow_unsigned_requests`` and ``allow_loopback_http`` (development only),
-        ``fetcher``, ``sleep``. A new wallet's recovery code is in
-        ``wallet.vault.recovery_code``: show it to the person once.
+        ``options``: ``copy_policy`` (``once`` / ``per_verifier`` / ``rotate``),
+        ``low_water`` and ``on_running_low`` (called with the credential when fewer fresh
+        copies are left), ``catalogue``, ``allow_unsigned_requests`` and
+        ``allow_loopback_http`` (development only), ``fetcher``, ``sleep``. A new wallet's
+        recovery code is in ``wallet.vault.recovery_code``: show it to the person once.
 
         Raises:
             WrongPin / WalletLocked / NotAWallet / WalletCorrupted / WalletInUse /
@@ -202,7 +214,10 @@ class Wallet:
             raise MalformedCredential("no credential to accept")
         now = self.clock.now()
         checked = [check_copy(c, self._trust, self.catalogue, now=now) for c in items]
-        return self._holdings.add(checked, now=now)
+        with self.vault.transaction():
+            held = self._holdings.add(checked, now=now)
+            self._log_issuance(held)
+        return held
 
     def _store_issued(
         self, credentials: Sequence[str], keys: frozenset[str], config: CredentialConfiguration
@@ -225,7 +240,9 @@ class Wallet:
                 raise InvalidKeyBinding(
                     "an issued copy is not bound to a key proven in this request", reason="cnf"
                 )
-        held = self._holdings.add(checked, now=now)
+        with self.vault.transaction():
+            held = self._holdings.add(checked, now=now)
+            self._log_issuance(held)
         return held, frozenset(c.key_id for c in checked)
 
     def credentials(self, **filters: object) -> list[HeldCredential]:
@@ -250,7 +267,10 @@ class Wallet:
         Raises:
             NotFound: no such credential.
         """
-        self._holdings.delete(credential_id)
+        held = self.credential(credential_id)
+        with self.vault.transaction():
+            self._holdings.delete(credential_id)
+            self._log_deletion(held)
 
     def receive(
         self,
@@ -291,14 +311,17 @@ class Wallet:
                 names the Credential Queries).
         """
         resolved = self._resolver.resolve(request)
-        return build_consent(
+        consent = build_consent(
             resolved,
             self._holdings,
             self._trust,
             self.catalogue,
             policy=self.copy_policy,
             wallet=self._token,
+            pseudonyms=self._pseudonyms,
         )
+        self._log_consent(consent, resolved)
+        return consent
 
     @overload
     def present(
@@ -327,13 +350,18 @@ class Wallet:
         if exp is not None and self.clock.now() > exp + CLOCK_SKEW:
             # No copy is spent on an answer the verifier must refuse (§5: exp of the JAR).
             raise Expired("the request expired before it was answered", exp=exp)
-        response = build_response(
-            approval,
-            self._holdings,
-            self.vault.signer,
-            policy=self.copy_policy,
-            now=self.clock.now(),
-        )
+        # The copies are used and the presentation logged in one transaction (WL-30, WL-35).
+        with self.vault.transaction():
+            response = build_response(
+                approval,
+                self._holdings,
+                self.vault.signer,
+                policy=self.copy_policy,
+                now=self.clock.now(),
+                pseudonyms=self._pseudonyms,
+            )
+            self._log_presentation(approval)
+        self._after_presentation(approval)
         return self.submit(response) if post else response
 
     def decline(self, request: Any, *, description: str | None = None) -> Submission:
@@ -360,6 +388,7 @@ class Wallet:
         """
         if isinstance(response, Refusal):
             url, form = response.request.response_uri, response.to_form()
+            self._log_refusal(response.request, (), outcome="declined")
         else:
             url, form = response.response_uri, response.to_form()
         answer = self._transport.post_form(
