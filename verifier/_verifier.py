@@ -23,9 +23,10 @@ from honnin.clock import Clock, SystemClock
 from honnin.credential_types import Catalogue
 from honnin.dcql import dcql_query_json
 from honnin.errors import NotFound
+from honnin.jose import parse_jws
 from honnin.ports import Fetcher
 from honnin.status import StatusChecker
-from honnin.trust import TrustList
+from honnin.trust import TrustList, san_dns_names
 
 from ._catalogue import claim_label, default_catalogue
 from ._identity import X509_SAN_DNS, VerifierIdentity
@@ -256,8 +257,6 @@ class Verifier:
             raise NotFound("no such request", request_id="<hidden>")
         if wallet_nonce is None:
             return transaction.request_object
-        from honnin.jose import parse_jws
-
         claims = parse_jws(transaction.request_object).unverified_claims()
         claims["wallet_nonce"] = wallet_nonce
         return sign_request(self.identity, claims)
@@ -313,7 +312,5 @@ class Verifier:
 def _host_of(identity: VerifierIdentity) -> str:
     if identity.prefix == X509_SAN_DNS:
         return identity.client_id.split(":", 1)[1]
-    from honnin.trust import san_dns_names
-
     names = san_dns_names(identity.certificate)
     return names[0] if names else DEFAULT_HOST
