@@ -12,7 +12,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from honnin.clock import Clock
+from honnin.clock import Clock, FixedClock
 from honnin.credential_types import CredentialType, load_catalogue
 from honnin.encoding import b64url_encode, json_dumps
 from honnin.jose import generate_key, jwk_from_public_key, parse_jws
@@ -20,9 +20,12 @@ from honnin.mdoc import issue_mdoc, openid4vp_session_transcript, present
 from honnin.sdjwt import issue_sd_jwt, receive_sd_jwt
 from honnin.status import StatusReference
 from honnin.trust import CertifiedKey, TestPki, make_test_pki
+from verifier import Query, VerificationResult, Verifier
 
 ISSUER = "Example Corp"
 HOSPITAL = "Sample Hospital"
+SLIP = "withholding-slip"
+PURPOSE = "unemployment benefit application"
 
 
 def catalogue_type(type_id: str) -> CredentialType:
@@ -177,3 +180,53 @@ def response_payload(vp_token: Mapping[str, list[str]], state: str) -> dict[str,
 
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+# -- the verifier side of the tests ---------------------------------------------------------
+
+
+def slip_query() -> Query:
+    return Query.of(SLIP, "payment_amount", "withholding_tax")
+
+
+def ask(agency: Verifier, query: Query | None = None) -> tuple[Any, dict[str, Any]]:
+    request = agency.request(query or slip_query(), purpose=PURPOSE, response_mode="direct_post")
+    return request, request_claims(request.request_object)
+
+
+def present_slip(
+    token: str, holder: Holder, claims: dict[str, Any], clock: FixedClock, *paths: str
+) -> str:
+    chosen = [(p,) for p in paths or ("payment_amount",)]
+    return present_sd_jwt(token, holder, chosen, claims, iat=int(clock.now()))
+
+
+def sd_jwt_answer(
+    pki: Any, agency: Verifier, clock: FixedClock, **present: Any
+) -> tuple[dict[str, Any], str]:
+    holder = Holder()
+    token = issue_sd_jwt_vc(pki, SLIP, holder, now=clock.now())
+    _, claims = ask(agency)
+    paths = present.pop("paths", [("payment_amount",), ("withholding_tax",)])
+    present.setdefault("iat", int(clock.now()))
+    presentation = present_sd_jwt(token, holder, paths, claims, **present)
+    return claims, presentation
+
+
+def rejected(agency: Verifier, claims: dict[str, Any], presentation: str) -> VerificationResult:
+    result = agency.verify(form({SLIP: [presentation]}, claims["state"]))
+    assert result.verified is False
+    assert result.claims == {} and result.credentials == {}
+    assert agency.result(result.transaction_id) is not None
+    return result
+
+
+def encrypted_request(agency: Verifier, query: Query | None = None) -> tuple[Any, dict[str, Any]]:
+    request = agency.request(query or slip_query(), purpose=PURPOSE)
+    return request, request_claims(request.request_object)
+
+
+def slip_presentation(pki: Any, clock: FixedClock, claims: dict[str, Any]) -> str:
+    holder = Holder()
+    token = issue_sd_jwt_vc(pki, SLIP, holder, now=clock.now())
+    return present_slip(token, holder, claims, clock, "payment_amount", "withholding_tax")
