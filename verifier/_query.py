@@ -18,6 +18,7 @@ from typing import Any, TypeAlias
 from honnin.credential_types import Catalogue, CredentialType
 from honnin.dcql import ClaimsPath, ClaimValue, DcqlQuery, check_claims_path, parse_dcql_query
 from honnin.errors import InvalidDcqlQuery
+from honnin.pseudonym import pseudonym_type
 
 from ._catalogue import FORMATS, MSO_MDOC, default_catalogue, meta, wire_paths
 
@@ -159,6 +160,17 @@ class Query:
         """
         parsed = query if isinstance(query, DcqlQuery) else parse_dcql_query(query)
         return cls((), (), parsed)
+
+    @classmethod
+    def pseudonym(cls, *, id: str | None = None) -> Query:
+        """A query for the wallet's pairwise pseudonym for this verifier (spec/PROFILE.md
+        "Pairwise pseudonyms"): the self-issued pseudonym type, ``dc+sd-jwt``, no claims.
+        The result carries it as ``result.pseudonym``. Combine it with ``&``.
+
+        >>> query = Query.of("withholding-slip", "payment_amount") & Query.pseudonym()
+        """
+        credential = _Credential(pseudonym_type(), FORMATS[0], (), None, id, False, True, None)
+        return cls((credential,), (_Set(((0,),), True),))
 
     @classmethod
     def all(cls, *queries: Query) -> Query:

@@ -40,10 +40,12 @@ from honnin.errors import (
     ReplayDetected,
 )
 from honnin.limits import MAX_DIRECT_POST_BODY
+from honnin.pseudonym import PSEUDONYM_TYPE, is_pseudonym_query
 
 from ._catalogue import MSO_MDOC, SD_JWT_VC, claim_key
 from ._encryption import open_response
 from ._presentations import CheckedPresentation, PresentationContext, PresentationVerifier
+from ._pseudonyms import check_pseudonym
 from ._request import DIRECT_POST_JWT, random_token
 from ._result import (
     CredentialError,
@@ -252,6 +254,9 @@ class ResponseProcessor:
     def _one(
         self, item: Any, query: CredentialQuery, ctx: PresentationContext
     ) -> CheckedPresentation:
+        if is_pseudonym_query(query):
+            # A self-issued pairwise pseudonym (spec/PROFILE.md), not an issuer's credential.
+            return check_pseudonym(item, ctx)
         if query.format == SD_JWT_VC:
             return self._presentations.sd_jwt_vc(item, query, ctx)
         if query.format == MSO_MDOC:
@@ -275,6 +280,8 @@ class ResponseProcessor:
         for path, found in values.items():
             key = self._key(query, checked, path)
             claims[key] = list(found) if None in path or len(found) != 1 else found[0]
+        if checked.credential_type == PSEUDONYM_TYPE and checked.presented.claims is not None:
+            claims["sub"] = checked.presented.claims["sub"]  # the pseudonym is the answer
         return VerifiedCredential(
             query_id=query.id,
             format=query.format,

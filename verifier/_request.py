@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from honnin.dcql import DcqlQuery
 from honnin.jose import jwk_from_private_key, sign_jws
+from honnin.registration import verifier_info_entry
 
 from ._identity import VerifierIdentity
 from ._qr import qr_png, qr_svg, qr_text
@@ -85,8 +86,10 @@ def request_claims(
     encryption_jwk: Mapping[str, Any] | None,
     iat: int,
     exp: int,
+    registration: str | None = None,
 ) -> dict[str, Any]:
-    """The request object claims (OpenID4VP 1.0 §5.1, §5.2, §8.2, §8.3)."""
+    """The request object claims (OpenID4VP 1.0 §5.1, §5.2, §8.2, §8.3); ``registration``,
+    when given, travels in ``verifier_info`` (§5.11, spec/PROFILE.md)."""
     metadata: dict[str, Any] = {
         "vp_formats_supported": VP_FORMATS,
         "client_name": identity.name,
@@ -109,7 +112,8 @@ def request_claims(
         "dcql_query": dcql_query.to_json(),
         "client_metadata": metadata,
         "verifier_info": [
-            {"format": PURPOSE_FORMAT, "data": {"name": identity.name, "purpose": purpose}}
+            {"format": PURPOSE_FORMAT, "data": {"name": identity.name, "purpose": purpose}},
+            *([verifier_info_entry(registration)] if registration is not None else []),
         ],
     }
 

@@ -213,6 +213,16 @@ class VerificationResult:
                     flat.setdefault(key, value)
         return flat
 
+    @property
+    def pseudonym(self) -> str | None:
+        """The pairwise pseudonym the wallet proved (spec/PROFILE.md "Pairwise pseudonyms"):
+        stable for this verifier, unrelated elsewhere; None when none was asked for."""
+        for credentials in self.credentials.values():
+            for credential in credentials:
+                if credential.trust.entitlement == "self_issued" and "sub" in credential.claims:
+                    return str(credential.claims["sub"])
+        return None
+
     def claims_of(self, query_id: str) -> Mapping[str, Any]:
         """The claims of the (first) credential that answered ``query_id``."""
         found = self.credentials.get(query_id, ())

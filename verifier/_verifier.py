@@ -33,6 +33,7 @@ from ._identity import X509_SAN_DNS, VerifierIdentity
 from ._presentations import PresentationVerifier
 from ._query import Query
 from ._receive import Outcome, ResponseProcessor
+from ._registrations import Registrations
 from ._request import (
     DIRECT_POST,
     DIRECT_POST_JWT,
@@ -73,6 +74,7 @@ class Verifier:
         base_url: str | None = None,
         transaction_lifetime: int = DEFAULT_LIFETIME,
         catalogue: Catalogue | None = None,
+        registrations: Iterable[str] = (),
     ) -> None:
         self.identity = identity
         self.clock: Clock = clock or SystemClock()
@@ -81,6 +83,15 @@ class Verifier:
         self.store: TransactionStore = store or MemoryTransactionStore()
         self.base_url = (base_url or f"https://{_host_of(identity)}").rstrip("/")
         self.transaction_lifetime = transaction_lifetime
+        #: Registrations signed by a registrar, one per purpose (spec/PROFILE.md): each
+        #: request carries the one for its purpose and never asks beyond it (VS-37).
+        self.registrations = Registrations(
+            registrations,
+            client_id=identity.client_id,
+            now=self.clock.now(),
+            catalogue=self.catalogue,
+            restricted=trust.restricted_claims if isinstance(trust, TrustList) else None,
+        )
         checker = status_checker or status_checker_for(self.trust, fetcher, self.clock)
         self._presentations = PresentationVerifier(self.trust, self.catalogue, checker)
         self._processor = ResponseProcessor(
@@ -105,7 +116,8 @@ class Verifier:
         ``trust`` is a ``TrustList`` (entitlements apply) or bare certificates (each an anchor
         entitled to every credential type, a convenience for development). ``options``:
         ``store``, ``clock``, ``status_checker``, ``fetcher``, ``base_url``,
-        ``transaction_lifetime``, ``catalogue``.
+        ``transaction_lifetime``, ``catalogue``, ``registrations`` (registration JWTs a
+        registrar signed for this client_id, one per purpose; spec/PROFILE.md).
 
         >>> agency = Verifier.create("Hello Work", trust=[employer.certificate])
         """
@@ -176,8 +188,14 @@ class Verifier:
         ``<base>/<request id>`` (the HTTP service passes it); ``redirect_uri`` asks for the
         same-device redirect with a fresh ``response_code`` (§8.2, §13.3).
 
+        With ``registrations``, the registration for ``purpose`` is sent in
+        ``verifier_info`` (spec/PROFILE.md "Verifier registrations").
+
         Raises:
             InvalidDcqlQuery: the query does not make a valid DCQL query.
+            PolicyViolation: this verifier holds registrations but none for ``purpose``, or
+                the query asks beyond it (HOSTILE-CASES VS-37: refused before any wallet
+                sees it).
         """
         if response_mode not in (DIRECT_POST, DIRECT_POST_JWT):
             raise ValueError(f"response_mode must be {DIRECT_POST!r} or {DIRECT_POST_JWT!r}")
@@ -185,6 +203,7 @@ class Verifier:
             raise ValueError("a purpose is required: the wallet shows it to the person")
         dcql = query.to_dcql(purpose=purpose)
         now = self.clock.now()
+        registration = self.registrations.for_request(dcql, purpose, now)
         expires_at = now + (lifetime or self.transaction_lifetime)
         private_jwk, public_jwk = (
             new_encryption_key() if response_mode == DIRECT_POST_JWT else (None, None)
@@ -202,6 +221,7 @@ class Verifier:
             encryption_jwk=public_jwk,
             iat=math.floor(now),
             exp=math.floor(expires_at),
+            registration=registration,
         )
         request_object = sign_request(self.identity, claims)
         transaction = Transaction(
