@@ -259,3 +259,65 @@ def test_wrong_private_key_type() -> None:
     token = encrypt_response(PAYLOAD, JWK)
     with pytest.raises(UnsupportedAlgorithm):
         decrypt_response(token, jwk_from_private_key(generate_key(JwsAlgorithm.EDDSA)))
+
+
+@pytest.mark.parametrize(("segment", "size"), [(2, 8), (2, 16), (4, 12), (4, 0)])
+def test_iv_and_tag_sizes_are_fixed(segment: int, size: int) -> None:
+    # RFC 7518 §5.3: a 96-bit IV and a 128-bit tag, nothing else.
+    parts = encrypt_response(PAYLOAD, JWK).split(".")
+    parts[segment] = b64url_encode(bytes(size))
+    with pytest.raises(MalformedInput, match="96-bit IV"):
+        decrypt_response(".".join(parts), VERIFIER)
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"apu": 5}, MalformedInput),
+        ({"apv": ["n"]}, MalformedInput),
+        ({"apv": "bm9uY2U="}, MalformedBase64url),
+    ],
+)
+def test_bad_party_info(changes: dict[str, Any], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        decrypt_response(_with_header(encrypt_response(PAYLOAD, JWK), **changes), VERIFIER)
+
+
+def _epk_with(**changes: Any) -> dict[str, Any]:
+    epk = {**_header(encrypt_response(PAYLOAD, JWK))["epk"], **changes}
+    return {k: v for k, v in epk.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    "epk",
+    [
+        _epk_with(x=b64url_encode(bytes(31))),  # RFC 7518 §6.2.1.2: full-size coordinates
+        _epk_with(y=b64url_encode(bytes(33))),
+        _epk_with(y=None),
+        _epk_with(x=123),
+        _epk_with(kty="OKP"),
+        _epk_with(x=b64url_encode(bytes(32)), y=b64url_encode(bytes(32))),  # not on P-256
+    ],
+)
+def test_more_bad_ephemeral_keys(epk: dict[str, Any]) -> None:
+    token = _with_header(encrypt_response(PAYLOAD, JWK), epk=epk)
+    with pytest.raises(MalformedInput):
+        decrypt_response(token, VERIFIER)
+
+
+def test_ephemeral_key_on_another_curve_than_the_recipient() -> None:
+    other = generate_key(JwsAlgorithm.ES384)
+    assert isinstance(other, ec.EllipticCurvePrivateKey)
+    token = encrypt_response(PAYLOAD, jwk_from_public_key(other))
+    with pytest.raises(MalformedInput, match="curve"):
+        decrypt_response(token, VERIFIER)
+
+
+def test_empty_plaintext_is_not_a_payload() -> None:
+    token = jwcrypto_jwe.JWE(
+        b"",
+        protected=json.dumps({"alg": "ECDH-ES", "enc": "A256GCM"}),
+        recipient=jwcrypto_jwk.JWK.from_pyca(VERIFIER.public_key()),
+    ).serialize(compact=True)
+    with pytest.raises(MalformedJson):
+        decrypt_response(token, VERIFIER)
