@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from ._constants import ALWAYS_VISIBLE_SD_JWT_VC_CLAIMS, CredentialFormat
-from ._match import claim_values
-from ._models import ClaimsPath, ClaimsQuery, CredentialQuery, DcqlQuery
+from ._models import ClaimsPath, ClaimsQuery, DcqlQuery
+from ._plan import CredentialPlan, QueryPlan, plan_for
+
+# Plain strings: comparing with a StrEnum member costs an enum attribute look-up each time.
+_SD_JWT_VC: Final = CredentialFormat.SD_JWT_VC.value
+_MSO_MDOC: Final = CredentialFormat.MSO_MDOC.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +118,7 @@ def _covers(requested: ClaimsPath, disclosed: ClaimsPath) -> bool:
 
 
 def _disclosed_paths(p: PresentedCredential) -> tuple[ClaimsPath, ...]:
-    if p.format == CredentialFormat.MSO_MDOC:
+    if p.format == _MSO_MDOC:
         return tuple(
             (ns, element) for ns, elements in (p.namespaces or {}).items() for element in elements
         )
@@ -123,67 +127,96 @@ def _disclosed_paths(p: PresentedCredential) -> tuple[ClaimsPath, ...]:
     return tuple((k,) for k in (p.claims or {}) if k not in ALWAYS_VISIBLE_SD_JWT_VC_CLAIMS)
 
 
-def _type_ok(query: CredentialQuery, p: PresentedCredential) -> bool:
-    if query.format == CredentialFormat.SD_JWT_VC:
-        wanted = set(query.meta.vct_values or ())
+def _outside(plan: CredentialPlan, path: ClaimsPath) -> bool:
+    """Whether a disclosed ``path`` is outside every requested pointer (not ``_covers``)."""
+    prefixes = plan.prefixes
+    if prefixes is not None:
+        plain = True
+        for component in path:
+            if type(component) is not str:
+                plain = False
+                break
+        if plain:
+            # Plain strings on both sides: tuple equality is exactly _covers' type-strict
+            # comparison, so "requested selects it or something beneath it" is look-ups:
+            # the path prefixes a requested pointer, or a requested pointer prefixes it.
+            if path in prefixes:
+                return False
+            requested = plan.requested_set
+            return not any(path[:k] in requested for k in range(len(path)))
+    return not any(_covers(r, path) for r in plan.requested)
+
+
+def _type_ok(plan: CredentialPlan, p: PresentedCredential) -> bool:
+    fmt = plan.format
+    if fmt == _SD_JWT_VC:
+        wanted = plan.type_values
         return p.vct in wanted or any(t in wanted for t in p.vct_extends)
-    if query.format == CredentialFormat.MSO_MDOC:
-        return p.doctype == query.meta.doctype_value
+    if fmt == _MSO_MDOC:
+        return p.doctype == plan.doctype
     return False
 
 
 def _claims_for(
-    query: CredentialQuery, p: PresentedCredential
+    plan: CredentialPlan, p: PresentedCredential
 ) -> tuple[tuple[str, ...] | None, dict[ClaimsPath, tuple[Any, ...]] | None, list[ClaimsQuery]]:
     """(chosen claim set, values by path) or (None, None, claims that were missing)."""
-    if query.claims is None:
+    claims = plan.claims
+    if claims is None:
         return None, {}, []
-    claims: tuple[ClaimsQuery, ...] = query.claims
+    if plan.claim_sets is None:
+        # §6.4.1: without claim_sets every listed claim is requested.
+        chosen: dict[ClaimsPath, tuple[Any, ...]] = {}
+        missing: list[ClaimsQuery] = []
+        for claim in claims:
+            got = claim.select(p.claims, p.namespaces)
+            if got is None:
+                missing.append(claim.claim)
+            else:
+                chosen[claim.path] = tuple(got)
+        if missing:
+            return None, None, missing
+        return None, chosen, []
     found: dict[int, list[Any] | None] = {}
 
     def values(i: int) -> list[Any] | None:
         if i not in found:
-            found[i] = claim_values(p.format, p.claims, p.namespaces, claims[i])
+            found[i] = claims[i].select(p.claims, p.namespaces)
         return found[i]
 
-    if query.claim_sets is None:
-        missing = [c for i, c in enumerate(claims) if values(i) is None]
-        if missing:
-            return None, None, missing
-        return None, {c.path: tuple(values(i) or ()) for i, c in enumerate(claims)}, []
-    index_of = {c.id: i for i, c in enumerate(claims)}
     first_missing: list[ClaimsQuery] = []
-    for claim_set in query.claim_sets:
+    for claim_set, indices in plan.claim_sets:
         # The wallet may pick any option it can satisfy (§6.4.1: order is a preference).
-        missing = [claims[index_of[i]] for i in claim_set if values(index_of[i]) is None]
+        missing = [claims[i].claim for i in indices if values(i) is None]
         if not missing:
-            chosen = {claims[index_of[i]].path: tuple(values(index_of[i]) or ()) for i in claim_set}
-            return tuple(claim_set), chosen, []
+            return claim_set, {claims[i].path: tuple(values(i) or ()) for i in indices}, []
         first_missing = first_missing or missing
     return None, None, first_missing
 
 
 def _check_one(
-    query: CredentialQuery, index: int, p: PresentedCredential, findings: list[DcqlFinding]
+    plan: CredentialPlan, index: int, p: PresentedCredential, findings: list[DcqlFinding]
 ) -> AcceptedPresentation | None:
-    def fail(problem: DcqlProblem, detail: str) -> None:
-        findings.append(DcqlFinding(query.id, problem, detail, index))
+    query_id = plan.id
 
-    if p.format != query.format:
-        fail(DcqlProblem.FORMAT_MISMATCH, f"expected format {query.format!r}")
+    def fail(problem: DcqlProblem, detail: str) -> None:
+        findings.append(DcqlFinding(query_id, problem, detail, index))
+
+    if p.format != plan.format:
+        fail(DcqlProblem.FORMAT_MISMATCH, f"expected format {plan.format!r}")
         return None
-    if not _type_ok(query, p):
+    if not _type_ok(plan, p):
         fail(DcqlProblem.TYPE_MISMATCH, "the credential type is not one the query allows")
         return None
-    if query.require_cryptographic_holder_binding and not p.holder_binding:
+    if plan.holder_binding and not p.holder_binding:
         fail(DcqlProblem.HOLDER_BINDING_MISSING, "the query requires holder binding")
         return None
-    claim_set, values, missing = _claims_for(query, p)
+    claim_set, values, missing = _claims_for(plan, p)
     if values is None:
         paths = ", ".join(str(list(c.path)) for c in missing)
         fail(DcqlProblem.CLAIMS_MISSING, f"requested claims absent or not matching: {paths}")
         return None
-    return AcceptedPresentation(query.id, index, claim_set, values)
+    return AcceptedPresentation(query_id, index, claim_set, values)
 
 
 def check_presented(
@@ -196,15 +229,19 @@ def check_presented(
     remaining presentations must answer every required Credential Query or Credential Set
     (§6.4.2). ``values`` matching is applied as stated in §6.3, though §6.4.1 warns that a
     verifier must not rely on it for security.
+
+    The query is compiled once per query object and cached, so checking many responses to
+    the same query reuses its plan.
     """
     findings: list[DcqlFinding] = []
     accepted: dict[str, tuple[AcceptedPresentation, ...]] = {}
     extra: dict[str, tuple[ClaimsPath, ...]] = {}
     token_ok = True
-    by_id = {q.id: q for q in query.credentials}
+    compiled = plan_for(query)
+    plans = compiled.credentials
     for query_id, presentations in presented.items():
-        credential_query = by_id.get(query_id)
-        if credential_query is None:
+        plan = plans.get(query_id)
+        if plan is None:
             findings.append(DcqlFinding(query_id, DcqlProblem.UNKNOWN_QUERY_ID, "not in the query"))
             token_ok = False
             continue
@@ -212,32 +249,33 @@ def check_presented(
             findings.append(DcqlFinding(query_id, DcqlProblem.EMPTY_ENTRY, "no presentation"))
             token_ok = False
             continue
-        if len(presentations) > 1 and not credential_query.multiple:
+        if len(presentations) > 1 and not plan.multiple:
             detail = f"{len(presentations)} presentations but 'multiple' is false"
             findings.append(DcqlFinding(query_id, DcqlProblem.TOO_MANY_PRESENTATIONS, detail))
             token_ok = False
             continue
-        requested = [c.path for c in credential_query.claims or ()]
         outside: dict[ClaimsPath, None] = {}
         ok: list[AcceptedPresentation] = []
         for index, presentation in enumerate(presentations):
-            result = _check_one(credential_query, index, presentation, findings)
+            result = _check_one(plan, index, presentation, findings)
             if result is not None:
                 ok.append(result)
             for path in _disclosed_paths(presentation):
-                if not any(_covers(r, path) for r in requested):
+                if _outside(plan, path):
                     outside[path] = None
         if ok:
             accepted[query_id] = tuple(ok)
         if outside:
             extra[query_id] = tuple(outside)
-    satisfied = token_ok and _sets_satisfied(query, set(accepted), findings)
+    satisfied = token_ok and _sets_satisfied(compiled, set(accepted), findings)
     return PresentationCheck(satisfied, accepted, tuple(findings), extra)
 
 
-def _sets_satisfied(query: DcqlQuery, answered: set[str], findings: list[DcqlFinding]) -> bool:
+def _sets_satisfied(plan: QueryPlan, answered: set[str], findings: list[DcqlFinding]) -> bool:
+    query = plan.query
     if query.credential_sets is None:
-        missing = [q.id for q in query.credentials if q.id not in answered]
+        # §6.4.2: without credential_sets every Credential Query is required.
+        missing = [i for i in plan.credentials if i not in answered]
     else:
         missing = []
         for credential_set in query.credential_sets:
