@@ -29,7 +29,7 @@ with tempfile.TemporaryDirectory() as folder, LoopbackServer("localhost") as ser
 
     # The agency's verifier service. Its client_id is x509_san_dns:localhost, so its
     # response_uri must be on that host (OpenID4VP 1.0 §5.9.3). In production: an https
-    # public_base_url, your own key and certificate, a trust list, a long api_token.
+    # public_url, your own key and certificate, a trust list, a long api_token.
     agency = Verifier.create(
         "Child Allowance Office",
         trust=[city.certificate],
@@ -38,7 +38,7 @@ with tempfile.TemporaryDirectory() as folder, LoopbackServer("localhost") as ser
         fetcher=city.status_fetcher(),
     )
     token = secrets.token_urlsafe(32)
-    settings = VerifierSettings(public_base_url=server.url, dev=True, api_token=token)
+    settings = VerifierSettings(public_url=server.url, dev=True, api_token=token)
     server.start(create_app(agency, settings))
 
     # The resident already holds the record (see job_change.py / payroll_batch.py for

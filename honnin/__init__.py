@@ -7,7 +7,8 @@ DCQL, protocol messages, errors and the ``honnin`` command line. The roles live 
 
 from honnin.clock import Clock, FixedClock, SystemClock
 from honnin.errors import HonninError
+from honnin.qr import QrCode
 
 __version__ = "0.1.0"
 
-__all__ = ["Clock", "FixedClock", "HonninError", "SystemClock", "__version__"]
+__all__ = ["Clock", "FixedClock", "HonninError", "QrCode", "SystemClock", "__version__"]

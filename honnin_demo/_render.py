@@ -82,7 +82,7 @@ def offer(scenario: Scenario, made: Offer, credential_type: CredentialType) -> s
         [
             f"{names} for {scenario.holder} ({made.format.value})",
             "scan with the wallet:",
-            made.qr_terminal().rstrip("\n"),
+            made.qr_text().rstrip("\n"),
             made.uri,
             f"transaction code, sent separately (e.g. by e-mail): {made.tx_code}",
         ]

@@ -106,7 +106,7 @@ class Stage:
             clock=clock,
         )
         settings = VerifierSettings(
-            public_base_url=verifier_server.url, dev=True, api_token=SecretStr(token)
+            public_url=verifier_server.url, dev=True, api_token=SecretStr(token)
         )
         verifier_server.start(verifier_app(verifier, settings))
         return cls(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -29,8 +30,7 @@ from honnin.oid4vci import (
     TxCodeInputMode,
     build_credential_offer_uri,
 )
-
-from ._qr import qr_matrix, render_png, render_svg, render_terminal
+from honnin.qr import QrCode
 
 __all__ = [
     "OFFERS_PATH",
@@ -77,19 +77,27 @@ class Offer:
     deferred: bool = False
 
     def qr_png(self, path: str | os.PathLike[str] | None = None, *, scale: int = 8) -> bytes:
-        """The offer URI as a PNG QR code; also written to ``path`` when given."""
-        png = render_png(qr_matrix(self.uri), scale=scale)
+        """The offer URI as a PNG QR code (``honnin.qr.QrCode``); also written to ``path``
+        when given."""
+        png = QrCode.encode(self.uri).png(scale=scale)
         if path is not None:
             Path(path).write_bytes(png)
         return png
 
     def qr_svg(self) -> str:
         """The offer URI as an SVG QR code."""
-        return render_svg(qr_matrix(self.uri))
+        return QrCode.encode(self.uri).svg()
+
+    def qr_text(self) -> str:
+        """The offer URI as a QR code drawn with Unicode half blocks, for a terminal."""
+        return QrCode.encode(self.uri).text()
 
     def qr_terminal(self) -> str:
-        """The offer URI as a QR code drawn with Unicode blocks, for a terminal."""
-        return render_terminal(qr_matrix(self.uri))
+        """Deprecated: ``qr_text()`` (the name ``PresentationRequest`` uses too)."""
+        warnings.warn(
+            "Offer.qr_terminal() is deprecated, use Offer.qr_text()", DeprecationWarning, 2
+        )
+        return self.qr_text()
 
     def to_json(self) -> dict[str, Any]:
         """The offer for a back-office export, ``tx_code`` included (a secret)."""

@@ -1,44 +1,80 @@
 """Settings of the OpenID4VCI issuer service (pydantic-settings; ``HONNIN_ISSUER_*``).
 
-Values come from, highest priority first: keyword arguments (and a ``--config`` file, passed
-as keyword arguments by the CLI), ``HONNIN_ISSUER_*`` environment variables, the defaults
-below. Nothing is read at import time (CONVENTIONS 10): a settings object exists only where
-``IssuerSettings()`` is called.
+Values come from, highest priority first: keyword arguments (the CLI's flags), a
+``--config`` file (``from_file``: TOML with an ``[issuer]`` table, or JSON), ``HONNIN_ISSUER_*``
+environment variables, the defaults below. Nothing is read at import time (CONVENTIONS 10):
+a settings object exists only where ``IssuerSettings()`` is called.
+
+The field names are shared with ``verifier.VerifierSettings`` (``public_url``, ``key_file``,
+``chain_file``, ``store_path``, ``host``, ``port``, ``dev``, ``log_level``, ``access_log``);
+the names of earlier releases (``RENAMED``) are still read, with a ``FutureWarning`` when a
+file or the environment uses them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import tomllib
+import warnings
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from honnin.limits import MAX_CREDENTIAL_BODY
 
-__all__ = ["IssuerSettings", "load_settings_file"]
+__all__ = ["RENAMED", "IssuerSettings", "load_settings_file"]
+
+_ENV_PREFIX: Final = "HONNIN_ISSUER_"
+#: Setting names of earlier releases, still accepted (deprecated): old name -> new name.
+RENAMED: Final = {"key_path": "key_file", "chain_path": "chain_file"}
+
+
+def _renamed(new: str) -> AliasChoices:
+    return AliasChoices(new, *(old for old, name in RENAMED.items() if name == new))
+
+
+def _warn_renamed(names: Iterable[str], where: str) -> None:
+    for old in sorted(set(names) & RENAMED.keys()):
+        warnings.warn(
+            f"{where}: setting {old!r} is deprecated, use {RENAMED[old]!r}",
+            FutureWarning,
+            stacklevel=3,
+        )
 
 
 class IssuerSettings(BaseSettings):
     """How the issuer service runs. Lifetimes are in seconds.
 
     ``public_url`` is the Credential Issuer Identifier (OpenID4VCI 1.0 §12.2.1); when unset
-    the issuer's ``iss`` is used. ``insecure_reasons()`` lists what only ``dev`` tolerates.
+    the issuer's ``iss`` is used. ``key_file`` and ``chain_file`` are the issuer's PEM
+    private key and certificate chain (leaf first). ``insecure_reasons()`` lists what only
+    ``dev`` tolerates.
     """
 
-    model_config = SettingsConfigDict(env_prefix="HONNIN_ISSUER_", extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix=_ENV_PREFIX,
+        # The prefix applies to the deprecated names too: HONNIN_ISSUER_KEY_PATH, never a
+        # bare KEY_PATH from an unrelated program's environment.
+        env_prefix_target="all",
+        extra="forbid",
+        frozen=True,
+    )
 
     name: str = "honnin issuer"
     public_url: str | None = None
     store_path: str | None = None
-    key_path: str | None = None
-    chain_path: str | None = None
+    key_file: str | None = Field(default=None, validation_alias=_renamed("key_file"))
+    chain_file: str | None = Field(default=None, validation_alias=_renamed("chain_file"))
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     dev: bool = False
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    access_log: bool = True
 
     #: OpenID4VCI 1.0 §12.2.4 ``batch_credential_issuance.batch_size``.
     batch_size: int = Field(default=8, ge=1, le=100)
@@ -70,28 +106,53 @@ class IssuerSettings(BaseSettings):
         if self.public_url is None or urlsplit(self.public_url).scheme != "https":
             # OpenID4VCI 1.0 §12.2.1: the Credential Issuer Identifier is an https URL.
             reasons.append("public_url must be an https URL")
-        if self.key_path is None or self.chain_path is None:
-            reasons.append("key_path and chain_path must name the issuer's key and chain")
+        if self.key_file is None or self.chain_file is None:
+            reasons.append("key_file and chain_file must name the issuer's key and chain")
         if self.store_path is None:
             reasons.append("store_path must name a file (state must survive a restart)")
         return reasons
 
+    @classmethod
+    def from_environment(cls, **overrides: Any) -> IssuerSettings:
+        """Settings from ``HONNIN_ISSUER_*`` variables and the defaults, ``overrides`` on top.
 
-def load_settings_file(path: str | Path, **overrides: Any) -> IssuerSettings:
-    """Settings from a JSON or TOML file (a ``[issuer]`` table or top-level keys), with
-    ``overrides`` on top.
+        Raises:
+            ValueError: a value pydantic rejects (``ValidationError``).
+        """
+        _warn_renamed(_environment_names(), "environment")
+        return cls(**overrides)
 
-    Raises:
-        OSError: the file cannot be read.
-        ValueError: not JSON/TOML, or a value pydantic rejects (``ValidationError``).
-    """
-    raw = Path(path).read_bytes()
-    data: Any
-    if str(path).endswith(".toml"):
-        data = tomllib.loads(raw.decode("utf-8"))
-        data = data.get("issuer", data)
-    else:
-        data = json.loads(raw)
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: settings must be an object")
-    return IssuerSettings(**{**data, **overrides})
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], **overrides: Any) -> IssuerSettings:
+        """Settings from a TOML (an ``[issuer]`` table, or top-level keys) or JSON file,
+        ``overrides`` on top; environment variables fill what neither sets.
+
+        Raises:
+            OSError: the file cannot be read.
+            ValueError: not JSON/TOML, or a value pydantic rejects (``ValidationError``).
+        """
+        raw = Path(path).read_bytes()
+        data: Any
+        if str(path).endswith(".toml"):
+            data = tomllib.loads(raw.decode("utf-8"))
+            data = data.get("issuer", data)
+        else:
+            data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: settings must be an object")
+        _warn_renamed(data, str(path))
+        _warn_renamed(_environment_names(), "environment")
+        return cls(**{**data, **overrides})
+
+
+def _environment_names() -> list[str]:
+    return [
+        name[len(_ENV_PREFIX) :].lower()
+        for name in os.environ
+        if name.upper().startswith(_ENV_PREFIX)
+    ]
+
+
+def load_settings_file(path: str | os.PathLike[str], **overrides: Any) -> IssuerSettings:
+    """``IssuerSettings.from_file`` (the name of earlier releases)."""
+    return IssuerSettings.from_file(path, **overrides)

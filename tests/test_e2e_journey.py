@@ -60,7 +60,7 @@ def journey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
         agency = Verifier.create(
             "Hello Work", trust=[live.issuer.certificate], client_id_host="localhost"
         )
-        settings = VerifierSettings(public_base_url=base, dev=True, api_token=TOKEN)
+        settings = VerifierSettings(public_url=base, dev=True, api_token=TOKEN)
         folder = tmp_path_factory.mktemp("anchors")
         anchors = []
         for name, cert in (("issuer", live.issuer.certificate), ("verifier", agency.certificate)):

@@ -138,7 +138,7 @@ def test_qr_renderings_decode(employer: Issuer) -> None:
     png = offer.qr_png(scale=4)
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
     assert [c.text for c in decoded] == [offer.uri]
-    lines = offer.qr_terminal().splitlines()
+    lines = offer.qr_text().splitlines()
     assert len({len(line) for line in lines}) == 1
     svg = offer.qr_svg()
     assert svg.startswith("<svg") and svg.endswith("</svg>")
@@ -170,7 +170,7 @@ def test_settings_files_and_insecure_reasons(tmp_path: Path) -> None:
     settings = load_settings_file(toml, store_path="x.db")
     assert settings.batch_size == 4 and settings.store_path == "x.db"
     assert settings.insecure_reasons() == [
-        "key_path and chain_path must name the issuer's key and chain"
+        "key_file and chain_file must name the issuer's key and chain"
     ]
     assert len(IssuerSettings().insecure_reasons()) == 3
     with pytest.raises(ValueError):

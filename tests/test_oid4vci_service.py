@@ -246,7 +246,7 @@ def test_qr_png_decodes_to_the_exact_offer_uri(live: LiveIssuer, tmp_path: Any) 
         decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
         assert [code.text for code in decoded] == [offer.uri]
         assert offer.qr_svg().startswith("<svg")
-        assert "█" in offer.qr_terminal()
+        assert "█" in offer.qr_text()
 
 
 def test_status_list_is_published_as_jwt_and_cwt(live: LiveIssuer, wallet: ProtocolWallet) -> None:

@@ -82,7 +82,7 @@ def service() -> Iterator[Service]:
     pki = pki_at(SystemClock())
     agency = Verifier.create("Hello Work", trust=[pki.root.certificate])
     with bound_socket() as (sock, base):
-        settings = VerifierSettings(public_base_url=base, dev=True, api_token=TOKEN)
+        settings = VerifierSettings(public_url=base, dev=True, api_token=TOKEN)
         with serving(create_app(agency, settings), sock), httpx.Client(timeout=30) as http:
             yield Service(agency, base, http, pki)
 
@@ -377,16 +377,16 @@ def test_insecure_settings_are_refused_outside_dev_mode(tmp_path: Any) -> None:
         client_id_host="verifier.example",
         store=SqliteTransactionStore(tmp_path / "v.sqlite3"),
     )
-    with pytest.raises(ValueError, match="public_base_url"):
-        create_app(agency, VerifierSettings(public_base_url="http://verifier.example"))
+    with pytest.raises(ValueError, match="public_url"):
+        create_app(agency, VerifierSettings(public_url="http://verifier.example"))
     with pytest.raises(ValueError, match="api_token"):
-        create_app(agency, VerifierSettings(public_base_url="https://verifier.example"))
+        create_app(agency, VerifierSettings(public_url="https://verifier.example"))
     with pytest.raises(ValueError, match="host"):
         create_app(
             agency,
-            VerifierSettings(public_base_url="https://other.example", api_token=TOKEN),
+            VerifierSettings(public_url="https://other.example", api_token=TOKEN),
         )
-    good = VerifierSettings(public_base_url="https://verifier.example", api_token=TOKEN)
+    good = VerifierSettings(public_url="https://verifier.example", api_token=TOKEN)
     assert create_app(agency, good)
     in_memory = Verifier.create("Hello Work", trust=[], client_id_host="verifier.example")
     with pytest.raises(ValueError, match="durable store"):

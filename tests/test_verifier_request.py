@@ -119,7 +119,7 @@ def test_uri_by_value_and_by_reference(pki: TestPki) -> None:
     assert link.request_uri_method == "post"
     png = Image.open(io.BytesIO(by_reference.qr_png()))
     assert [r.text for r in zxingcpp.read_barcodes(png)] == [by_reference.uri]
-    assert by_reference.qr_svg().startswith("<?xml")
+    assert by_reference.qr_svg().startswith("<svg")
     assert "█" in by_reference.qr_text()
 
 

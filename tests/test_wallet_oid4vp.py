@@ -80,7 +80,7 @@ def agency() -> Iterator[Agency]:
             client_id_host="localhost",
             fetcher=StatusLists(employer),
         )
-        settings = VerifierSettings(public_base_url=base, dev=True, api_token=TOKEN)
+        settings = VerifierSettings(public_url=base, dev=True, api_token=TOKEN)
         with serving(create_app(verifier, settings), sock), httpx.Client(timeout=30) as http:
             yield Agency(verifier, employer, base, http)
 

@@ -1,15 +1,15 @@
 """``honnin verifier``: run the OpenID4VP verifier service and use its back office.
 
     honnin verifier serve --config verifier.toml        # production settings, or
-    honnin verifier serve --dev                          # loopback, generated key
+    honnin verifier serve --dev --trust-list trust/trust-list.json
     honnin verifier request --type withholding-slip --claims payment_amount,withholding_tax \\
         --purpose "unemployment benefit application" [--server URL] [--json]
     honnin verifier result TX_ID [--server URL] [--wait 60] [--json]
 
-Settings come from ``--config`` (TOML or JSON), ``HONNIN_VERIFIER_*`` variables and flags.
-Outside ``--dev``, insecure settings (plain-HTTP public URL, no back-office token, no own key
-and certificate, no trust configuration) are refused. The back-office commands read the
-token from ``--token`` or ``HONNIN_VERIFIER_API_TOKEN``.
+Settings come from ``--config`` (TOML or JSON), ``HONNIN_VERIFIER_*`` variables and flags
+(``docs/CLI.md``). Outside ``--dev``, insecure settings (no https public URL, no back-office
+token, no own key and certificate chain, no trust configuration) are refused. The back-office
+commands read the token from ``--token`` or ``HONNIN_VERIFIER_API_TOKEN``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,15 +26,27 @@ import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from honnin.cli import CommandFailed, print_json
+from honnin.cli import (
+    CommandFailed,
+    Subparsers,
+    add_command,
+    add_group,
+    add_json_option,
+    add_serve_options,
+    add_trust_options,
+    print_json,
+    progress,
+    shared_options,
+)
 from honnin.clock import SystemClock
 from honnin.encoding import json_loads
 from honnin.errors import MalformedInput
 from honnin.http import error_from_oauth_response
+from honnin.oauth import is_loopback_host
+from honnin.qr import QrCode
 from honnin.trust import TrustList, certificates_to_pem, load_certificates
 
 from ._identity import VerifierIdentity
-from ._qr import qr_text
 from ._settings import VerifierSettings
 from ._store_sqlite import SqliteTransactionStore
 from ._verifier import Verifier
@@ -46,22 +59,39 @@ _DEFAULT_SERVER = "http://127.0.0.1:8400"
 
 def _settings(args: argparse.Namespace, **flags: Any) -> VerifierSettings:
     overrides = {name: value for name, value in flags.items() if value is not None}
+    if args.dev:
+        overrides["dev"] = True
+    if args.trust_list or args.trust_anchor:
+        # The flags replace the trust configuration of the file and the environment.
+        overrides["trust_list_file"] = args.trust_list
+        overrides["trust_anchor_files"] = tuple(args.trust_anchor or ())
     try:
-        if args.config:
-            return VerifierSettings.from_file(args.config, **overrides)
-        return VerifierSettings(**overrides)
-    except (ValueError, OSError) as exc:  # pydantic.ValidationError is a ValueError
-        raise CommandFailed(f"invalid verifier settings: {exc}") from exc
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", FutureWarning)
+            if args.config:
+                settings = VerifierSettings.from_file(args.config, **overrides)
+            else:
+                settings = VerifierSettings.from_environment(**overrides)
+    except ValueError as exc:  # pydantic.ValidationError is a ValueError
+        raise CommandFailed(f"{exc}", reason="invalid_settings") from exc
+    for warning in caught:
+        progress(f"warning: {warning.message}")
+    return settings
 
 
 def _trust(settings: VerifierSettings) -> TrustList | list[x509.Certificate]:
+    if settings.trust_list_file and settings.trust_anchor_files:
+        raise CommandFailed(
+            "give trust_list_file (--trust-list) or trust_anchor_files (--trust-anchor), not both",
+            code=2,
+        )
     if settings.trust_list_file:
-        return TrustList.load(settings.trust_list_file)
+        return TrustList.load(Path(settings.trust_list_file))
     anchors: list[x509.Certificate] = []
     for path in settings.trust_anchor_files:
         anchors.extend(load_certificates(Path(path).read_bytes()))
     if not anchors:
-        sys.stderr.write("warning: no trust anchors: every presentation will be rejected\n")
+        progress("warning: no trust anchors: every presentation will be rejected")
     return anchors
 
 
@@ -97,14 +127,15 @@ def _dev_identity(settings: VerifierSettings, host: str) -> VerifierIdentity:
 
 def build_verifier(settings: VerifierSettings) -> Verifier:
     """The ``Verifier`` a ``serve`` run uses, from ``settings``."""
-    if not settings.dev and settings.problems():
+    if not settings.dev and settings.insecure_reasons():
         raise CommandFailed(
-            "refusing insecure settings outside --dev: " + "; ".join(settings.problems())
+            "refusing insecure settings outside --dev: " + "; ".join(settings.insecure_reasons()),
+            reason="insecure_settings",
         )
-    host = urlsplit(settings.public_base_url).hostname or "localhost"
-    if settings.key_file and settings.certificate_file:
+    host = urlsplit(settings.base_url).hostname or "localhost"
+    if settings.key_file and settings.chain_file:
         identity = VerifierIdentity.load(
-            settings.name, Path(settings.key_file), Path(settings.certificate_file),
+            settings.name, Path(settings.key_file), Path(settings.chain_file),
             prefix=settings.client_id_prefix, host=host if settings.client_id_prefix ==
             "x509_san_dns" else None,
         )  # fmt: skip
@@ -124,22 +155,31 @@ def _serve(args: argparse.Namespace) -> int:
 
     from ._app import create_app
 
-    settings = _settings(args, dev=True if args.dev else None, host=args.host, port=args.port)
+    settings = _settings(
+        args,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False if args.no_access_log else None,
+    )
+    if settings.dev and not is_loopback_host(settings.host):
+        raise CommandFailed(
+            "--dev serves plain http with development keys: loopback hosts only",
+            reason="insecure_settings",
+        )
     verifier = build_verifier(settings)
     try:
         app = create_app(verifier, settings)
     except ValueError as exc:
-        raise CommandFailed(str(exc)) from exc
-    sys.stderr.write(
-        f"verifier {verifier.client_id} at {settings.base_url}"
-        f"{' (development mode)' if settings.dev else ''}\n"
-    )
+        raise CommandFailed(str(exc), reason="insecure_settings") from exc
+    mode = " (development mode)" if settings.dev else ""
+    progress(f"honnin verifier {verifier.client_id} serving {settings.base_url}{mode}")
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
-        log_level=args.log_level,
-        access_log=args.log_level in ("debug", "info"),
+        log_level=settings.log_level,
+        access_log=settings.access_log,
     )
     return 0
 
@@ -154,13 +194,17 @@ def _call(method: str, url: str, args: argparse.Namespace, **options: Any) -> An
         with httpx.Client(timeout=float(getattr(args, "wait", 0) or 0) + 30) as client:
             answer = client.request(method, url, headers=_token(args), **options)
     except httpx.HTTPError as exc:
-        raise CommandFailed(f"cannot reach the verifier at {url}: {exc}") from exc
+        raise CommandFailed(
+            f"cannot reach the verifier at {url}: {exc}", reason="unreachable"
+        ) from exc
     if answer.status_code >= 400:
         raise error_from_oauth_response(answer.status_code, answer.content)
     try:
         return json_loads(answer.content)
     except MalformedInput as exc:
-        raise CommandFailed(f"the verifier answered {answer.status_code} without JSON") from exc
+        raise CommandFailed(
+            f"the verifier answered {answer.status_code} without JSON", reason="bad_answer"
+        ) from exc
 
 
 def _request(args: argparse.Namespace) -> int:
@@ -173,14 +217,14 @@ def _request(args: argparse.Namespace) -> int:
         if args.format:
             body["format"] = args.format
     else:
-        raise CommandFailed("give --type (with --claims) or --dcql FILE")
+        raise CommandFailed("give --type (with --claims) or --dcql FILE", code=2)
     if args.redirect_uri:
         body["redirect_uri"] = args.redirect_uri
     created = _call("POST", f"{args.server.rstrip('/')}/transactions", args, json=body)
     if args.json:
         print_json(created)
         return 0
-    sys.stdout.write(qr_text(created["uri"]))
+    sys.stdout.write(QrCode.encode(created["uri"]).text())
     sys.stdout.write(f"\n{created['uri']}\n\ntransaction: {created['transaction_id']}\n")
     return 0
 
@@ -190,6 +234,8 @@ def _result(args: argparse.Namespace) -> int:
     params: dict[str, Any] = {"wait": args.wait} if args.wait else {}
     if args.response_code:
         params["response_code"] = args.response_code
+    if args.wait:
+        progress(f"waiting up to {args.wait:g} s for the wallet's response...")
     result = _call("GET", url, args, params=params)
     if args.json:
         print_json(result)
@@ -207,37 +253,101 @@ def _result(args: argparse.Namespace) -> int:
     return 0 if result.get("verified") else 1
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``honnin verifier ...`` to the ``honnin`` command line."""
-    parser = subparsers.add_parser("verifier", help="OpenID4VP verifier service and back office")
-    commands = parser.add_subparsers(dest="verifier_command", metavar="COMMAND", required=True)
+def _settings_options(parser: Any) -> None:
+    parser.add_argument(
+        "--config", metavar="FILE", help="settings file: TOML with a [verifier] table, or JSON"
+    )
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help="development mode: plain http on loopback, a generated key and certificate, "
+        "no back-office token needed",
+    )
 
-    serve = commands.add_parser("serve", help="run the verifier service (uvicorn)")
-    serve.add_argument("--config", help="settings file (TOML or JSON)")
-    serve.add_argument("--dev", action="store_true", help="development mode (insecure defaults)")
-    serve.add_argument("--host", help="listen address")
-    serve.add_argument("--port", type=int, help="listen port")
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+def _back_office_options(parser: Any) -> None:
+    parser.add_argument(
+        "--server", default=_DEFAULT_SERVER, metavar="URL",
+        help=f"the verifier service (default {_DEFAULT_SERVER})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--token", help="back-office bearer token (prefer HONNIN_VERIFIER_API_TOKEN)"
+    )
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add ``honnin verifier ...`` to the ``honnin`` command line."""
+    _, commands = add_group(
+        subparsers,
+        "verifier",
+        help="run an OpenID4VP verifier service and use its back office",
+        description="Ask for and verify presentations over OpenID4VP 1.0: serve the "
+        "verifier, create a presentation request (QR code) for the claims a procedure needs "
+        "and its purpose, and read the verified result.\n\nSettings come from --config FILE, "
+        "HONNIN_VERIFIER_* environment variables and flags (docs/CLI.md). Outside --dev, "
+        "insecure settings are refused.",
+        examples=[
+            "honnin verifier serve --dev --trust-list trust/trust-list.json",
+            "honnin verifier request --type withholding-slip --claims payment_amount "
+            '--purpose "benefit application"',
+            "honnin verifier result TX_ID --wait 60 --json",
+        ],
+    )
+    settings = shared_options("settings", _settings_options)
+    back_office = shared_options("back office", _back_office_options)
+
+    serve = add_command(
+        commands,
+        "serve",
+        help="serve the verifier over HTTP (uvicorn)",
+        description="Serve the OpenID4VP endpoints (request objects, direct_post responses) "
+        "and the back office (transactions, results, QR codes). --trust-list or "
+        "--trust-anchor replace the trust configuration of the settings. With --dev: plain "
+        "http on a loopback address and a development key in verifier-dev-keys/.",
+        examples=[
+            "honnin verifier serve --dev --trust-anchor issuer-root.pem",
+            "honnin verifier serve --config verifier.toml --log-level warning --no-access-log",
+        ],
+        parents=[settings],
+    )
+    add_serve_options(serve, port=8400)
+    add_trust_options(serve)
     serve.set_defaults(func=_serve)
 
-    def back_office(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--server", default=_DEFAULT_SERVER, help="verifier service URL")
-        command.add_argument("--token", help="back-office token (or HONNIN_VERIFIER_API_TOKEN)")
-        command.add_argument("--json", action="store_true", help="print the JSON answer")
-
-    request = commands.add_parser("request", help="create a presentation request")
+    request = add_command(
+        commands,
+        "request",
+        help="create a presentation request (prints its QR code)",
+        description="Create a transaction on the verifier service: a signed request for the "
+        "claims of a catalogue credential type (or a DCQL query) with its purpose. Prints "
+        "the openid4vp:// URI as a QR code, the URI and the transaction id.",
+        examples=[
+            "honnin verifier request --type withholding-slip --claims "
+            'payment_amount,withholding_tax --purpose "benefit application"',
+            'honnin verifier request --dcql query.json --purpose "age check" --json',
+        ],
+        parents=[back_office],
+    )
     request.add_argument("--type", help="catalogue credential type (e.g. withholding-slip)")
     request.add_argument("--claims", help="comma-separated claim paths (a,b.c)")
     request.add_argument("--format", choices=["dc+sd-jwt", "mso_mdoc"])
-    request.add_argument("--dcql", help="a DCQL query file instead of --type/--claims")
+    request.add_argument("--dcql", metavar="FILE", help="a DCQL query instead of --type/--claims")
     request.add_argument("--purpose", required=True, help="why the claims are needed")
     request.add_argument("--redirect-uri", help="same-device return URL")
-    back_office(request)
+    add_json_option(request)
     request.set_defaults(func=_request)
 
-    result = commands.add_parser("result", help="show the result of a transaction")
-    result.add_argument("transaction_id")
+    result = add_command(
+        commands,
+        "result",
+        help="show the result of a transaction",
+        description="Read a transaction's result: the verified claims, or why not. Exit "
+        "status 0 when verified, 1 when not, 3 while no response has arrived.",
+        examples=["honnin verifier result TX_ID --wait 60", "honnin verifier result TX_ID --json"],
+        parents=[back_office],
+    )
+    result.add_argument("transaction_id", metavar="TX_ID")
     result.add_argument("--wait", type=float, default=0, help="long-poll up to N seconds")
     result.add_argument("--response-code", help="same-device response_code")
-    back_office(result)
+    add_json_option(result)
     result.set_defaults(func=_result)

@@ -15,9 +15,11 @@ whichever it reads.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -25,10 +27,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from honnin.dcql import DcqlQuery
 from honnin.jose import jwk_from_private_key, sign_jws
+from honnin.qr import QrCode
 from honnin.registration import verifier_info_entry
 
 from ._identity import VerifierIdentity
-from ._qr import qr_png, qr_svg, qr_text
 
 __all__ = [
     "DIRECT_POST",
@@ -181,14 +183,18 @@ class PresentationRequest:
             request_uri_method=self.request_uri_method,
         )
 
-    def qr_png(self, *, scale: int = 8) -> bytes:
-        """The URI as a PNG QR code."""
-        return qr_png(self.uri, scale=scale)
+    def qr_png(self, path: str | os.PathLike[str] | None = None, *, scale: int = 8) -> bytes:
+        """The URI as a PNG QR code (``honnin.qr.QrCode``); also written to ``path`` when
+        given."""
+        png = QrCode.encode(self.uri).png(scale=scale)
+        if path is not None:
+            Path(path).write_bytes(png)
+        return png
 
     def qr_svg(self) -> str:
         """The URI as an SVG QR code."""
-        return qr_svg(self.uri)
+        return QrCode.encode(self.uri).svg()
 
     def qr_text(self) -> str:
-        """The URI as a QR code for a terminal."""
-        return qr_text(self.uri)
+        """The URI as a QR code drawn with Unicode half blocks, for a terminal."""
+        return QrCode.encode(self.uri).text()

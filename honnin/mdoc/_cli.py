@@ -19,11 +19,20 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from honnin import cbor
-from honnin.cli import CommandFailed, print_json
+from honnin.cli import (
+    CommandFailed,
+    Subparsers,
+    add_command,
+    add_group,
+    add_json_option,
+    add_trust_options,
+    load_trust,
+    print_json,
+)
 from honnin.encoding import b64url_decode
 from honnin.errors import MalformedInput
 from honnin.jose import private_key_from_jwk
-from honnin.trust import load_certificates
+from honnin.trust import TrustList
 
 from ._constants import MAX_DEVICE_RESPONSE_SIZE
 from ._diagnostic import element_json, json_view
@@ -36,34 +45,53 @@ _HEX = re.compile(rb"[0-9a-fA-F\s]+")
 _B64URL = re.compile(rb"[A-Za-z0-9_-]+")
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add ``honnin mdoc decode`` and ``honnin mdoc verify``."""
-    mdoc = subparsers.add_parser("mdoc", help="decode and verify ISO mdoc (mso_mdoc) data")
-    commands = mdoc.add_subparsers(dest="mdoc_command", metavar="COMMAND", required=True)
+    _, commands = add_group(
+        subparsers,
+        "mdoc",
+        help="decode and verify ISO mdoc (mso_mdoc) data",
+        description="Look into ISO/IEC 18013-5 / 23220-2 mdoc data: decode a DeviceResponse "
+        "or IssuerSigned to JSON, or verify it (issuer chain, MSO signature, digests, "
+        "validity, device authentication) and print the verified elements. FILE may be raw "
+        "CBOR, hex or base64url.",
+        examples=[
+            "honnin mdoc decode response.cbor",
+            "honnin mdoc verify response.cbor --trust-anchor iaca.pem "
+            "--session-transcript transcript.hex",
+        ],
+    )
 
-    decode = commands.add_parser(
+    decode = add_command(
+        commands,
         "decode",
         help="show a DeviceResponse or IssuerSigned as diagnostic-style JSON",
         description="Print FILE (raw CBOR, hex or base64url) as JSON in the spirit of CBOR "
         "diagnostic notation: byte strings as h'..', tags as {\"#6.N\": ...}, tag-24 "
         "content and COSE protected headers decoded. Nothing is verified.",
+        examples=["honnin mdoc decode response.cbor", "honnin mdoc decode credential.b64"],
     )
-    decode.add_argument("file", metavar="FILE")
+    decode.add_argument("file", metavar="FILE", help="raw CBOR, hex or base64url")
+    add_json_option(decode, always=True)
     decode.set_defaults(func=_decode)
 
-    verify = commands.add_parser(
+    verify = add_command(
+        commands,
         "verify",
         help="verify a DeviceResponse (or an IssuerSigned) and print its elements",
-        description="Verify FILE against the IACA trust anchors and print the verified "
-        "elements per document and namespace. A DeviceResponse needs --session-transcript; "
-        "a deviceMac also needs --reader-key. An IssuerSigned is checked for issuer data "
-        "authentication only.",
+        description="Verify FILE against the IACA trust anchors (--trust-anchor) or a trust "
+        "list (--trust-list: its anchors, and the issuer must be entitled to the docType) "
+        "and print the verified elements per document and namespace. A DeviceResponse needs "
+        "--session-transcript; a deviceMac also needs --reader-key. An IssuerSigned is "
+        "checked for issuer data authentication only.",
+        examples=[
+            "honnin mdoc verify issuer-signed.b64 --trust-list trust/trust-list.json",
+            "honnin mdoc verify response.cbor --trust-anchor iaca.pem --session-transcript "
+            "transcript.hex --at 2021-03-01T00:00:00Z",
+        ],
     )
-    verify.add_argument("file", metavar="FILE")
-    verify.add_argument(
-        "--trust-anchor", action="append", required=True, metavar="PEM",
-        help="IACA certificate(s) (PEM); may be repeated",
-    )  # fmt: skip
+    verify.add_argument("file", metavar="FILE", help="raw CBOR, hex or base64url")
+    add_trust_options(verify, anchors_for="mdoc issuers (IACA roots)")
     verify.add_argument("--at", metavar="ISO8601", help="validation time (default: now)")
     verify.add_argument(
         "--session-transcript", metavar="HEX_FILE",
@@ -74,6 +102,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the reader's ephemeral private key, for a deviceMac: PEM or JWK with 'd'",
     )  # fmt: skip
     verify.add_argument("--doctype", metavar="DOCTYPE", help="require this docType")
+    add_json_option(verify, always=True)
     verify.set_defaults(func=_verify)
 
 
@@ -151,7 +180,9 @@ def _document_view(doc: Any, device_auth: str | None) -> dict[str, Any]:
 
 def _verify(args: argparse.Namespace) -> int:
     data = _read_input(args.file)
-    anchors = [c for path in args.trust_anchor for c in load_certificates(Path(path).read_bytes())]
+    trust = load_trust(args, required=True)
+    trust_list = trust if isinstance(trust, TrustList) else None
+    anchors = list(trust.anchors) if isinstance(trust, TrustList) else list(trust or [])
     now = _at(args.at)
     top = cbor.decode(data, max_size=MAX_DEVICE_RESPONSE_SIZE)
     if isinstance(top, dict) and "documents" in top:
@@ -166,10 +197,16 @@ def _verify(args: argparse.Namespace) -> int:
             data, trust_anchors=anchors, session_transcript=transcript, now=now,
             reader_key=reader_key, expected_doctype=args.doctype,
         )  # fmt: skip
+        if trust_list is not None:
+            for document in result.documents:
+                trust_list.check_entitlement(document.chain, document.doctype)
         print_json({"documents": [_document_view(d, d.device_auth) for d in result.documents]})
         return 0
     issuer = verify_issuer_signed(
         data, trust_anchors=anchors, now=now, expected_doctype=args.doctype
     )
+    if trust_list is not None:
+        # A trust list also says who may issue what: the docType itself proves nothing.
+        trust_list.check_entitlement(issuer.chain, issuer.doctype)
     print_json({"documents": [_document_view(issuer, None)]})
     return 0

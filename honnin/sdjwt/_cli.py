@@ -1,4 +1,11 @@
-"""``honnin sd-jwt``: decode, issue, present and verify SD-JWTs (RFC 9901) for interop work."""
+"""``honnin sd-jwt``: decode, issue, present and verify SD-JWTs (RFC 9901) for interop work.
+
+honnin sd-jwt keygen --public-out issuer.pub.jwk > issuer.jwk
+honnin sd-jwt issue --key issuer.jwk --claims claims.json --sd-all > token.txt
+honnin sd-jwt present token.txt --disclose /given_name > presented.txt
+honnin sd-jwt verify presented.txt --issuer-key issuer.pub.jwk
+honnin sd-jwt decode token.txt
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from honnin.cli import CommandFailed, print_json
+from honnin.cli import (
+    CommandFailed,
+    Subparsers,
+    add_command,
+    add_group,
+    add_json_option,
+    print_json,
+)
 from honnin.errors import HonninError
 from honnin.jose import (
     JwsAlgorithm,
@@ -40,23 +54,51 @@ _KEEP_PLAIN = frozenset(
 )
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add ``honnin sd-jwt`` and its sub-commands."""
-    sd = subparsers.add_parser("sd-jwt", help="decode, issue, present and verify SD-JWTs")
-    commands = sd.add_subparsers(dest="sd_jwt_command", metavar="COMMAND", required=True)
+    _, commands = add_group(
+        subparsers,
+        "sd-jwt",
+        help="decode, issue, present and verify SD-JWTs",
+        description="Work with SD-JWTs (RFC 9901) directly, for interop testing: make a key, "
+        "issue from a JSON claims file, present chosen claims (with a key-binding JWT when "
+        "the token is bound), verify with the issuer's key, or decode without verifying. "
+        "FILE may be - for stdin.",
+        examples=[
+            "honnin sd-jwt keygen --public-out issuer.pub.jwk > issuer.jwk",
+            "honnin sd-jwt issue --key issuer.jwk --claims claims.json --sd-all > token.txt",
+            "honnin sd-jwt verify token.txt --issuer-key issuer.pub.jwk",
+        ],
+    )
 
-    decode = commands.add_parser(
+    decode = add_command(
+        commands,
         "decode",
         help="print header, payload and disclosures as JSON, WITHOUT verifying",
         description="Split and decode an SD-JWT (compact or JSON) and print its parts with "
         "each disclosure's digest. Nothing is verified: the output says so.",
+        examples=["honnin sd-jwt decode token.txt", "cat token.txt | honnin sd-jwt decode -"],
     )
     decode.add_argument("file", nargs="?", default="-", metavar="FILE|-")
+    add_json_option(decode, always=True)
     decode.set_defaults(func=_decode)
 
-    issue = commands.add_parser("issue", help="issue an SD-JWT from a JSON claims file")
+    issue = add_command(
+        commands,
+        "issue",
+        help="issue an SD-JWT from a JSON claims file",
+        description="Sign the claims of a JSON object with the issuer's private JWK, making "
+        "the --sd claims (or with --sd-all every top-level claim but the registered ones) "
+        "selectively disclosable. --holder-key binds the token to a holder key (cnf). "
+        "Prints the SD-JWT.",
+        examples=[
+            "honnin sd-jwt issue --key issuer.jwk --claims claims.json --sd /address/locality",
+            "honnin sd-jwt issue --key issuer.jwk --claims claims.json --sd-all "
+            "--holder-key holder.pub.jwk --typ dc+sd-jwt",
+        ],
+    )
     issue.add_argument("--key", required=True, metavar="ISSUER_JWK", help="private JWK file")
-    issue.add_argument("--claims", required=True, metavar="CLAIMS_JSON")
+    issue.add_argument("--claims", required=True, metavar="CLAIMS_JSON", help="a JSON object")
     which = issue.add_mutually_exclusive_group()
     which.add_argument(
         "--sd",
@@ -76,38 +118,83 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     issue.add_argument("--decoys", type=int, default=0, metavar="N", help="decoys per object")
     issue.add_argument("--typ", metavar="T", help="JOSE header typ, e.g. dc+sd-jwt")
     issue.add_argument(
-        "--serialization", choices=[s.value for s in Serialization], default="compact"
+        "--serialization",
+        choices=[s.value for s in Serialization],
+        default="compact",
+        help="compact (default) or JSON serialization",
     )
+    add_json_option(issue)
     issue.set_defaults(func=_issue)
 
-    present = commands.add_parser(
-        "present", help="present chosen claims of an issued SD-JWT (with a KB-JWT if keyed)"
+    present = add_command(
+        commands,
+        "present",
+        help="present chosen claims of an issued SD-JWT (with a KB-JWT if keyed)",
+        description="Keep the disclosures of the --disclose claims and drop the others. "
+        "With --holder-key (and --nonce, --aud) a key-binding JWT is appended (RFC 9901 "
+        "§4.3). Prints the presentation.",
+        examples=[
+            "honnin sd-jwt present token.txt --disclose /given_name",
+            "honnin sd-jwt present token.txt --disclose /age_over_18 --holder-key holder.jwk "
+            "--nonce n-0S6_WzA2Mj --aud https://verifier.example",
+        ],
     )
     present.add_argument("file", nargs="?", default="-", metavar="FILE|-")
-    present.add_argument("--disclose", action="append", default=[], metavar="PATH")
+    present.add_argument(
+        "--disclose", action="append", default=[], metavar="PATH",
+        help="JSON pointer of a claim to disclose (repeatable)",
+    )  # fmt: skip
     present.add_argument("--holder-key", metavar="HOLDER_JWK", help="private JWK file")
-    present.add_argument("--nonce", metavar="N")
-    present.add_argument("--aud", metavar="A")
+    present.add_argument("--nonce", metavar="N", help="the verifier's nonce (KB-JWT)")
+    present.add_argument("--aud", metavar="A", help="the verifier (KB-JWT audience)")
+    add_json_option(present)
     present.set_defaults(func=_present)
 
-    verify = commands.add_parser(
-        "verify", help="verify an SD-JWT(+KB) and print the processed payload as JSON"
+    verify = add_command(
+        commands,
+        "verify",
+        help="verify an SD-JWT(+KB) and print the processed payload as JSON",
+        description="Verify the issuer signature with --issuer-key (a bare public key: JWK "
+        "or PEM, no certificate chain), every disclosure's digest and, when required, the "
+        "key-binding JWT over --nonce and --aud; print the processed payload.",
+        examples=[
+            "honnin sd-jwt verify token.txt --issuer-key issuer.pub.jwk",
+            "honnin sd-jwt verify presented.txt --issuer-key issuer.pem --nonce n-0S6_WzA2Mj "
+            "--aud https://verifier.example",
+        ],
     )
     verify.add_argument("file", nargs="?", default="-", metavar="FILE|-")
-    verify.add_argument("--issuer-key", required=True, metavar="JWK_OR_PEM")
-    verify.add_argument("--nonce", metavar="N")
-    verify.add_argument("--aud", metavar="A")
+    verify.add_argument(
+        "--issuer-key", required=True, metavar="JWK_OR_PEM",
+        help="the issuer's public key (JWK or PEM public key / certificate)",
+    )  # fmt: skip
+    verify.add_argument("--nonce", metavar="N", help="the expected KB-JWT nonce")
+    verify.add_argument("--aud", metavar="A", help="the expected KB-JWT audience")
     verify.add_argument(
         "--key-binding",
         choices=["required", "forbidden"],
         help="default: required when --nonce or --aud is given, forbidden otherwise",
     )
     verify.add_argument("--at", type=int, metavar="UNIX_TIME", help="validation time")
+    add_json_option(verify, always=True)
     verify.set_defaults(func=_verify)
 
-    keygen = commands.add_parser("keygen", help="print a fresh private JWK")
-    keygen.add_argument("--alg", choices=[a.value for a in JwsAlgorithm], default="ES256")
+    keygen = add_command(
+        commands,
+        "keygen",
+        help="print a fresh private JWK",
+        description="Generate a key pair and print the private JWK; --public-out also "
+        "writes the public JWK.",
+        examples=["honnin sd-jwt keygen --alg ES256 --public-out issuer.pub.jwk > issuer.jwk"],
+    )
+    keygen.add_argument(
+        "--alg",
+        choices=[a.value for a in JwsAlgorithm],
+        default="ES256",
+        help="signature algorithm (default ES256)",
+    )
     keygen.add_argument("--public-out", metavar="FILE", help="also write the public JWK here")
+    add_json_option(keygen, always=True)
     keygen.set_defaults(func=_keygen)
 
 
@@ -195,7 +282,10 @@ def _issue(args: argparse.Namespace) -> int:
         )
     except (ValueError, TypeError) as exc:
         raise CommandFailed(str(exc), code=2) from exc
-    sys.stdout.write(token + "\n")
+    if args.json:
+        print_json({"sd_jwt": token})
+    else:
+        sys.stdout.write(token + "\n")
     return 0
 
 
@@ -210,7 +300,10 @@ def _present(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise CommandFailed(str(exc), code=2) from exc
-    sys.stdout.write(text + "\n")
+    if args.json:
+        print_json({"presentation": text})
+    else:
+        sys.stdout.write(text + "\n")
     return 0
 
 

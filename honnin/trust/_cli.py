@@ -1,15 +1,30 @@
-"""``honnin trust``: make a test PKI and trust list, show a trust list, validate a chain."""
+"""``honnin trust``: make a test PKI and trust list, show a trust list, validate a chain.
+
+honnin trust init DIR [--issuer NAME [--types ID,...]]...
+honnin trust show FILE
+honnin trust verify-chain CERT_PEM (--trust-list FILE | --trust-anchor PEM...) [--type T]
+"""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 
-from honnin.cli import CommandFailed, print_json
+from honnin.cli import (
+    CommandFailed,
+    Subparsers,
+    add_command,
+    add_group,
+    add_json_option,
+    add_trust_options,
+    load_trust,
+    print_json,
+)
 from honnin.clock import SystemClock, as_datetime
 from honnin.credential_types import load_catalogue
 
@@ -21,46 +36,96 @@ from ._trust_list import TrustedParty, TrustList
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add ``honnin trust`` and its sub-commands."""
-    trust = subparsers.add_parser("trust", help="test PKI, trust lists and certificate chains")
-    commands = trust.add_subparsers(dest="trust_command", metavar="COMMAND", required=True)
+    _, commands = add_group(
+        subparsers,
+        "trust",
+        help="make a test PKI and trust list, show a trust list, validate a chain",
+        description="Trust configuration for issuers, wallets and verifiers: make a test PKI "
+        "with a trust list (who may issue which credential type, which verifiers are "
+        "accredited), print a trust list, and validate a certificate chain against it.",
+        examples=[
+            'honnin trust init trust --issuer "Example Corp" --types withholding-slip',
+            "honnin trust show trust/trust-list.json",
+            "honnin trust verify-chain cert.pem --trust-list trust/trust-list.json",
+        ],
+    )
 
-    init = commands.add_parser(
+    init = add_command(
+        commands,
         "init",
         help="create a test PKI and a trust list in DIR",
         description="Create a root CA with one issuer certificate per --issuer, a verifier "
         "access CA and certificate, a registrar certificate (PEM, private keys as PEM and JWK) "
         "and trust-list.json. --types after an --issuer lists what it may issue (catalogue "
-        "ids, comma separated); without --types an issuer may issue every catalogue type.",
+        "ids, comma separated); without --types an issuer may issue every catalogue type. "
+        "Prints what was written as JSON.",
+        examples=[
+            "honnin trust init trust",
+            'honnin trust init trust --issuer "Example Corp" --types withholding-slip '
+            '--issuer "Clinic" --types birth-certificate',
+        ],
     )
-    init.add_argument("directory", metavar="DIR")
-    init.add_argument("--issuer", action="append", default=[], metavar="NAME")
-    init.add_argument("--types", action="append", default=[], metavar="ID,...")
-    init.add_argument("--verifier-dns", default="verifier.honnin.example", metavar="DNS")
+    init.add_argument("directory", metavar="DIR", help="where to write the files")
+    init.add_argument(
+        "--issuer", action="append", default=[], metavar="NAME",
+        help="an issuer organisation (repeatable; default 'honnin test issuer')",
+    )  # fmt: skip
+    init.add_argument(
+        "--types", action="append", default=[], metavar="ID,...",
+        help="the types the preceding --issuer may issue (one --types per --issuer)",
+    )  # fmt: skip
+    init.add_argument(
+        "--verifier-dns", default="verifier.honnin.example", metavar="DNS",
+        help="the DNS name in the verifier certificate (default verifier.honnin.example)",
+    )  # fmt: skip
+    add_json_option(init, always=True)
     init.set_defaults(func=_init)
 
-    show = commands.add_parser("show", help="print a trust list as JSON")
-    show.add_argument("file", metavar="FILE")
+    show = add_command(
+        commands,
+        "show",
+        help="print a trust list as JSON",
+        description="Load a trust list (checking its shape) and print its anchors, issuers "
+        "with their entitlements, verifier anchors, registrars and restricted claims, with "
+        "each certificate's subject, SHA-256 and validity.",
+        examples=["honnin trust show trust/trust-list.json"],
+    )
+    show.add_argument("file", metavar="FILE", help="the trust list (JSON)")
+    add_json_option(show, always=True)
     show.set_defaults(func=_show)
 
-    verify = commands.add_parser(
-        "verify-chain", help="validate a PEM chain (leaf first) against a trust list"
+    verify = add_command(
+        commands,
+        "verify-chain",
+        help="validate a PEM chain (leaf first) against a trust list or anchors",
+        description="Validate a certificate chain (PEM, leaf first) to the issuer anchors of "
+        "--trust-list (or its verifier access anchors with --verifier), or to the roots of "
+        "--trust-anchor, and print the path as JSON. With a trust list, also list (or with "
+        "--type require) the credential types the issuer is entitled to.",
+        examples=[
+            "honnin trust verify-chain issuer.pem --trust-list trust/trust-list.json "
+            "--type withholding-slip",
+            "honnin trust verify-chain verifier.pem --trust-list trust/trust-list.json --verifier",
+            "honnin trust verify-chain issuer.pem --trust-anchor root.pem",
+        ],
     )
-    verify.add_argument("chain", metavar="CERT_PEM")
-    verify.add_argument("--trust-list", required=True, metavar="FILE")
+    verify.add_argument("chain", metavar="CERT_PEM", help="the chain, leaf first (PEM)")
+    add_trust_options(verify, anchors_for="this chain")
     verify.add_argument("--at", metavar="ISO8601", help="validation time (default: now)")
     verify.add_argument(
         "--type",
         dest="credential_type",
         metavar="TYPE",
-        help="also require the issuer to be entitled to this credential type",
+        help="also require the issuer to be entitled to this credential type (--trust-list)",
     )
     verify.add_argument(
         "--verifier",
         action="store_true",
-        help="validate against the verifier access anchors instead",
+        help="validate against the trust list's verifier access anchors instead",
     )
+    add_json_option(verify, always=True)
     verify.set_defaults(func=_verify_chain)
 
 
@@ -143,13 +208,22 @@ def _parse_at(text: str | None) -> datetime:
 
 
 def _verify_chain(args: argparse.Namespace) -> int:
-    trust = TrustList.load(Path(args.trust_list))
+    trust = load_trust(args, required=True)
+    trust_list = trust if isinstance(trust, TrustList) else None
+    if trust_list is None and (args.credential_type or args.verifier):
+        # Entitlements and verifier access anchors exist only in a trust list.
+        raise CommandFailed("--type and --verifier need --trust-list", code=2)
     chain = load_certificates(Path(args.chain).read_bytes())
     at = _parse_at(args.at)
-    anchors = trust.verifier_anchors if args.verifier else trust.anchors
+    anchors: Sequence[x509.Certificate]
+    if trust_list is None:
+        assert isinstance(trust, list)
+        anchors = trust
+    else:
+        anchors = trust_list.verifier_anchors if args.verifier else trust_list.anchors
     verified = validate_chain(chain, anchors, at=at)
-    if args.credential_type:
-        trust.check_entitlement(verified, args.credential_type)
+    if trust_list is not None and args.credential_type:
+        trust_list.check_entitlement(verified, args.credential_type)
     result: dict[str, Any] = {
         "valid": True,
         "at": at.isoformat(),
@@ -157,9 +231,9 @@ def _verify_chain(args: argparse.Namespace) -> int:
         "anchor": verified.anchor.subject.rfc4514_string(),
         "path": [c.subject.rfc4514_string() for c in verified.path],
     }
-    if not args.verifier:
+    if trust_list is not None and not args.verifier:
         result["entitled_types"] = sorted(
-            t for t in trust.entitled_types(verified) if t in load_catalogue().ids
+            t for t in trust_list.entitled_types(verified) if t in load_catalogue().ids
         )
     print_json(result)
     return 0
