@@ -9,19 +9,21 @@ cbor2 6 as honnin, so it runs in this process).
 Shapes: an mdoc of 20 elements in one namespace; the DeviceResponse discloses 5 of them.
 Every step validates the issuer chain to the IACA-style root (honnin caches the
 time-independent part of chain validation per chain; pymdoccbor re-verifies the document
-signer certificate on every call). The DeviceResponse step verifies a rotating set of
-responses, each with its own device key, as a verifier sees them. pymdoccbor has no
-DeviceResponse/device-signature verification, so that row has no peer.
+signer certificate on every call). The issuer-data step goes through a rotating set of
+issued mdocs and the DeviceResponse step through as many responses, each with its own
+device key, as a wallet and a verifier see them; the floor verifies the same signatures
+of the same rotation with the keys already loaded. pymdoccbor verifies its own mdoc of the
+same shape (it caches nothing between calls) and has no DeviceResponse/device-signature
+verification, so that row has no peer.
 
-Times are medians of thread CPU time (see ``_median_cpu_us``), not wall time.
+Every figure is the median of alternated samples (honnin, floor, peer in turn, see
+``bench._sampling``) on thread CPU time; the ratios use CPU time. Wall medians of the same
+samples are in each row's ``extra`` (``*_wall_us``).
 """
 
 from __future__ import annotations
 
-import gc
 import logging
-import statistics
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import cycle
@@ -29,8 +31,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from bench._harness import Row
+from bench._sampling import alternated
 from honnin import cbor
 from honnin.cose import cose_key_from_public_key
 from honnin.jose import generate_key
@@ -55,37 +59,6 @@ _ECDSA = ec.ECDSA(hashes.SHA256())
 _RESPONSES = 64
 
 
-def _median_cpu_us(fn: Callable[[], object], *, repeat: int, min_time: float) -> float:
-    """Median CPU time of one call of ``fn`` in microseconds, on this thread's CPU clock.
-
-    Like ``bench._harness.median_us`` (GC off, calibrated loop, median of ``repeat``
-    samples) but on ``time.thread_time``: on the shared 2-core machine the wall clock
-    mostly measures other people's load, the thread clock only the work done here.
-    """
-    fn()
-    number = 1
-    while True:
-        start = time.thread_time()
-        for _ in range(number):
-            fn()
-        if time.thread_time() - start >= min_time / 5:
-            break
-        number *= 2
-    samples = []
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(repeat):
-            start = time.thread_time()
-            for _ in range(number):
-                fn()
-            samples.append((time.thread_time() - start) / number)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return statistics.median(samples) * 1e6
-
-
 class _Setup:
     def __init__(self) -> None:
         self.now = datetime.now(UTC)
@@ -95,12 +68,16 @@ class _Setup:
         self.holder = generate_key()
         self.mdoc = self.issue()
         self.issuer_signed = self.mdoc.encode()
-        holders = [generate_key() for _ in range(_RESPONSES)]
+        # The traffic: as many mdocs, each bound to its own device key, and one response each.
+        self.holders = [generate_key() for _ in range(_RESPONSES)]
+        self.issued = [self.issue(holder) for holder in self.holders]
+        self.issued_bytes = [mdoc.encode() for mdoc in self.issued]
         self.responses = [
-            present(self.issue(holder), holder, TRANSCRIPT, elements={NS: DISCLOSED})
-            for holder in holders
+            present(mdoc, holder, TRANSCRIPT, elements={NS: DISCLOSED})
+            for mdoc, holder in zip(self.issued, self.holders, strict=True)
         ]
         self._next = cycle(self.responses)
+        self._next_issued = cycle(self.issued_bytes)
 
     def issue(self, holder: Any = None) -> Any:
         return issue_mdoc(
@@ -118,7 +95,7 @@ class _Setup:
         return bytes(self.issue().encode())
 
     def verify_issuer(self) -> object:
-        return verify_issuer_signed(self.issuer_signed, trust_anchors=self.anchors)
+        return verify_issuer_signed(next(self._next_issued), trust_anchors=self.anchors)
 
     def verify_response(self) -> object:
         return verify_device_response(
@@ -126,33 +103,65 @@ class _Setup:
         )
 
 
+def _der_signature(raw: bytes) -> bytes:
+    half = len(raw) // 2
+    return encode_dss_signature(
+        int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big")
+    )
+
+
+def _sign1_tbs(protected: bytes, payload: bytes) -> bytes:
+    """Sig_structure for COSE_Sign1 without external AAD (RFC 9052 §4.4)."""
+    return b"\x84\x6aSignature1" + cbor.encode(protected) + b"\x40" + cbor.encode(payload)
+
+
 def _floor(setup: _Setup) -> dict[str, Callable[[], object]]:
-    """Raw ES256 over the same bytes honnin signs and verifies."""
+    """Raw ES256 over the same bytes honnin signs and verifies, with the keys loaded."""
     key = setup.issuer.private_key
     pub = key.public_key()
     issuer_auth = setup.mdoc.issuer_auth
-    tbs = (
-        b"\x84\x6aSignature1"
-        + cbor.encode(issuer_auth.protected_bytes)
-        + b"\x40"
-        + cbor.encode(issuer_auth.payload)
-    )
-    mso_sig = key.sign(tbs, _ECDSA)
-    document = cbor.decode(setup.responses[0])["documents"][0]
-    device_tbs = device_authentication_bytes(
-        TRANSCRIPT, DOCTYPE, document["deviceSigned"]["nameSpaces"]
-    )
-    holder = setup.holder
-    device_sig = holder.sign(device_tbs, _ECDSA)
-    holder_pub = holder.public_key()
+    tbs = _sign1_tbs(issuer_auth.protected_bytes, issuer_auth.payload)
+    mso_checks = []
+    for mdoc in setup.issued:
+        auth = mdoc.issuer_auth
+        mso_checks.append(
+            (_der_signature(auth.signature), _sign1_tbs(auth.protected_bytes, auth.payload))
+        )
+    response_checks = []
+    for response, holder in zip(setup.responses, setup.holders, strict=True):
+        document = cbor.decode(response)["documents"][0]
+        protected, _, payload, signature = document["issuerSigned"]["issuerAuth"]
+        device_tbs = _sign1_tbs(
+            document["deviceSigned"]["deviceAuth"]["deviceSignature"][0],
+            device_authentication_bytes(
+                TRANSCRIPT, DOCTYPE, document["deviceSigned"]["nameSpaces"]
+            ),
+        )
+        device_sig = document["deviceSigned"]["deviceAuth"]["deviceSignature"][3]
+        response_checks.append(
+            (
+                _der_signature(signature),
+                _sign1_tbs(protected, payload),
+                holder.public_key(),
+                _der_signature(device_sig),
+                device_tbs,
+            )
+        )
+    next_mso = cycle(mso_checks).__next__
+    next_response = cycle(response_checks).__next__
+
+    def verify_mso() -> None:
+        signature, data = next_mso()
+        pub.verify(signature, data, _ECDSA)
 
     def verify_both() -> None:
-        pub.verify(mso_sig, tbs, _ECDSA)
+        mso_sig, mso_tbs, holder_pub, device_sig, device_tbs = next_response()
+        pub.verify(mso_sig, mso_tbs, _ECDSA)
         holder_pub.verify(device_sig, device_tbs, _ECDSA)
 
     return {
         "issue": lambda: key.sign(tbs, _ECDSA),
-        "verify issuer": lambda: pub.verify(mso_sig, tbs, _ECDSA),
+        "verify issuer": verify_mso,
         "verify response": verify_both,
     }
 
@@ -215,7 +224,7 @@ _STEPS = {
 
 def run(quick: bool) -> list[Row]:
     """Median times of issue / issuer verification / DeviceResponse verification."""
-    repeat, min_time = (3, 0.02) if quick else (9, 0.1)
+    samples, min_time = (5, 0.01) if quick else (31, 0.04)
     setup = _Setup()
     floor = _floor(setup)
     peer = _peer(setup)
@@ -226,25 +235,34 @@ def run(quick: bool) -> list[Row]:
     }
     rows: list[Row] = []
     for step, label in _STEPS.items():
-        # Interleaved so that machine noise hits honnin, the floor and the peer alike.
-        honnin_us = _median_cpu_us(ours[step], repeat=repeat, min_time=min_time)
-        floor_us = _median_cpu_us(floor[step], repeat=repeat, min_time=min_time)
         peer_fn = peer.get(step) if peer else None
-        peer_us = _median_cpu_us(peer_fn, repeat=repeat, min_time=min_time) if peer_fn else None
+        honnin_t, floor_t, peer_t = alternated(
+            [ours[step], floor[step], peer_fn], samples=samples, min_time=min_time
+        )
+        assert honnin_t is not None and floor_t is not None
+        extra: dict[str, Any] = {
+            "clock": "thread CPU time (wall in *_wall_us)",
+            "honnin_wall_us": honnin_t.wall_us,
+            "floor_wall_us": floor_t.wall_us,
+            "peer_wall_us": peer_t.wall_us if peer_t else None,
+            "samples": samples,
+            "issuer_signed_bytes": len(setup.issuer_signed),
+            "device_response_bytes": len(setup.responses[0]),
+        }
+        if peer_t is not None:
+            extra["met"] = peer_t.cpu_us / honnin_t.cpu_us >= 15
+        elif step == "verify response":
+            extra["met"] = honnin_t.cpu_us <= 1.5 * floor_t.cpu_us
         rows.append(
             Row(
                 group="mdoc 20 elements",
                 step=label,
-                honnin_us=honnin_us,
-                floor_us=floor_us,
+                honnin_us=honnin_t.cpu_us,
+                floor_us=floor_t.cpu_us,
                 peer="pymdoccbor" if peer_fn else None,
-                peer_us=peer_us,
+                peer_us=peer_t.cpu_us if peer_t else None,
                 target=_TARGETS[step],
-                extra={
-                    "clock": "thread CPU time",
-                    "issuer_signed_bytes": len(setup.issuer_signed),
-                    "device_response_bytes": len(setup.responses[0]),
-                },
+                extra=extra,
             )
         )
     return rows

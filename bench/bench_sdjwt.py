@@ -7,24 +7,39 @@ in the bench environment).
 
 Shapes: 20 claims with 5 disclosed, and 100 claims with 25 disclosed; every claim is
 selectively disclosable, and each presentation carries a KB-JWT.
+
+Inputs are what each side sees in use. Issue: the same claims for a holder key given as a
+JWK. Present: the same stored credential, a fresh KB-JWT each time. Verify: honnin and the
+floor go through the same rotating set of ``_ROTATION`` presentations of as many
+credentials, each bound to its own holder key (a verifier rarely sees a holder key twice,
+and the rotation is longer than honnin's ``cnf`` key cache), so every verification parses
+a holder key it has not just seen; the floor verifies the same two signatures of the same
+presentations with keys already loaded; the peer verifies its own presentations of the
+same shape for the same holder keys, in the same rotation.
+
+Every figure is the median of alternated samples (honnin, floor, peer in turn, see
+``bench._sampling``) on thread CPU time; the ratios use CPU time. Wall medians of the same
+samples are in each row's ``extra`` (``*_wall_us``).
 """
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable
+from itertools import cycle
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from bench._harness import Row, median_us
+from bench._harness import Row
+from bench._sampling import Timing, alternated
 from honnin.jose import jwk_from_private_key, jwk_from_public_key
 from honnin.sdjwt import KeyBinding, SdJwt, issue_sd_jwt, verify_sd_jwt
 
 NONCE = "bench-nonce-0123456789abcdef"
 AUD = "https://verifier.example.org"
 _ECDSA = ec.ECDSA(hashes.SHA256())
+_ROTATION = 512
 
 
 def _claims(count: int) -> dict[str, Any]:
@@ -39,10 +54,17 @@ def _claims(count: int) -> dict[str, Any]:
     return out
 
 
+def _signing_inputs(presentation: str) -> tuple[bytes, bytes]:
+    """The issuer JWS and KB-JWT signing inputs of a compact presentation."""
+    issuer_jwt, _, kb_jwt = presentation.rpartition("~")
+    issuer_input = issuer_jwt.split("~")[0].rsplit(".", 1)[0].encode()
+    return issuer_input, kb_jwt.rsplit(".", 1)[0].encode()
+
+
 class _Shape:
     """One benchmark shape: the same claims and selection for honnin, floor and peer."""
 
-    def __init__(self, claims: int, disclosed: int) -> None:
+    def __init__(self, claims: int, disclosed: int, rotation: int) -> None:
         self.name = f"sd-jwt {claims} claims / {disclosed} disclosed + KB"
         self.claims = _claims(claims)
         self.names = list(self.claims)
@@ -53,10 +75,23 @@ class _Shape:
         # The holder key arrives as a JWK (e.g. in an OpenID4VCI proof), as for the peer.
         self.holder_jwk = jwk_from_public_key(self.holder)
         self.disclosable = [(n,) for n in self.names]
+        self.paths = [(n,) for n in self.disclose]
         self.token = self.issue()
         self.stored = SdJwt.parse(self.token)
-        self.paths = [(n,) for n in self.disclose]
         self.presentation = self.present()
+        # The verifier's traffic: one presentation per credential, one holder key each.
+        self.holders = [ec.generate_private_key(ec.SECP256R1()) for _ in range(rotation)]
+        self.presentations = [self._present_new(holder) for holder in self.holders]
+        self._next = cycle(self.presentations)
+
+    def _present_new(self, holder: ec.EllipticCurvePrivateKey) -> str:
+        token = issue_sd_jwt(
+            self.claims,
+            self.issuer,
+            disclosable=self.disclosable,
+            holder_key=jwk_from_public_key(holder),
+        )
+        return SdJwt.parse(token).present(self.paths, holder_key=holder, nonce=NONCE, aud=AUD)
 
     def issue(self) -> str:
         return issue_sd_jwt(
@@ -66,28 +101,41 @@ class _Shape:
     def present(self) -> str:
         return self.stored.present(self.paths, holder_key=self.holder, nonce=NONCE, aud=AUD)
 
-    def verify(self) -> dict[str, Any]:
+    def verify_one(self, presentation: str) -> dict[str, Any]:
         return verify_sd_jwt(
-            self.presentation,
+            presentation,
             self.issuer_pub,
             key_binding=KeyBinding.REQUIRED,
             nonce=NONCE,
             aud=AUD,
         ).claims
 
+    def verify(self) -> dict[str, Any]:
+        return self.verify_one(next(self._next))
+
 
 def _floor(shape: _Shape) -> dict[str, Callable[[], object]]:
     """Raw ES256 over the same signing inputs honnin signs and verifies."""
-    issuer_jwt, _, kb_jwt = shape.presentation.rpartition("~")
-    issuer_input = issuer_jwt.split("~")[0].rsplit(".", 1)[0].encode()
-    kb_input = kb_jwt.rsplit(".", 1)[0].encode()
-    issuer_sig = shape.issuer.sign(issuer_input, _ECDSA)
-    kb_sig = shape.holder.sign(kb_input, _ECDSA)
-    issuer_pub, holder_pub = shape.issuer_pub, shape.holder.public_key()
+    issuer_input, kb_input = _signing_inputs(shape.presentation)
+    issuer_pub = shape.issuer_pub
+    pairs = []
+    for holder, presentation in zip(shape.holders, shape.presentations, strict=True):
+        issuer_in, kb_in = _signing_inputs(presentation)
+        pairs.append(
+            (
+                shape.issuer.sign(issuer_in, _ECDSA),
+                issuer_in,
+                holder.public_key(),
+                holder.sign(kb_in, _ECDSA),
+                kb_in,
+            )
+        )
+    next_pair = cycle(pairs).__next__
 
     def verify_both() -> None:
-        issuer_pub.verify(issuer_sig, issuer_input, _ECDSA)
-        holder_pub.verify(kb_sig, kb_input, _ECDSA)
+        issuer_sig, issuer_in, holder_pub, kb_sig, kb_in = next_pair()
+        issuer_pub.verify(issuer_sig, issuer_in, _ECDSA)
+        holder_pub.verify(kb_sig, kb_in, _ECDSA)
 
     return {
         "issue": lambda: shape.issuer.sign(issuer_input, _ECDSA),
@@ -111,8 +159,11 @@ def _peer(shape: _Shape) -> dict[str, Callable[[], object]] | None:
     user_claims = {SDObj(k): v for k, v in shape.claims.items()}
     to_disclose = dict.fromkeys(shape.disclose, True)
 
+    def issue_for(holder: Any) -> str:
+        return str(SDJWTIssuer(user_claims, issuer_jwk, holder).sd_jwt_issuance)
+
     def issue() -> str:
-        return str(SDJWTIssuer(user_claims, issuer_jwk, holder_jwk).sd_jwt_issuance)
+        return issue_for(holder_jwk)
 
     holder = SDJWTHolder(issue())
 
@@ -120,15 +171,25 @@ def _peer(shape: _Shape) -> dict[str, Callable[[], object]] | None:
         holder.create_presentation(to_disclose, NONCE, AUD, holder_jwk)
         return str(holder.sd_jwt_presentation)
 
-    presentation = present()
+    def present_new(key: ec.EllipticCurvePrivateKey) -> str:
+        jwk = JWK(**jwk_from_private_key(key))
+        new_holder = SDJWTHolder(issue_for(jwk))
+        new_holder.create_presentation(to_disclose, NONCE, AUD, jwk)
+        return str(new_holder.sd_jwt_presentation)
 
-    def verify() -> Any:
+    # The verifier's traffic, as for honnin: one presentation per credential and holder key.
+    next_presentation = cycle([present_new(key) for key in shape.holders]).__next__
+
+    def verify_one(presentation: str) -> Any:
         return SDJWTVerifier(
             presentation, lambda iss, header: issuer_jwk, AUD, NONCE
         ).get_verified_payload()
 
-    expected = shape.verify()
-    got = verify()
+    def verify() -> Any:
+        return verify_one(next_presentation())
+
+    expected = shape.verify_one(shape.presentation)
+    got = verify_one(present())
     if {k: got[k] for k in shape.disclose} != {k: expected[k] for k in shape.disclose}:
         raise AssertionError("peer and honnin disagree on the verified claims")
     return {"issue": issue, "present": present, "verify": verify}
@@ -141,43 +202,55 @@ _TARGETS = {
 }
 
 
-def _interleaved(
-    fns: list[Callable[[], object] | None], rounds: int, repeat: int, min_time: float
-) -> list[float | None]:
-    """Median over ``rounds`` of each function's median time, measured in turn each round,
-    so that load on this shared machine falls on honnin, floor and peer alike."""
-    samples: list[list[float]] = [[] for _ in fns]
-    for _ in range(rounds):
-        for index, fn in enumerate(fns):
-            if fn is not None:
-                samples[index].append(median_us(fn, repeat=repeat, min_time=min_time))
-    return [statistics.median(s) if s else None for s in samples]
+def _met(step: str, ours: Timing, floor: Timing, peer: Timing | None) -> bool | None:
+    speedup = peer.cpu_us / ours.cpu_us if peer else None
+    if step == "issue":
+        return None if speedup is None else speedup >= 3
+    if step == "present":
+        return None if speedup is None else speedup >= 6
+    within_floor = ours.cpu_us <= 1.5 * floor.cpu_us
+    return within_floor if speedup is None else within_floor and speedup >= 3
 
 
 def run(quick: bool) -> list[Row]:
     """Median times of issue / present / verify for honnin, the floor and the peer."""
-    rounds, repeat, min_time = (1, 3, 0.02) if quick else (5, 5, 0.05)
+    samples, min_time, rotation = (5, 0.01, 64) if quick else (31, 0.04, _ROTATION)
     rows: list[Row] = []
     for claims, disclosed in ((20, 5), (100, 25)):
-        shape = _Shape(claims, disclosed)
+        shape = _Shape(claims, disclosed, rotation)
         floor = _floor(shape)
         peer = _peer(shape)
         ours = {"issue": shape.issue, "present": shape.present, "verify": shape.verify}
         for step in ("issue", "present", "verify"):
-            honnin_us, floor_us, peer_us = _interleaved(
-                [ours[step], floor[step], peer[step] if peer else None], rounds, repeat, min_time
+            honnin_t, floor_t, peer_t = alternated(
+                [ours[step], floor[step], peer[step] if peer else None],
+                samples=samples,
+                min_time=min_time,
             )
-            assert honnin_us is not None
+            assert honnin_t is not None and floor_t is not None
+            extra: dict[str, Any] = {
+                "clock": "thread CPU time (wall in *_wall_us)",
+                "honnin_wall_us": honnin_t.wall_us,
+                "floor_wall_us": floor_t.wall_us,
+                "peer_wall_us": peer_t.wall_us if peer_t else None,
+                "samples": samples,
+                "presentation_bytes": len(shape.presentation),
+            }
+            if step == "verify":
+                extra["rotation"] = rotation
+            met = _met(step, honnin_t, floor_t, peer_t)
+            if met is not None:
+                extra["met"] = met
             rows.append(
                 Row(
                     group=shape.name,
                     step=step,
-                    honnin_us=honnin_us,
-                    floor_us=floor_us,
+                    honnin_us=honnin_t.cpu_us,
+                    floor_us=floor_t.cpu_us,
                     peer="sd-jwt 0.10.4" if peer else None,
-                    peer_us=peer_us,
+                    peer_us=peer_t.cpu_us if peer_t else None,
                     target=_TARGETS[step],
-                    extra={"presentation_bytes": len(shape.presentation), "rounds": rounds},
+                    extra=extra,
                 )
             )
     return rows
