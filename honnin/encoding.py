@@ -16,7 +16,7 @@ from typing import Any
 from honnin.errors import MalformedBase64url, MalformedJson, TooLarge
 from honnin.limits import MAX_JSON_DEPTH
 
-__all__ = ["b64url_decode", "b64url_encode", "json_dumps", "json_loads"]
+__all__ = ["b64url_decode", "b64url_encode", "json_dumps", "json_from_b64url", "json_loads"]
 
 _TO_STD = bytes.maketrans(b"-_", b"+/")
 _FROM_STD = bytes.maketrans(b"+/", b"-_")
@@ -26,6 +26,9 @@ _LAST_CHAR_OK = {
     2: frozenset(c for i, c in enumerate(_ALPHABET) if i % 16 == 0),
     3: frozenset(c for i, c in enumerate(_ALPHABET) if i % 4 == 0),
 }
+# Indexed by len(text) % 4 (1 never gets here: it is an impossible length).
+_PADDING = (b"", b"===", b"==", b"=")
+_A2B = binascii.a2b_base64
 
 
 def b64url_encode(data: bytes) -> str:
@@ -39,7 +42,9 @@ def b64url_decode(text: str | bytes, *, what: str = "value") -> bytes:
     Raises:
         MalformedBase64url: anything else, naming ``what`` in the message.
     """
-    if isinstance(text, bytes):
+    if type(text) is not str:
+        if not isinstance(text, bytes):
+            raise TypeError("base64url input must be str or bytes")
         try:
             text = text.decode("ascii")
         except UnicodeDecodeError as exc:
@@ -47,23 +52,27 @@ def b64url_decode(text: str | bytes, *, what: str = "value") -> bytes:
     # '+', '/' and '=' are valid for a2b_base64 after translation, so they are screened
     # first; strict_mode then rejects every other character outside the alphabet.
     if "+" in text or "/" in text or "=" in text:
-        raise MalformedBase64url(
-            f"{what}: characters outside the base64url alphabet (RFC 4648 §5, no padding)",
-            what=what,
-        )
-    rem = len(text) % 4
-    if rem == 1:
-        raise MalformedBase64url(f"{what}: impossible base64url length", what=what)
-    if rem and text[-1] not in _LAST_CHAR_OK[rem]:
-        raise MalformedBase64url(f"{what}: non-zero trailing bits", what=what)
+        raise _outside_alphabet(what)
+    rem = len(text) & 3
+    if rem and (rem == 1 or text[-1] not in _LAST_CHAR_OK[rem]):
+        raise _bad_length_or_bits(what, rem)
     try:
-        padded = text.encode("ascii").translate(_TO_STD) + b"=" * (-len(text) % 4)
-        return binascii.a2b_base64(padded, strict_mode=True)
+        return _A2B(text.encode("ascii").translate(_TO_STD) + _PADDING[rem], strict_mode=True)
     except (binascii.Error, UnicodeEncodeError) as exc:
-        raise MalformedBase64url(
-            f"{what}: characters outside the base64url alphabet (RFC 4648 §5, no padding)",
-            what=what,
-        ) from exc
+        raise _outside_alphabet(what) from exc
+
+
+def _outside_alphabet(what: str) -> MalformedBase64url:
+    return MalformedBase64url(
+        f"{what}: characters outside the base64url alphabet (RFC 4648 §5, no padding)",
+        what=what,
+    )
+
+
+def _bad_length_or_bits(what: str, rem: int) -> MalformedBase64url:
+    if rem == 1:
+        return MalformedBase64url(f"{what}: impossible base64url length", what=what)
+    return MalformedBase64url(f"{what}: non-zero trailing bits", what=what)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -124,16 +133,43 @@ def json_loads(
     if max_size is not None and len(data) > max_size:
         raise TooLarge(f"JSON text of {len(data)} bytes exceeds {max_size}", limit=max_size)
     if isinstance(data, bytes):
-        if data.startswith(b"\xef\xbb\xbf"):
-            raise MalformedJson("JSON text must not start with a byte order mark (RFC 8259 §8.1)")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise MalformedJson("JSON text is not UTF-8 (RFC 8259 §8.1)") from exc
-    else:
-        text = data
-        if text.startswith("\ufeff"):
-            raise MalformedJson("JSON text must not start with a byte order mark (RFC 8259 §8.1)")
+        return _parse(_utf8(data), max_depth)
+    if data.startswith("\ufeff"):
+        raise MalformedJson("JSON text must not start with a byte order mark (RFC 8259 §8.1)")
+    return _parse(data, max_depth)
+
+
+def json_from_b64url(text: str, *, what: str) -> Any:
+    """Strict base64url, then strict JSON (``b64url_decode`` then ``json_loads``): one JWS
+    header or payload, or one SD-JWT disclosure, with a single call on the hot path.
+
+    Raises:
+        MalformedBase64url / MalformedJson: as those two functions.
+    """
+    if type(text) is not str:
+        return json_loads(b64url_decode(text, what=what))
+    if "+" in text or "/" in text or "=" in text:
+        raise _outside_alphabet(what)
+    rem = len(text) & 3
+    if rem and (rem == 1 or text[-1] not in _LAST_CHAR_OK[rem]):
+        raise _bad_length_or_bits(what, rem)
+    try:
+        raw = _A2B(text.encode("ascii").translate(_TO_STD) + _PADDING[rem], strict_mode=True)
+    except (binascii.Error, UnicodeEncodeError) as exc:
+        raise _outside_alphabet(what) from exc
+    return _parse(_utf8(raw), MAX_JSON_DEPTH)
+
+
+def _utf8(data: bytes) -> str:
+    if data[:3] == b"\xef\xbb\xbf":
+        raise MalformedJson("JSON text must not start with a byte order mark (RFC 8259 §8.1)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedJson("JSON text is not UTF-8 (RFC 8259 §8.1)") from exc
+
+
+def _parse(text: str, max_depth: int) -> Any:
     # The C scanner is called directly: JSONDecoder.decode adds two regex passes and two
     # Python frames per call, a measurable share of verifying a small disclosure.
     if text[:1] in _JSON_WS:
@@ -152,9 +188,9 @@ def json_loads(
     if end != len(text) and text[end:].strip(_JSON_WS):
         raise MalformedJson(f"not valid JSON: extra data at position {end}")
     # Cheap screens first: fewer openers than the limit cannot nest deeper than it, and
-    # without a \\uD escape there can be no lone surrogate.
-    check_strings = "\\ud" in text or "\\uD" in text
-    if text.count("[") + text.count("{") > max_depth or check_strings:
+    # without a \\uD escape there can be no lone surrogate (most texts have no escape).
+    check_strings = "\\u" in text and ("\\ud" in text or "\\uD" in text)
+    if check_strings or text.count("[") + text.count("{") > max_depth:
         _check_depth_and_strings(value, max_depth, check_strings)
     return value
 

@@ -17,7 +17,13 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from honnin.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
+from honnin.encoding import (
+    b64url_decode,
+    b64url_encode,
+    json_dumps,
+    json_from_b64url,
+    json_loads,
+)
 from honnin.errors import InvalidSignature, MalformedJws, TooLarge, UnsupportedAlgorithm
 from honnin.limits import MAX_JWS_HEADER, MAX_JWS_PAYLOAD
 
@@ -26,6 +32,8 @@ from ._keys import PrivateKey, PublicKey, algorithm_for_key
 
 # One ECDSA parameter object per algorithm: building it costs ~10% of a P-256 verify.
 _ECDSA = {alg: ec.ECDSA(params.hash()) for alg, params in EC_PARAMS.items()}
+# What verifying needs per ECDSA algorithm, in one lookup: curve class, size of r and s.
+_EC_VERIFY = {alg: (params.curve, params.size, _ECDSA[alg]) for alg, params in EC_PARAMS.items()}
 
 #: Header parameters this implementation understands when named in ``crit`` (RFC 7515 §4.1.11).
 _UNDERSTOOD_CRIT: frozenset[str] = frozenset()
@@ -99,19 +107,17 @@ def verify_bytes(data: bytes, signature: bytes, key: PublicKey, alg: JwsAlgorith
                 raise UnsupportedAlgorithm("EdDSA needs an Ed25519 key")
             key.verify(signature, data)
             return
-        params = EC_PARAMS[alg]
-        if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(
-            key.curve, params.curve
-        ):
-            raise UnsupportedAlgorithm(f"{alg.value} needs a {params.curve.name} key")
-        if len(signature) != 2 * params.size:
+        curve, size, ecdsa = _EC_VERIFY[alg]
+        if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, curve):
+            raise UnsupportedAlgorithm(f"{alg.value} needs a {curve.name} key")
+        if len(signature) != 2 * size:
             # RFC 7518 §3.4: exactly R||S; DER and short forms are rejected.
-            raise InvalidSignature(f"{alg.value} signature must be {2 * params.size} bytes")
-        r = int.from_bytes(signature[: params.size], "big")
-        s = int.from_bytes(signature[params.size :], "big")
+            raise InvalidSignature(f"{alg.value} signature must be {2 * size} bytes")
+        r = int.from_bytes(signature[:size], "big")
+        s = int.from_bytes(signature[size:], "big")
         if r == 0 or s == 0:
             raise InvalidSignature("ECDSA signature with r or s equal to zero")
-        key.verify(encode_dss_signature(r, s), data, _ECDSA[alg])
+        key.verify(encode_dss_signature(r, s), data, ecdsa)
     except _CryptoInvalidSignature as exc:
         raise InvalidSignature("signature does not verify") from exc
 
@@ -138,8 +144,8 @@ def parse_jws(
         raise TooLarge(f"JWS header over {max_header} bytes", limit=max_header)
     if len(p64) > (max_payload * 4 + 2) // 3:
         raise TooLarge(f"JWS payload over {max_payload} bytes", limit=max_payload)
-    header = json_loads(b64url_decode(h64, what="JWS header"))
-    if not isinstance(header, dict):
+    header = json_from_b64url(h64, what="JWS header")
+    if type(header) is not dict:
         raise MalformedJws("JWS protected header is not a JSON object")
     _check_crit(header)
     return UnverifiedJws(

@@ -117,7 +117,36 @@ def public_key_from_jwk(jwk: object) -> PublicKey:
         MalformedInput: not a valid JWK (off-curve points included).
         UnsupportedAlgorithm: a key type or curve honnin does not use.
     """
+    if type(jwk) is dict and jwk.get("kty") == "EC" and "d" not in jwk:
+        # The common case (a holder's cnf.jwk, an issuer's JWKS entry) goes straight to the
+        # uncompressed point; anything else takes the general path below.
+        curve = _EC_JWK_CURVES.get(jwk.get("crv"))  # type: ignore[arg-type]
+        x, y = jwk.get("x"), jwk.get("y")
+        if curve is not None and type(x) is str and type(y) is str:
+            return _ec_public_key(curve, x, y)
     return public_key_of(_load_jwk(jwk))
+
+
+# RFC 7518 §6.2.1: the curves honnin uses, with the exact octet length of x and y.
+_EC_JWK_CURVES: dict[str, tuple[ec.EllipticCurve, int]] = {
+    "P-256": (ec.SECP256R1(), 32),
+    "P-384": (ec.SECP384R1(), 48),
+    "P-521": (ec.SECP521R1(), 66),
+}
+
+
+def _ec_public_key(curve: tuple[ec.EllipticCurve, int], x: str, y: str) -> PublicKey:
+    params, size = curve
+    x_raw = b64url_decode(x, what="JWK x")
+    y_raw = b64url_decode(y, what="JWK y")
+    if len(x_raw) != size or len(y_raw) != size:
+        # RFC 7518 §6.2.1.2-3: x and y are the full-length octet strings of the coordinates.
+        raise MalformedInput(f"invalid JWK: coordinates must be {size} bytes for {params.name}")
+    try:
+        # The point must lie on the curve (checked by OpenSSL when it is decoded).
+        return ec.EllipticCurvePublicKey.from_encoded_point(params, b"\x04" + x_raw + y_raw)
+    except ValueError as exc:
+        raise MalformedInput(f"invalid JWK: {exc}") from exc
 
 
 def private_key_from_jwk(jwk: object) -> PrivateKey:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import binascii
 import json
 import os
+from binascii import b2a_base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any, TypeAlias
 
-from honnin.encoding import b64url_decode, b64url_encode, json_loads
+from honnin.encoding import b64url_encode, json_from_b64url
 from honnin.errors import InvalidDisclosure
 
 from ._constants import FORBIDDEN_CLAIM_NAMES, SALT_BYTES, HashAlgorithm
@@ -127,11 +128,12 @@ def decode_all(encoded: tuple[str, ...], hash_alg: HashAlgorithm) -> list[Decode
     """Decode disclosures into the internal tuple form (see ``decode_disclosure``)."""
     new_hash = hash_alg.new
     out: list[Decoded] = []
+    append = out.append
     for text in encoded:
         if not text:
             raise InvalidDisclosure("empty disclosure ('~~') (RFC 9901 §4)", reason="empty")
         # Strict decoders: bad base64url or JSON raise MalformedBase64url / MalformedJson.
-        items = json_loads(b64url_decode(text, what="disclosure"))
+        items = json_from_b64url(text, what="disclosure")
         if type(items) is not list or not 2 <= len(items) <= 3:
             # RFC 9901 §4.2.1/§4.2.2: [salt, name, value] or [salt, value], nothing else.
             raise InvalidDisclosure(
@@ -140,10 +142,16 @@ def decode_all(encoded: tuple[str, ...], hash_alg: HashAlgorithm) -> list[Decode
         salt = items[0]
         if type(salt) is not str:
             raise InvalidDisclosure("disclosure salt must be a string (§4.2.1)", reason="salt")
-        # RFC 9901 §4.2.3: the digest is over the base64url text as received, never re-encoded.
-        digest = b64url_encode(new_hash(text.encode("ascii")).digest())
+        # RFC 9901 §4.2.3: the digest is over the base64url text as received, never re-encoded
+        # (base64url without padding, spelled out: this loop runs once per disclosure).
+        digest = (
+            b2a_base64(new_hash(text.encode("ascii")).digest(), newline=False)
+            .translate(_FROM_STD)
+            .rstrip(b"=")
+            .decode("ascii")
+        )
         if len(items) == 2:
-            out.append((text, digest, salt, None, items[1]))
+            append((text, digest, salt, None, items[1]))
             continue
         name = items[1]
         if type(name) is not str:
@@ -151,5 +159,5 @@ def decode_all(encoded: tuple[str, ...], hash_alg: HashAlgorithm) -> list[Decode
         if name in FORBIDDEN_CLAIM_NAMES:
             # RFC 9901 §7.1 step 3.3.2.2: the names _sd and ... would smuggle digests.
             raise InvalidDisclosure(f"disclosure claim name {name!r} is forbidden", reason="name")
-        out.append((text, digest, salt, name, items[2]))
+        append((text, digest, salt, name, items[2]))
     return out
