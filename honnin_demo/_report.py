@@ -28,11 +28,19 @@ class DemoStep:
 class DemoReport:
     """The outcome of one scenario run.
 
-    ``disclosed`` holds the claims the verifier verified (claim key -> value); ``withheld``
-    the claims the wallet holds but did not send; ``always_visible`` the claims the issuer
-    made non-selectively-disclosable (sent with every presentation of an SD-JWT VC, but not
-    passed on by the verifier since they were not asked for); ``refused`` what the verifier
-    asked for and the wallet refused, with the reason.
+    ``disclosed`` holds the claims of the person's credential the verifier verified (claim
+    key -> value); ``withheld`` the claims the wallet holds but did not send;
+    ``always_visible`` the claims the issuer made non-selectively-disclosable (sent with
+    every presentation of an SD-JWT VC, but not passed on by the verifier since they were
+    not asked for); ``refused`` what the procedure wanted and did not get, as ``(claim,
+    reason, by)``: ``by`` is ``verifier`` when the verifier's own registration check kept it
+    out of the request (HOSTILE-CASES VS-37), ``wallet`` when the wallet refused it.
+
+    The privacy layer: ``copies_left`` after the presentation (``once`` uses each copy
+    once); ``pseudonym`` the pairwise pseudonym the verifier verified, if it asked for one;
+    ``registration`` a summary of the verifier's registration as the wallet verified it;
+    ``log`` the wallet's transparency log entries as exported (``Wallet.log()``), and
+    ``log_head`` its head (count, last hash) after the chain verified.
     """
 
     scenario: str
@@ -41,7 +49,7 @@ class DemoReport:
     disclosed: Mapping[str, Any] = field(repr=False)
     withheld: tuple[str, ...]
     always_visible: tuple[str, ...]
-    refused: tuple[tuple[str, str], ...]
+    refused: tuple[tuple[str, str, str], ...]
     issuer: Mapping[str, str]
     verifier: Mapping[str, str]
     purpose: str
@@ -49,6 +57,11 @@ class DemoReport:
     copies: int
     kdf: str
     errors: tuple[str, ...] = ()
+    copies_left: int = 0
+    pseudonym: str | None = None
+    registration: Mapping[str, Any] | None = None
+    log: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
+    log_head: Mapping[str, Any] | None = None
 
     @property
     def total_ms(self) -> float:
@@ -71,7 +84,9 @@ class DemoReport:
             "disclosed": dict(self.disclosed),
             "withheld": list(self.withheld),
             "always_visible": list(self.always_visible),
-            "refused": [{"claim": claim, "reason": reason} for claim, reason in self.refused],
+            "refused": [
+                {"claim": claim, "reason": reason, "by": by} for claim, reason, by in self.refused
+            ],
             "issuer": dict(self.issuer),
             "verifier": dict(self.verifier),
             "purpose": self.purpose,
@@ -79,6 +94,11 @@ class DemoReport:
             "copies": self.copies,
             "kdf": self.kdf,
             "errors": list(self.errors),
+            "copies_left": self.copies_left,
+            "pseudonym": self.pseudonym,
+            "registration": None if self.registration is None else dict(self.registration),
+            "log": [dict(entry) for entry in self.log],
+            "log_head": None if self.log_head is None else dict(self.log_head),
         }
 
 

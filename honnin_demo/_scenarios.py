@@ -18,10 +18,13 @@ __all__ = ["BIRTH", "JOB_CHANGE", "SCENARIOS", "Scenario"]
 class Scenario:
     """One story: the issuer, the holder, the verifier, the credential and the request.
 
-    ``required`` claims are what the verifier's procedure needs; ``optional`` claims are
-    asked for only if the wallet may release them (a DCQL ``claim_sets`` alternative,
-    OpenID4VP 1.0 §6.4.1), e.g. the My Number, which the wallet withholds from a verifier
-    not registered for it (spec/PROFILE.md §8).
+    ``required`` claims are what the verifier's procedure needs, and what the registrar
+    registers it for; ``optional`` claims are asked for only if the verifier may have them
+    (a DCQL ``claim_sets`` alternative, OpenID4VP 1.0 §6.4.1), e.g. the My Number, which
+    neither a registered verifier asks for nor a wallet releases unless the registration
+    names it (spec/PROFILE.md "Verifier registrations"). ``pseudonym``: the verifier also
+    asks for the wallet's pairwise pseudonym, to recognise the person next time without any
+    global identifier (spec/PROFILE.md "Pairwise pseudonyms").
     """
 
     id: str
@@ -36,6 +39,7 @@ class Scenario:
     purpose: str
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
+    pseudonym: bool = False
 
 
 JOB_CHANGE: Final = Scenario(
@@ -57,6 +61,7 @@ JOB_CHANGE: Final = Scenario(
         "payer.address",
     ),
     optional=("my_number",),
+    pseudonym=True,
 )
 
 BIRTH: Final = Scenario(

@@ -3,7 +3,9 @@ verifier service on loopback HTTP, their state in SQLite files in one directory.
 
 Nothing here is demo-only technology: the issuer is ``issuer.Issuer`` served by
 ``issuer.create_app``, the verifier ``verifier.Verifier`` served by ``verifier.create_app``,
-each in development mode (plain HTTP on 127.0.0.1, test-PKI keys).
+each in development mode (plain HTTP on 127.0.0.1, test-PKI keys). With ``register=True``
+the verifier also carries a registration the trust framework's registrar signed for the
+scenario's purpose and required claims (spec/PROFILE.md "Verifier registrations").
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Final
 from pydantic import SecretStr
 
 from honnin.clock import Clock, SystemClock, as_datetime
+from honnin.registration import VerifiedRegistration, build_registration, verify_registration
 from honnin.trust import TestPki, TrustList, make_test_pki
 from issuer import Issuer, IssuerSettings
 from issuer import create_app as issuer_app
@@ -25,16 +28,48 @@ from verifier import create_app as verifier_app
 from ._loopback import LoopbackServer
 from ._scenarios import Scenario
 
-__all__ = ["VERIFIER_HOST", "Stage"]
+__all__ = ["REGISTRATION_LIFETIME", "VERIFIER_HOST", "Stage"]
 
 #: The verifier's DNS name: its client_id is ``x509_san_dns:localhost`` and its
 #: response_uri must be on that host (OpenID4VP 1.0 §5.9.3).
 VERIFIER_HOST: Final = "localhost"
+#: How long the registrar's registration lasts (spec/PROFILE.md: at most 12 months).
+REGISTRATION_LIFETIME: Final = 180 * 86_400
+
+
+def _register(
+    scenario: Scenario, pki: TestPki, trust: TrustList, now: float
+) -> VerifiedRegistration:
+    """The registrar signs what the verifier's procedure needs: the scenario's purpose and
+    required claims, nothing more (its optional claims, e.g. the My Number, are left out)."""
+    issued_at = int(now)
+    token = build_registration(
+        client_id=f"x509_san_dns:{VERIFIER_HOST}",
+        name=scenario.verifier_name,
+        purpose=scenario.purpose,
+        lang="en",
+        entitlements={scenario.credential_type: [k.split(".") for k in scenario.required]},
+        key=pki.registrar.private_key,
+        chain=pki.registrar.chain,
+        issued_at=issued_at,
+        expires_at=issued_at + REGISTRATION_LIFETIME,
+    )
+    # Verified as a wallet will: against the trust list's registrars, for this client_id.
+    return verify_registration(
+        token,
+        registrar_anchors=trust.registrar_anchors,
+        client_id=f"x509_san_dns:{VERIFIER_HOST}",
+        now=now,
+    )
 
 
 @dataclass
 class Stage:
-    """The running issuer and verifier of one scenario (``Stage.open`` ... ``close``)."""
+    """The running issuer and verifier of one scenario (``Stage.open`` ... ``close``).
+
+    ``registration`` is the verifier's registration as the trust list's registrar anchors
+    verify it (None when the stage was opened without ``register``).
+    """
 
     scenario: Scenario
     directory: Path
@@ -46,15 +81,28 @@ class Stage:
     verifier_server: LoopbackServer
     transactions: SqliteTransactionStore
     api_token: str = field(repr=False)
+    registration: VerifiedRegistration | None = None
 
     @classmethod
-    def open(cls, scenario: Scenario, directory: Path, *, clock: Clock | None = None) -> Stage:
-        """Generate the PKI and trust list into ``directory`` and start both services."""
+    def open(
+        cls,
+        scenario: Scenario,
+        directory: Path,
+        *,
+        clock: Clock | None = None,
+        register: bool = False,
+    ) -> Stage:
+        """Generate the PKI and trust list into ``directory`` and start both services.
+
+        With ``register`` the verifier carries a registrar-signed registration for the
+        scenario's purpose and required claims, and refuses any request beyond it
+        (HOSTILE-CASES VS-37).
+        """
         clock = clock or SystemClock()
         issuer_server = LoopbackServer()
         verifier_server = LoopbackServer(VERIFIER_HOST)
         try:
-            return cls._build(scenario, directory, clock, issuer_server, verifier_server)
+            return cls._build(scenario, directory, clock, issuer_server, verifier_server, register)
         except BaseException:
             issuer_server.stop()
             verifier_server.stop()
@@ -68,6 +116,7 @@ class Stage:
         clock: Clock,
         issuer_server: LoopbackServer,
         verifier_server: LoopbackServer,
+        register: bool,
     ) -> Stage:
         # One trust framework: a root CA for issuers (each entitled to its credential type
         # only), an access CA for verifiers, and the default restricted claims (My Number).
@@ -94,6 +143,7 @@ class Stage:
         )
         issuer_server.start(issuer_app(issuer, IssuerSettings(dev=True)))
 
+        registration = _register(scenario, pki, trust, clock.now()) if register else None
         token = secrets.token_urlsafe(32)
         transactions = SqliteTransactionStore(directory / "verifier.sqlite3")
         verifier = Verifier.load(
@@ -104,6 +154,7 @@ class Stage:
             base_url=verifier_server.url,
             store=transactions,
             clock=clock,
+            registrations=[registration.token] if registration is not None else [],
         )
         settings = VerifierSettings(
             public_url=verifier_server.url, dev=True, api_token=SecretStr(token)
@@ -120,6 +171,7 @@ class Stage:
             verifier_server,
             transactions,
             token,
+            registration,
         )
 
     @property

@@ -44,15 +44,24 @@ class TerminalNarrator:
     def end(self, report: DemoReport) -> None:
         total = report.total_ms
         verdict = "met" if report.within_goal else "MISSED"
+        role = report.verifier.get("role", "verifier")
         lines = [
             "",
             f"verified: {'yes' if report.verified else 'NO'}",
-            f"sent to the {report.verifier.get('role', 'verifier')}: {', '.join(report.disclosed)}",
+            f"sent to the {role}: {', '.join(report.disclosed)}",
             f"kept in the wallet: {', '.join(report.withheld)}",
         ]
         if report.refused:
             lines.append(
-                "refused: " + ", ".join(f"{claim} ({why})" for claim, why in report.refused)
+                "refused: "
+                + ", ".join(f"{claim} ({why}, by the {by})" for claim, why, by in report.refused)
+            )
+        lines.append(f"copies left in the wallet: {report.copies_left} of {report.copies}")
+        if report.pseudonym is not None:
+            lines.append(f"pairwise pseudonym at the {role}: {report.pseudonym}")
+        if report.log_head is not None:
+            lines.append(
+                f"transparency log: {report.log_head['count']} entries, hash chain verified"
             )
         lines.append(
             f"total: {total / 1000:.2f} s for every step, setup included;"

@@ -49,6 +49,15 @@ EXPECTED: dict[str, list[str]] = {
         "佐藤 健 received 8 copies of Employment income withholding slip from Example Corp",
         "recipient: 佐藤 健 paid: 4200000",
     ],
+    "pseudonym_login.py": [
+        "the portal knows this person as ",
+        "next visit, same pseudonym: True",
+        "the library sees an unrelated one: True",
+        "after withdrawing, the portal sees a new one: True",
+        "log verified: 5 entries",
+        "#4 withdrawal: x509_san_dns:portal.example (withdrawn)",
+        "#5 presentation: Job-seeker portal (presented)",
+    ],
     "revocation.py": [
         "before revocation: VALID (status valid)",
         "right after, list still cached: VALID (status valid)",
