@@ -53,7 +53,21 @@ def _commands(
     return found
 
 
+def _parsers(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> dict[tuple[str, ...], argparse.ArgumentParser]:
+    found: dict[tuple[str, ...], argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                found[(*path, name)] = child
+                found.update(_parsers(child, (*path, name)))
+    return found
+
+
 COMMANDS = _commands(_parser())
+PARSERS = _parsers(_parser())
+GROUPS = sorted(p for p in PARSERS if len(p) == 1 and any(q[:1] == p and q != p for q in PARSERS))
 
 
 def test_every_promised_command_exists() -> None:
@@ -86,3 +100,38 @@ def test_help_of(path: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> N
     assert captured.err == ""
     # Listed with a one-line help in its parent's --help, so it can be discovered.
     assert COMMANDS[path], f"'honnin {' '.join(path)}' has no help line"
+
+
+@pytest.mark.parametrize("path", sorted(COMMANDS), ids=" ".join)
+def test_every_command_has_a_description_without_markup(
+    path: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    description = PARSERS[path].description
+    assert description and len(description.split()) >= 5, f"honnin {' '.join(path)}"
+    with pytest.raises(SystemExit):
+        main([*path, "--help"])
+    out = capsys.readouterr().out
+    # Help is read in a terminal: no reStructuredText / Markdown literals.
+    assert "``" not in out and "`" not in out, out
+
+
+@pytest.mark.parametrize("group", GROUPS, ids=" ".join)
+def test_groups_list_their_commands_and_show_examples(
+    group: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main([*group, "--help"])
+    out = capsys.readouterr().out
+    assert "commands:" in out and "examples:" in out
+    for path in COMMANDS:
+        if len(path) == 2 and path[0] == group[0]:
+            assert f"    {path[1]}" in out and COMMANDS[path] in " ".join(out.split()), path
+
+
+def test_top_level_help_describes_every_group(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for (name,) in (path for path in COMMANDS if len(path) == 1):
+        line = next(line for line in out.splitlines() if line.strip().startswith(name + " "))
+        assert len(line.split()) > 2, f"'{name}' has no description in 'honnin --help'"

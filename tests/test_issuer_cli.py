@@ -129,6 +129,30 @@ def _free_port() -> int:
         return port
 
 
+def _credential_request(http: httpx.Client, base: str, offer: dict[str, str]) -> httpx.Response:
+    """The wallet's side of a pre-authorized issuance: token, nonce, credential request."""
+    link = parse_credential_offer_uri(offer["uri"], allow_loopback_http=True)
+    assert link.offer is not None and link.offer.pre_authorized_code is not None
+    token = http.post(
+        f"{base}/token",
+        data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+            "pre-authorized_code": link.offer.pre_authorized_code.pre_authorized_code,
+            "tx_code": offer["tx_code"],
+        },
+    ).json()["access_token"]
+    nonce = http.post(f"{base}/nonce").json()["c_nonce"]
+    proof = build_proof_jwt(generate_key(), audience=base, nonce=nonce, now=SystemClock().now())
+    return http.post(
+        f"{base}/credential",
+        json={
+            "credential_configuration_id": "withholding-slip.sd_jwt_vc",
+            "proofs": {"jwt": [proof]},
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
 def test_serve_dev_in_a_subprocess_issues_a_credential(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -138,7 +162,7 @@ def test_serve_dev_in_a_subprocess_issues_a_credential(
     base = f"http://127.0.0.1:{port}"
     log = (tmp_path / "server.log").open("wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "honnin.cli", "issuer", "serve", "--dev"],
+        [sys.executable, "-m", "honnin.cli", "issuer", "serve", "--dev", "--no-access-log"],
         cwd=tmp_path,
         env={**os.environ, "HONNIN_ISSUER_PORT": str(port)},
         stdout=subprocess.DEVNULL,
@@ -160,31 +184,24 @@ def test_serve_dev_in_a_subprocess_issues_a_credential(
             argv = ["issuer", "offer", "--dev", "--type", "withholding-slip"]
             assert main([*argv, "--claims", "one.json", "--json"]) == 0
             (offer,) = json.loads(capsys.readouterr().out)
-            link = parse_credential_offer_uri(offer["uri"], allow_loopback_http=True)
-            assert link.offer is not None and link.offer.pre_authorized_code is not None
-            token = http.post(
-                f"{base}/token",
-                data={
-                    "grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code",
-                    "pre-authorized_code": link.offer.pre_authorized_code.pre_authorized_code,
-                    "tx_code": offer["tx_code"],
-                },
-            ).json()["access_token"]
-            nonce = http.post(f"{base}/nonce").json()["c_nonce"]
-            proof = build_proof_jwt(
-                generate_key(), audience=base, nonce=nonce, now=SystemClock().now()
-            )
-            response = http.post(
-                f"{base}/credential",
-                json={
-                    "credential_configuration_id": "withholding-slip.sd_jwt_vc",
-                    "proofs": {"jwt": [proof]},
-                },
-                headers={"Authorization": f"Bearer {token}"},
-            )
+            response = _credential_request(http, base, offer)
             assert response.status_code == 200, response.text
             assert len(response.json()["credentials"]) == 1
+            # A deferred offer: the wallet is told to come back until the back office approves.
+            assert main([*argv, "--claims", "one.json", "--deferred", "--json"]) == 0
+            (deferred,) = json.loads(capsys.readouterr().out)
+            pending = _credential_request(http, base, deferred)
+            assert pending.status_code == 202 and "transaction_id" in pending.json()
+            code = main(["issuer", "approve", deferred["offer_id"], "--dev", "--json"])
+            assert code == 0
+            assert json.loads(capsys.readouterr().out) == {
+                "offer_id": deferred["offer_id"],
+                "approved": 1,
+            }
     finally:
         server.terminate()
         server.wait(timeout=15)
         log.close()
+    served = (tmp_path / "server.log").read_text()
+    assert f"serving {base} (development mode)" in served
+    assert "POST /credential" not in served  # --no-access-log

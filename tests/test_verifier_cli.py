@@ -111,7 +111,7 @@ def test_serve_refuses_insecure_settings_outside_dev(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "verifier.toml"
-    config.write_text('[verifier]\npublic_base_url = "http://verifier.example"\n')
+    config.write_text('[verifier]\npublic_url = "http://verifier.example"\n')
     code, _, err = _run(capsys, "verifier", "serve", "--config", str(config))
     assert code == 1
     assert "refusing insecure settings" in err and "https" in err and "api_token" in err
@@ -126,10 +126,11 @@ def _free_port() -> int:
 
 def test_serve_dev_runs_a_real_service(tmp_path: Path) -> None:
     port = _free_port()
-    env = {**os.environ, "HONNIN_VERIFIER_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-           "HONNIN_VERIFIER_STORE_PATH": str(tmp_path / "v.sqlite3")}  # fmt: skip
+    # In --dev the public URL follows --host and --port.
+    env = {**os.environ, "HONNIN_VERIFIER_STORE_PATH": str(tmp_path / "v.sqlite3")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "honnin.cli", "verifier", "serve", "--dev", "--port", str(port)],
+        [sys.executable, "-m", "honnin.cli", "verifier", "serve", "--dev", "--port", str(port),
+         "--no-access-log"],
         cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -153,4 +154,7 @@ def test_serve_dev_runs_a_real_service(tmp_path: Path) -> None:
         )
     finally:
         process.terminate()
-        process.communicate(timeout=20)
+        _, err = process.communicate(timeout=20)
+    log = err.decode()
+    assert f"serving http://127.0.0.1:{port} (development mode)" in log
+    assert "POST /transactions" not in log  # --no-access-log

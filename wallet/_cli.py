@@ -7,10 +7,12 @@
     honnin wallet delete ID
     honnin wallet log [--json | --verify]               # who received what, and when
 
-The wallet file is ``--wallet`` (or ``HONNIN_WALLET``, default ``honnin.wallet``); the PIN
-comes from ``--pin``, ``HONNIN_WALLET_PIN`` or a prompt. Trust: ``--trust-list FILE`` (or
-``HONNIN_WALLET_TRUST_LIST``) and/or ``--trust-anchor PEM``; without either, signatures are
-checked but no party can be trusted, and the consent says so.
+The wallet options (``--wallet``, ``--pin``, ``--trust-list``, ``--trust-anchor``, ``--dev``)
+go after the command name like any other option; they are also accepted before it, as
+earlier releases required. The wallet file is ``--wallet`` (or ``HONNIN_WALLET``, default
+``honnin.wallet``); the PIN comes from ``--pin``, ``HONNIN_WALLET_PIN`` or a prompt. Trust:
+``--trust-list FILE`` (or ``HONNIN_WALLET_TRUST_LIST``) or ``--trust-anchor PEM``; without
+either, signatures are checked but no party can be trusted, and the consent says so.
 """
 
 from __future__ import annotations
@@ -24,11 +26,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-
-from honnin.cli import CommandFailed, print_json
+from honnin.cli import (
+    CommandFailed,
+    Subparsers,
+    add_command,
+    add_group,
+    add_json_option,
+    add_trust_options,
+    load_trust,
+    print_json,
+    progress,
+    shared_options,
+)
 from honnin.oid4vci import TxCode
-from honnin.trust import TrustList, load_certificates
 
 from ._consent import ConsentRequest
 from ._holdings import HeldCredential
@@ -40,44 +50,101 @@ __all__ = ["register"]
 _DEFAULT_PATH = "honnin.wallet"
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _wallet_options(parser: Any) -> None:
+    parser.add_argument(
+        "--wallet", metavar="PATH", help="the wallet file (or HONNIN_WALLET; honnin.wallet)"
+    )
+    parser.add_argument("--pin", help="the PIN (prefer HONNIN_WALLET_PIN or the prompt)")
+    add_trust_options(parser, anchors_for="issuers and verifiers")
+    parser.add_argument(
+        "--dev",
+        "--allow-loopback-http",
+        dest="dev",
+        action="store_true",
+        help="development mode: accept http:// URLs on localhost / 127.0.0.1"
+        " (--allow-loopback-http is the old name)",
+    )
+
+
+def register(subparsers: Subparsers) -> None:
     """Add ``honnin wallet`` and its sub-commands."""
-    parser = subparsers.add_parser(
+    parser, commands = add_group(
+        subparsers,
         "wallet",
         help="hold credentials: receive (OpenID4VCI), list, present (OpenID4VP), delete, log",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="A wallet in one encrypted file: receive credentials from an offer, "
+        "list them, answer a presentation request after showing who asks for what and why, "
+        "delete credentials, and read the transparency log of every disclosure.\n\nThe "
+        "file is --wallet (or HONNIN_WALLET, default honnin.wallet); the PIN comes from "
+        "--pin, HONNIN_WALLET_PIN or a prompt. Trust: --trust-list FILE (or "
+        "HONNIN_WALLET_TRUST_LIST) or --trust-anchor PEM; without either, signatures are "
+        "checked but no party can be trusted, and the consent says so.",
+        examples=[
+            "honnin wallet init --wallet alice.wallet",
+            "honnin wallet receive 'openid-credential-offer://?...' --trust-list trust.json",
+            "honnin wallet present 'openid4vp://?...' --trust-list trust.json",
+            "honnin wallet log --json",
+        ],
     )
-    parser.add_argument("--wallet", metavar="PATH", help="the wallet file")
-    parser.add_argument("--pin", help="the PIN (prefer HONNIN_WALLET_PIN or the prompt)")
-    parser.add_argument("--trust-list", metavar="FILE", help="a trust list (JSON)")
-    parser.add_argument(
-        "--trust-anchor", action="append", default=[], metavar="PEM",
-        help="a certificate trusted for issuers and verifiers (repeatable)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--allow-loopback-http",
-        action="store_true",
-        help="development only: accept http:// URLs on localhost / 127.0.0.1",
-    )
-    commands = parser.add_subparsers(dest="wallet_command", metavar="COMMAND", required=True)
+    wallet = shared_options("wallet", _wallet_options, also_before=parser)
 
-    init = commands.add_parser("init", help="create an encrypted wallet")
+    init = add_command(
+        commands,
+        "init",
+        help="create an encrypted wallet",
+        description="Create the wallet file, encrypted at rest with a key derived from the "
+        "PIN (Argon2id), and print the recovery code once: write it down.",
+        examples=["honnin wallet init --wallet alice.wallet"],
+        parents=[wallet],
+    )
     # Argon2id at 8 MiB for test suites only (KdfParams.INSECURE_TEST_ONLY); never for people.
     init.add_argument("--insecure-test-kdf", action="store_true", help=argparse.SUPPRESS)
+    add_json_option(init)
     init.set_defaults(func=_init)
 
-    receive = commands.add_parser("receive", help="receive the credentials of an offer")
+    receive = add_command(
+        commands,
+        "receive",
+        help="receive the credentials of an offer",
+        description="Follow an OpenID4VCI credential offer (the link or the text of its QR "
+        "code): fetch the issuer's metadata, redeem the pre-authorized code with the "
+        "Transaction Code, and store a batch of copies, each bound to its own key.",
+        examples=[
+            "honnin wallet receive 'openid-credential-offer://?...' --tx-code 123456",
+        ],
+        parents=[wallet],
+    )
     receive.add_argument("offer", metavar="OFFER", help="openid-credential-offer:// link")
     receive.add_argument("--tx-code", metavar="CODE", help="the transaction code")
     receive.add_argument("--copies", type=int, metavar="N", help="copies to ask for")
+    add_json_option(receive)
     receive.set_defaults(func=_receive)
 
-    listing = commands.add_parser("list", help="list the credentials held")
-    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing = add_command(
+        commands,
+        "list",
+        help="list the credentials held",
+        description="List the credentials in the wallet with their issuer, whether the "
+        "issuer is trusted, the copies left and the validity.",
+        examples=["honnin wallet list", "honnin wallet list --json"],
+        parents=[wallet],
+    )
+    add_json_option(listing)
     listing.set_defaults(func=_list)
 
-    present = commands.add_parser("present", help="answer a presentation request")
+    present = add_command(
+        commands,
+        "present",
+        help="answer a presentation request",
+        description="Show who asks (the verified verifier and whether it is trusted), why, "
+        "and each claim asked for with its value, and what is refused and why; then ask "
+        "before sending (or --yes). --drop leaves out an optional claim or credential.",
+        examples=[
+            "honnin wallet present 'openid4vp://?...'",
+            "honnin wallet present 'openid4vp://?...' --drop address --yes --json",
+        ],
+        parents=[wallet],
+    )
     present.add_argument("request", metavar="REQUEST_URI", help="openid4vp:// link")
     present.add_argument("--yes", action="store_true", help="send without asking")
     present.add_argument(
@@ -89,16 +156,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="answer a verifier the trust configuration does not trust",
     )
+    add_json_option(present)
     present.set_defaults(func=_present)
 
-    delete = commands.add_parser("delete", help="delete a credential and its keys")
-    delete.add_argument("credential_id", metavar="ID")
+    delete = add_command(
+        commands,
+        "delete",
+        help="delete a credential and its keys",
+        description="Delete a credential with all its copies and binding keys (the "
+        "deletion is written to the transparency log).",
+        examples=["honnin wallet delete CREDENTIAL_ID"],
+        parents=[wallet],
+    )
+    delete.add_argument("credential_id", metavar="ID", help="the id 'list' shows")
+    add_json_option(delete)
     delete.set_defaults(func=_delete)
 
-    log = commands.add_parser(
-        "log", help="the transparency log: every issuance, presentation, refusal, deletion"
+    log = add_command(
+        commands,
+        "log",
+        help="the transparency log: every issuance, presentation, refusal, deletion",
+        description="Show the wallet's hash-chained transparency log: who received what, "
+        "when and why, and what was refused. --verify checks the hash chain and the head.",
+        examples=["honnin wallet log", "honnin wallet log --json", "honnin wallet log --verify"],
+        parents=[wallet],
     )
-    log.add_argument("--json", action="store_true", help="print the verified log as JSON")
+    add_json_option(log)
     log.add_argument("--verify", action="store_true", help="check the hash chain and say so")
     log.set_defaults(func=_log)
 
@@ -119,16 +202,6 @@ def _pin(args: argparse.Namespace) -> str:
     return getpass.getpass("wallet PIN: ")
 
 
-def _trust(args: argparse.Namespace) -> TrustList | list[x509.Certificate] | None:
-    list_file = args.trust_list or os.environ.get("HONNIN_WALLET_TRUST_LIST")
-    anchors = [c for pem in args.trust_anchor for c in load_certificates(Path(pem).read_bytes())]
-    if list_file:
-        if anchors:
-            raise CommandFailed("give --trust-list or --trust-anchor, not both", code=2)
-        return TrustList.load(list_file)
-    return anchors or None
-
-
 def _open(args: argparse.Namespace) -> Wallet:
     path = _path(args)
     if not path.exists():
@@ -137,8 +210,8 @@ def _open(args: argparse.Namespace) -> Wallet:
         path,
         _pin(args),
         create=False,
-        trust=_trust(args),
-        allow_loopback_http=args.allow_loopback_http,
+        trust=load_trust(args, list_env="HONNIN_WALLET_TRUST_LIST"),
+        allow_loopback_http=args.dev,
     )
 
 
@@ -153,6 +226,9 @@ def _init(args: argparse.Namespace) -> int:
     kdf = KdfParams.INSECURE_TEST_ONLY if args.insecure_test_kdf else KdfParams.STRONG
     with Wallet.open(path, pin, kdf=kdf) as wallet:
         code = wallet.vault.recovery_code
+    if args.json:
+        print_json({"wallet": str(path), "recovery_code": code})
+        return 0
     print(f"created {path}")
     print(f"recovery code (write it down, it is shown once): {code}")
     return 0
@@ -182,9 +258,20 @@ def _ask_tx_code(hint: TxCode) -> str:
 
 def _receive(args: argparse.Namespace) -> int:
     with _open(args) as wallet:
+        progress("receiving the offer (OpenID4VCI)...")
         receipt = wallet.receive(
             args.offer, tx_code=args.tx_code or _ask_tx_code, copies=args.copies
         )
+    if args.json:
+        print_json(
+            {
+                "credential_issuer": receipt.credential_issuer,
+                "issuer_name": receipt.issuer_name,
+                "credentials": [_describe(held) for held in receipt.credentials],
+                "notified": list(receipt.notified),
+            }
+        )
+        return 0
     for held in receipt.credentials:
         print(
             f"received {held.name('ja')} / {held.name('en')} from {held.issuer_name}:"
@@ -233,10 +320,12 @@ def _lines(consent: ConsentRequest) -> Iterable[str]:
 
 
 def _present(args: argparse.Namespace) -> int:
+    # With --json the consent is still shown, on stderr: stdout carries only the result.
+    show = progress if args.json else print
     with _open(args) as wallet:
         consent = wallet.consider(args.request)
         for line in _lines(consent):
-            print(line)
+            show(line)
         try:
             approval = consent.approve(
                 drop=args.drop, allow_untrusted_verifier=args.allow_untrusted_verifier
@@ -249,9 +338,24 @@ def _present(args: argparse.Namespace) -> int:
             answer = input(f"Send this to {consent.verifier.name}? [y/N] ").strip().lower()
             if answer not in ("y", "yes"):
                 wallet.submit(consent.refuse())
-                print("not sent; the verifier was told no")
-                return 1
+                raise CommandFailed("not sent; the verifier was told no", reason="declined")
         submission = wallet.present(approval, post=True)
+    if args.json:
+        verifier = consent.verifier
+        print_json(
+            {
+                "sent": True,
+                "verifier": {
+                    "name": verifier.name,
+                    "client_id": verifier.client_id,
+                    "trusted": verifier.trusted,
+                },
+                "purpose": consent.purpose,
+                "status": submission.status,
+                "redirect_uri": submission.redirect_uri,
+            }
+        )
+        return 0
     print(f"sent: the verifier answered HTTP {submission.status}")
     if submission.redirect_uri:
         print(f"continue at {submission.redirect_uri}")
@@ -261,6 +365,9 @@ def _present(args: argparse.Namespace) -> int:
 def _delete(args: argparse.Namespace) -> int:
     with _open(args) as wallet:
         wallet.delete(args.credential_id)
+    if args.json:
+        print_json({"deleted": args.credential_id})
+        return 0
     print(f"deleted {args.credential_id} with its copies and keys")
     return 0
 
@@ -278,6 +385,9 @@ def _log(args: argparse.Namespace) -> int:
         journal = wallet.log()
         if args.verify:
             count = journal.verify()  # raises WalletCorrupted naming the first bad entry
+            if args.json:
+                print_json({"verified": True, "entries": count, "head": journal.head()[1]})
+                return 0
             print(f"ok: {count} entries, hash chain and head intact ({journal.head()[1]})")
             return 0
         if args.json:
