@@ -62,6 +62,7 @@ __all__ = ["Outcome", "ResponseProcessor"]
 _FIELDS: Final = ("vp_token", "state", "response", "error", "error_description")
 #: OpenID4VP 1.0 §8.1 has no bound; this keeps a hostile token from costing much (VS-31).
 MAX_PRESENTATIONS: Final = 64
+_CLAIM_KEYS: Final = 1024
 
 
 @dataclass(slots=True)
@@ -132,12 +133,24 @@ def _error(exc: HonninError, query_id: str | None, index: int | None) -> Credent
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _ParsedQuery:
+    """A transaction's DCQL query as the response check needs it, built once per query."""
+
+    query: DcqlQuery
+    by_id: dict[str, CredentialQuery]
+    #: Credential Query ids that ask for a pairwise pseudonym (spec/PROFILE.md).
+    pseudonyms: frozenset[str]
+
+
 @lru_cache(maxsize=256)
-def _parsed_query(text: str) -> tuple[DcqlQuery, dict[str, CredentialQuery]]:
+def _parsed_query(text: str) -> _ParsedQuery:
     # A procedure asks the same query again and again: parse its text once (it was built
-    # and validated by this verifier when the request was made).
+    # and validated by this verifier when the request was made). The same query object is
+    # then given to check_presented, whose compiled plan is cached per query object.
     query = parse_dcql_query(text)
-    return query, {q.id: q for q in query.credentials}
+    pseudonyms = frozenset(q.id for q in query.credentials if is_pseudonym_query(q))
+    return _ParsedQuery(query, {q.id: q for q in query.credentials}, pseudonyms)
 
 
 class ResponseProcessor:
@@ -156,6 +169,9 @@ class ResponseProcessor:
         self._clock = clock
         self._catalogue = catalogue
         self._labels = labels
+        # Claim keys by (credential type, claims path, format): a plain dict, since the
+        # same few paths come back in every response of a procedure (bounded).
+        self._claim_keys: dict[tuple[str, tuple[Any, ...], str], str] = {}
 
     def process(self, response: Any) -> Outcome:
         """Process one response; see the module docstring for what raises."""
@@ -212,9 +228,11 @@ class ResponseProcessor:
         ctx: PresentationContext,
         now: float,
     ) -> Outcome:
-        query, by_id = _parsed_query(transaction.dcql_json)
+        parsed = _parsed_query(transaction.dcql_json)
+        by_id = parsed.by_id
         errors: list[CredentialError] = []
         checked: dict[str, list[CheckedPresentation]] = {}
+        presented: dict[str, list[PresentedCredential]] = {}
         for query_id, items in token.items():
             credential_query = by_id.get(query_id)
             if credential_query is None:
@@ -222,17 +240,16 @@ class ResponseProcessor:
                 detail = "not a credential query of this request"
                 errors.append(CredentialError("unknown_query_id", detail, query_id))
                 continue
+            pseudonym = query_id in parsed.pseudonyms
             for index, item in enumerate(items):
                 try:
-                    done = self._one(item, credential_query, ctx)
+                    done = self._one(item, credential_query, ctx, pseudonym)
                 except HonninError as exc:
                     errors.append(_error(exc, query_id, index))
                 else:
                     checked.setdefault(query_id, []).append(done)
-        presented: dict[str, Sequence[PresentedCredential]] = {
-            qid: [c.presented for c in found] for qid, found in checked.items()
-        }
-        check = check_presented(query, presented)
+                    presented.setdefault(query_id, []).append(done.presented)
+        check = check_presented(parsed.query, presented)
         for finding in check.findings:
             errors.append(
                 CredentialError(finding.problem.value, finding.detail, finding.query_id,
@@ -252,9 +269,9 @@ class ResponseProcessor:
         return self._record(transaction, now, tuple(errors), credentials, flagged)
 
     def _one(
-        self, item: Any, query: CredentialQuery, ctx: PresentationContext
+        self, item: Any, query: CredentialQuery, ctx: PresentationContext, pseudonym: bool
     ) -> CheckedPresentation:
-        if is_pseudonym_query(query):
+        if pseudonym:
             # A self-issued pairwise pseudonym (spec/PROFILE.md), not an issuer's credential.
             return check_pseudonym(item, ctx)
         if query.format == SD_JWT_VC:
@@ -264,11 +281,14 @@ class ResponseProcessor:
         raise InvalidRequest(f"format {query.format!r} is not supported by this verifier")
 
     def _key(self, query: CredentialQuery, checked: CheckedPresentation, path: Any) -> str:
-        return self._claim_key(checked.credential_type or "", tuple(path), query.format)
-
-    @lru_cache(maxsize=1024)  # noqa: B019 - one processor per verifier, bounded
-    def _claim_key(self, type_id: str, path: tuple[Any, ...], fmt: str) -> str:
-        return claim_key(self._catalogue.find(type_id), path, fmt)
+        key = (checked.credential_type or "", tuple(path), query.format)
+        found = self._claim_keys.get(key)
+        if found is None:
+            found = claim_key(self._catalogue.find(key[0]), key[1], key[2])
+            if len(self._claim_keys) >= _CLAIM_KEYS:
+                self._claim_keys.clear()
+            self._claim_keys[key] = found
+        return found
 
     def _verified(
         self,

@@ -197,26 +197,22 @@ def _claims_for(
 def _check_one(
     plan: CredentialPlan, index: int, p: PresentedCredential, findings: list[DcqlFinding]
 ) -> AcceptedPresentation | None:
-    query_id = plan.id
-
-    def fail(problem: DcqlProblem, detail: str) -> None:
-        findings.append(DcqlFinding(query_id, problem, detail, index))
-
     if p.format != plan.format:
-        fail(DcqlProblem.FORMAT_MISMATCH, f"expected format {plan.format!r}")
-        return None
-    if not _type_ok(plan, p):
-        fail(DcqlProblem.TYPE_MISMATCH, "the credential type is not one the query allows")
-        return None
-    if plan.holder_binding and not p.holder_binding:
-        fail(DcqlProblem.HOLDER_BINDING_MISSING, "the query requires holder binding")
-        return None
-    claim_set, values, missing = _claims_for(plan, p)
-    if values is None:
+        problem, detail = DcqlProblem.FORMAT_MISMATCH, f"expected format {plan.format!r}"
+    elif not _type_ok(plan, p):
+        problem = DcqlProblem.TYPE_MISMATCH
+        detail = "the credential type is not one the query allows"
+    elif plan.holder_binding and not p.holder_binding:
+        problem, detail = DcqlProblem.HOLDER_BINDING_MISSING, "the query requires holder binding"
+    else:
+        claim_set, values, missing = _claims_for(plan, p)
+        if values is not None:
+            return AcceptedPresentation(plan.id, index, claim_set, values)
         paths = ", ".join(str(list(c.path)) for c in missing)
-        fail(DcqlProblem.CLAIMS_MISSING, f"requested claims absent or not matching: {paths}")
-        return None
-    return AcceptedPresentation(query_id, index, claim_set, values)
+        problem = DcqlProblem.CLAIMS_MISSING
+        detail = f"requested claims absent or not matching: {paths}"
+    findings.append(DcqlFinding(plan.id, problem, detail, index))
+    return None
 
 
 def check_presented(
