@@ -18,6 +18,7 @@ from typing import Final
 from pydantic import SecretStr
 
 from honnin.clock import Clock, SystemClock, as_datetime
+from honnin.http import HttpxFetcher
 from honnin.registration import VerifiedRegistration, build_registration, verify_registration
 from honnin.trust import TestPki, TrustList, make_test_pki
 from issuer import Issuer, IssuerSettings
@@ -82,6 +83,8 @@ class Stage:
     transactions: SqliteTransactionStore
     api_token: str = field(repr=False)
     registration: VerifiedRegistration | None = None
+    #: The verifier's status-list client (its connections are closed with the stage).
+    status_fetcher: HttpxFetcher | None = field(default=None, repr=False)
 
     @classmethod
     def open(
@@ -146,6 +149,7 @@ class Stage:
         registration = _register(scenario, pki, trust, clock.now()) if register else None
         token = secrets.token_urlsafe(32)
         transactions = SqliteTransactionStore(directory / "verifier.sqlite3")
+        status_fetcher = HttpxFetcher()
         verifier = Verifier.load(
             scenario.verifier_name,
             key=pki.verifier.private_key,
@@ -154,6 +158,7 @@ class Stage:
             base_url=verifier_server.url,
             store=transactions,
             clock=clock,
+            fetcher=status_fetcher,
             registrations=[registration.token] if registration is not None else [],
         )
         settings = VerifierSettings(
@@ -172,6 +177,7 @@ class Stage:
             transactions,
             token,
             registration,
+            status_fetcher,
         )
 
     @property
@@ -185,6 +191,8 @@ class Stage:
         self.issuer_server.stop()
         self.issuer.close()
         self.transactions.close()
+        if self.status_fetcher is not None:
+            self.status_fetcher.close()
 
     def __enter__(self) -> Stage:
         return self
