@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from honnin.errors import MalformedBase64url, MalformedJson, TooLarge
+from honnin.errors import HonninError, MalformedBase64url, MalformedJson, TooLarge
 from honnin.limits import MAX_JSON_DEPTH
 
-__all__ = ["b64url_decode", "b64url_encode", "json_dumps", "json_from_b64url", "json_loads"]
+__all__ = [
+    "b64url_decode",
+    "b64url_encode",
+    "json_dumps",
+    "json_from_b64url",
+    "json_from_b64url_all",
+    "json_loads",
+]
 
 _TO_STD = bytes.maketrans(b"-_", b"+/")
 _FROM_STD = bytes.maketrans(b"+/", b"-_")
@@ -158,6 +165,51 @@ def json_from_b64url(text: str, *, what: str) -> Any:
     except (binascii.Error, UnicodeEncodeError) as exc:
         raise _outside_alphabet(what) from exc
     return _parse(_utf8(raw), MAX_JSON_DEPTH)
+
+
+def json_from_b64url_all(texts: Sequence[str]) -> list[Any] | None:
+    """``json_from_b64url`` of every text when all of them are plain, else None.
+
+    Plain: base64url that decodes, UTF-8 JSON starting with ``[`` or ``{`` and ending at
+    the last byte, under the depth limit, without ``\\u`` escapes of surrogates. It
+    accepts exactly what ``json_from_b64url`` accepts and returns the same values; on
+    None (anything else, including every malformed text) the caller decodes the texts
+    one by one with ``json_from_b64url``, which raises the precise error.
+    """
+    try:
+        joined = "".join(texts)
+    except TypeError:
+        return None
+    if "+" in joined or "/" in joined or "=" in joined:
+        return None
+    values: list[Any] = []
+    append = values.append
+    last_ok, padding, a2b, to_std, scan = _LAST_CHAR_OK, _PADDING, _A2B, _TO_STD, _SCAN
+    try:
+        for text in texts:
+            rem = len(text) & 3
+            if rem and (rem == 1 or text[-1] not in last_ok[rem]):
+                return None
+            raw = a2b(text.encode("ascii").translate(to_std) + padding[rem], strict_mode=True)
+            json_text = raw.decode()
+            if json_text[:1] not in _OPENERS:
+                return None  # whitespace, a byte order mark, a scalar, nothing
+            value, end = scan(json_text, 0)
+            if (
+                end != len(json_text)
+                or ("\\u" in json_text and ("\\ud" in json_text or "\\uD" in json_text))
+                or json_text.count("[") + json_text.count("{") > MAX_JSON_DEPTH
+            ):
+                return None
+            append(value)
+    except (ValueError, StopIteration, RecursionError, HonninError):
+        # binascii.Error, UnicodeError and JSON errors are ValueErrors; a duplicate name
+        # raises MalformedJson from the pairs hook.
+        return None
+    return values
+
+
+_OPENERS = frozenset("[{")
 
 
 def _utf8(data: bytes) -> str:

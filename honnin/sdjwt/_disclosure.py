@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any, TypeAlias
 
-from honnin.encoding import b64url_encode, json_from_b64url
+from honnin.encoding import b64url_encode, json_from_b64url, json_from_b64url_all
 from honnin.errors import InvalidDisclosure
 
 from ._constants import FORBIDDEN_CLAIM_NAMES, SALT_BYTES, HashAlgorithm
@@ -126,6 +126,48 @@ def decode_disclosure(encoded: str, hash_alg: HashAlgorithm) -> UnverifiedDisclo
 
 def decode_all(encoded: tuple[str, ...], hash_alg: HashAlgorithm) -> list[Decoded]:
     """Decode disclosures into the internal tuple form (see ``decode_disclosure``)."""
+    values = None if "" in encoded else json_from_b64url_all(encoded)
+    if values is None:
+        # An empty, malformed or unusual (whitespace, escapes) disclosure: one by one,
+        # so that the first problem in order is the one reported.
+        return _decode_each(encoded, hash_alg)
+    new_hash = hash_alg.new
+    digests = _b64url_digests([new_hash(text.encode("ascii")).digest() for text in encoded])
+    out: list[Decoded] = []
+    append = out.append
+    for text, digest, items in zip(encoded, digests, values, strict=True):
+        if type(items) is not list or not 2 <= len(items) <= 3:
+            raise _shape_error()
+        salt = items[0]
+        if type(salt) is not str:
+            raise _salt_error()
+        if len(items) == 2:
+            append((text, digest, salt, None, items[1]))
+            continue
+        name = items[1]
+        if type(name) is not str or name in FORBIDDEN_CLAIM_NAMES:
+            raise _name_error(name)
+        append((text, digest, salt, name, items[2]))
+    return out
+
+
+def _b64url_digests(digests: list[bytes]) -> list[str]:
+    """base64url without padding of equally long digests, in one encoder call.
+
+    Each digest is followed by the zero bytes that round it up to a multiple of three:
+    its base64 then starts with exactly its unpadded base64url (RFC 4648 §3.5: the unused
+    bits of the last character are zero either way) and ends on a group boundary.
+    """
+    if not digests:
+        return []
+    size = len(digests[0])
+    fill = b"\0" * (-size % 3)
+    text = b2a_base64(fill.join(digests) + fill, newline=False).translate(_FROM_STD).decode("ascii")
+    step, keep = (size + len(fill)) // 3 * 4, (4 * size + 2) // 3
+    return [text[i : i + keep] for i in range(0, len(text), step)]
+
+
+def _decode_each(encoded: tuple[str, ...], hash_alg: HashAlgorithm) -> list[Decoded]:
     new_hash = hash_alg.new
     out: list[Decoded] = []
     append = out.append
@@ -135,29 +177,33 @@ def decode_all(encoded: tuple[str, ...], hash_alg: HashAlgorithm) -> list[Decode
         # Strict decoders: bad base64url or JSON raise MalformedBase64url / MalformedJson.
         items = json_from_b64url(text, what="disclosure")
         if type(items) is not list or not 2 <= len(items) <= 3:
-            # RFC 9901 §4.2.1/§4.2.2: [salt, name, value] or [salt, value], nothing else.
-            raise InvalidDisclosure(
-                "a disclosure is a JSON array of 2 or 3 elements", reason="shape"
-            )
+            raise _shape_error()
         salt = items[0]
         if type(salt) is not str:
-            raise InvalidDisclosure("disclosure salt must be a string (§4.2.1)", reason="salt")
-        # RFC 9901 §4.2.3: the digest is over the base64url text as received, never re-encoded
-        # (base64url without padding, spelled out: this loop runs once per disclosure).
-        digest = (
-            b2a_base64(new_hash(text.encode("ascii")).digest(), newline=False)
-            .translate(_FROM_STD)
-            .rstrip(b"=")
-            .decode("ascii")
-        )
+            raise _salt_error()
+        # RFC 9901 §4.2.3: the digest is over the base64url text as received, never re-encoded.
+        digest = b64url_encode(new_hash(text.encode("ascii")).digest())
         if len(items) == 2:
             append((text, digest, salt, None, items[1]))
             continue
         name = items[1]
-        if type(name) is not str:
-            raise InvalidDisclosure("disclosure claim name must be a string", reason="name")
-        if name in FORBIDDEN_CLAIM_NAMES:
-            # RFC 9901 §7.1 step 3.3.2.2: the names _sd and ... would smuggle digests.
-            raise InvalidDisclosure(f"disclosure claim name {name!r} is forbidden", reason="name")
+        if type(name) is not str or name in FORBIDDEN_CLAIM_NAMES:
+            raise _name_error(name)
         append((text, digest, salt, name, items[2]))
     return out
+
+
+def _shape_error() -> InvalidDisclosure:
+    # RFC 9901 §4.2.1/§4.2.2: [salt, name, value] or [salt, value], nothing else.
+    return InvalidDisclosure("a disclosure is a JSON array of 2 or 3 elements", reason="shape")
+
+
+def _salt_error() -> InvalidDisclosure:
+    return InvalidDisclosure("disclosure salt must be a string (§4.2.1)", reason="salt")
+
+
+def _name_error(name: object) -> InvalidDisclosure:
+    if type(name) is not str:
+        return InvalidDisclosure("disclosure claim name must be a string", reason="name")
+    # RFC 9901 §7.1 step 3.3.2.2: the names _sd and ... would smuggle digests.
+    return InvalidDisclosure(f"disclosure claim name {name!r} is forbidden", reason="name")

@@ -33,7 +33,20 @@ def _bad_digest(digest: object, seen: set[str]) -> MalformedCredential | NonUniq
     return NonUniqueDigests(f"digest {digest!r} occurs more than once", digest=digest)
 
 
+def _object_shape_error() -> InvalidDisclosure:
+    # RFC 9901 §7.1 step 3.3.2.1: an object member needs a 3-element disclosure.
+    return InvalidDisclosure("an array element disclosure is referenced from '_sd'", reason="shape")
+
+
+def _exists_error(name: str) -> InvalidDisclosure:
+    # RFC 9901 §7.1 step 3.3.2.3: a disclosure must not overwrite a claim.
+    return InvalidDisclosure(
+        f"disclosed claim {name!r} already exists at its level", reason="exists"
+    )
+
+
 _SPECIAL = frozenset({SD_DIGESTS, SD_ALG, ARRAY_DIGEST})
+_STR = frozenset({str})
 
 
 class _Processor:
@@ -90,6 +103,42 @@ class _Processor:
                 out[key] = value
         if digests is None:
             return out
+        if not digests:
+            return out
+        try:
+            unique = set(digests)
+        except TypeError:  # an unhashable member: reported in order by the loop below
+            unique = None
+        if unique is None or len(unique) != len(digests) or not set(map(type, digests)) <= _STR:
+            return self._digests_one_by_one(obj, out, digests, depth)
+        # Every digest is a distinct string: set operations replace the per-digest loop.
+        # The digests are added to ``seen`` in the same steps as the loop would, up to each
+        # disclosed one, so that nested disclosures see exactly the same ``seen`` set.
+        seen, table = self.seen, self.table
+        pos = 0
+        for digest in [d for d in digests if d in table]:
+            end = digests.index(digest, pos) + 1
+            chunk = digests[pos:end]
+            if not seen.isdisjoint(chunk):
+                raise _bad_digest(next(d for d in chunk if d in seen), seen)
+            seen.update(chunk)
+            pos = end
+            found = table[digest]
+            name = found[3]
+            if name is None:
+                raise _object_shape_error()
+            if name in out or name in obj:
+                raise _exists_error(name)
+            out[name] = self._embed(found, name, depth)
+        rest = digests[pos:] if pos else digests
+        if not seen.isdisjoint(rest):
+            raise _bad_digest(next(d for d in rest if d in seen), seen)
+        seen.update(rest)
+        return out
+
+    def _digests_one_by_one(
+        self, obj: dict[str, Any], out: dict[str, Any], digests: list[Any], depth: int
+    ) -> dict[str, Any]:
         seen, table = self.seen, self.table
         for digest in digests:
             if type(digest) is not str or digest in seen:
@@ -100,15 +149,9 @@ class _Processor:
                 continue  # a decoy, or a claim that is not disclosed
             name = found[3]
             if name is None:
-                # RFC 9901 §7.1 step 3.3.2.1: an object member needs a 3-element disclosure.
-                raise InvalidDisclosure(
-                    "an array element disclosure is referenced from '_sd'", reason="shape"
-                )
+                raise _object_shape_error()
             if name in out or name in obj:
-                # RFC 9901 §7.1 step 3.3.2.3: a disclosure must not overwrite a claim.
-                raise InvalidDisclosure(
-                    f"disclosed claim {name!r} already exists at its level", reason="exists"
-                )
+                raise _exists_error(name)
             out[name] = self._embed(found, name, depth)
         return out
 

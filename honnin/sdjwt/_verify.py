@@ -103,26 +103,50 @@ def check_time_claims(claims: Mapping[str, Any], now: float, skew: float) -> Non
         raise NotYetValid("the credential was issued in the future ('iat')", iat=iat)
 
 
+_KEY_TYPES = (ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey)
+
+
 def _issuer_signature(
     parts: SdJwtParts,
     payload: Mapping[str, Any],
     issuer_key: PublicKey | IssuerKeyResolver,
     algorithms: frozenset[JwsAlgorithm],
 ) -> tuple[UnverifiedJws, JwsAlgorithm]:
+    signatures = parts.signatures
+    if len(signatures) == 1:
+        jws = signatures[0]
+        key = issuer_key if isinstance(issuer_key, _KEY_TYPES) else issuer_key(jws.header, payload)
+        # RFC 9901 §7.1 step 2: allow-listed algorithm, never 'none', then the signature.
+        return jws, verify_jws(jws, key, allowed=algorithms)
     first_error: HonninError | None = None
-    for jws in parts.signatures:
+    for jws in signatures:
         try:
-            if isinstance(issuer_key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
-                key: PublicKey = issuer_key
+            if isinstance(issuer_key, _KEY_TYPES):
+                key = issuer_key
             else:
                 key = issuer_key(jws.header, payload)
-            # RFC 9901 §7.1 step 2: allow-listed algorithm, never 'none', then the signature.
             return jws, verify_jws(jws, key, allowed=algorithms)
         except HonninError as exc:
             # General JSON serialization: one verifying signature suffices (RFC 7515 §7.2).
             first_error = first_error or exc
     assert first_error is not None  # there is always at least one signature
     raise first_error
+
+
+def _open(
+    parts: SdJwtParts,
+    issuer_key: PublicKey | IssuerKeyResolver,
+    algorithms: frozenset[JwsAlgorithm],
+    hash_algorithms: frozenset[HashAlgorithm],
+) -> tuple[
+    Mapping[str, Any], dict[str, Any], dict[str, Any], list[Placement], JwsAlgorithm, HashAlgorithm
+]:
+    payload = parts.signatures[0].unverified_claims()
+    jws, algorithm = _issuer_signature(parts, payload, issuer_key, algorithms)
+    # RFC 9901 §7.1 step 2.d: the hash algorithm must be understood and allowed.
+    hash_alg = hash_algorithm_from_payload(payload.get(SD_ALG), hash_algorithms)
+    claims, placements = process_payload(payload, decode_all(parts.disclosures, hash_alg))
+    return jws.header, payload, claims, placements, algorithm, hash_alg
 
 
 def open_sd_jwt(
@@ -133,13 +157,7 @@ def open_sd_jwt(
     hash_algorithms: frozenset[HashAlgorithm],
 ) -> OpenedSdJwt:
     """Verify the issuer signature, decode the disclosures and process the payload."""
-    payload = parts.signatures[0].unverified_claims()
-    jws, algorithm = _issuer_signature(parts, payload, issuer_key, algorithms)
-    # RFC 9901 §7.1 step 2.d: the hash algorithm must be understood and allowed.
-    hash_alg = hash_algorithm_from_payload(payload.get(SD_ALG), hash_algorithms)
-    decoded = decode_all(parts.disclosures, hash_alg)
-    claims, placements = process_payload(payload, decoded)
-    return OpenedSdJwt(parts, jws.header, payload, claims, placements, algorithm, hash_alg)
+    return OpenedSdJwt(parts, *_open(parts, issuer_key, algorithms, hash_algorithms))
 
 
 def verify_sd_jwt(
@@ -180,8 +198,9 @@ def verify_sd_jwt(
     if key_binding is KeyBinding.REQUIRED and (nonce is None or aud is None):
         raise ValueError("KeyBinding.REQUIRED needs the expected nonce and aud")
     parts = split_sd_jwt(presentation)
-    opened = open_sd_jwt(parts, issuer_key, algorithms=algorithms, hash_algorithms=hash_algorithms)
-    claims = opened.claims
+    header, _, claims, placements, algorithm, hash_alg = _open(
+        parts, issuer_key, algorithms, hash_algorithms
+    )
     at = resolve_now(clock, now)
     check_time_claims(claims, at, clock_skew)
     for name in required_claims:
@@ -200,7 +219,7 @@ def verify_sd_jwt(
             parts.kb_jwt,
             claims,
             parts.hash_input,
-            opened.hash_alg,
+            hash_alg,
             nonce=nonce,
             aud=aud,
             now=at,
@@ -209,11 +228,11 @@ def verify_sd_jwt(
             algorithms=algorithms if kb_algorithms is None else kb_algorithms,
         )
     return VerifiedSdJwt(
-        header=opened.header,
+        header=header,
         claims=claims,
         key_binding=verified_kb,
-        algorithm=opened.algorithm,
-        hash_alg=opened.hash_alg,
+        algorithm=algorithm,
+        hash_alg=hash_alg,
         serialization=parts.serialization,
-        _placements=opened.placements,
+        _placements=placements,
     )
