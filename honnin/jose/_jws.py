@@ -6,6 +6,7 @@ path does no key parsing and no algorithm negotiation.
 
 from __future__ import annotations
 
+import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,8 +33,9 @@ from ._keys import PrivateKey, PublicKey, algorithm_for_key
 
 # One ECDSA parameter object per algorithm: building it costs ~10% of a P-256 verify.
 _ECDSA = {alg: ec.ECDSA(params.hash()) for alg, params in EC_PARAMS.items()}
-# What verifying needs per ECDSA algorithm, in one lookup: curve class, size of r and s.
-_EC_VERIFY = {alg: (params.curve, params.size, _ECDSA[alg]) for alg, params in EC_PARAMS.items()}
+# What signing and verifying need per ECDSA algorithm, in one lookup: curve class, size of
+# r and s, the ECDSA object.
+_EC_BY_ALG = {alg: (params.curve, params.size, _ECDSA[alg]) for alg, params in EC_PARAMS.items()}
 
 #: Header parameters this implementation understands when named in ``crit`` (RFC 7515 §4.1.11).
 _UNDERSTOOD_CRIT: frozenset[str] = frozenset()
@@ -73,12 +75,36 @@ def sign_jws(
     ``header``.
     """
     alg = alg or algorithm_for_key(key)
-    hdr = {"alg": alg.value, **(header or {})}
-    hdr["alg"] = alg.value
+    if header:
+        hdr = {"alg": alg.value, **header}
+        hdr["alg"] = alg.value
+        protected = _protected_header(json_dumps(hdr))
+    else:
+        protected = _protected_header(f'{{"alg":"{alg.value}"}}')
     raw = payload if isinstance(payload, bytes) else json_dumps(dict(payload)).encode()
-    signing_input = f"{b64url_encode(json_dumps(hdr).encode())}.{b64url_encode(raw)}"
-    sig = sign_bytes(signing_input.encode("ascii"), key, alg)
-    return f"{signing_input}.{b64url_encode(sig)}"
+    # Built as bytes end to end: the signing input is what gets signed and, with the
+    # signature, the token.
+    signing_input = protected + b"." + _b64url(raw)
+    return (signing_input + b"." + _b64url(sign_bytes(signing_input, key, alg))).decode()
+
+
+# base64url of protected headers by their JSON text: an issuer signs with a few headers.
+_protected_headers: dict[str, bytes] = {}
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def _b64url(data: bytes) -> bytes:
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
+
+
+def _protected_header(text: str) -> bytes:
+    encoded = _protected_headers.get(text)
+    if encoded is None:
+        encoded = b64url_encode(text.encode()).encode("ascii")
+        if len(_protected_headers) >= 256:
+            _protected_headers.clear()
+        _protected_headers[text] = encoded
+    return encoded
 
 
 def sign_bytes(data: bytes, key: PrivateKey, alg: JwsAlgorithm) -> bytes:
@@ -87,11 +113,11 @@ def sign_bytes(data: bytes, key: PrivateKey, alg: JwsAlgorithm) -> bytes:
         if not isinstance(key, ed25519.Ed25519PrivateKey):
             raise UnsupportedAlgorithm("EdDSA needs an Ed25519 key")
         return key.sign(data)
-    params = EC_PARAMS[alg]
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, params.curve):
-        raise UnsupportedAlgorithm(f"{alg.value} needs a {params.curve.name} key")
-    r, s = decode_dss_signature(key.sign(data, _ECDSA[alg]))
-    return r.to_bytes(params.size, "big") + s.to_bytes(params.size, "big")
+    curve, size, ecdsa = _EC_BY_ALG[alg]
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, curve):
+        raise UnsupportedAlgorithm(f"{alg.value} needs a {curve.name} key")
+    r, s = decode_dss_signature(key.sign(data, ecdsa))
+    return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
 
 def verify_bytes(data: bytes, signature: bytes, key: PublicKey, alg: JwsAlgorithm) -> None:
@@ -107,7 +133,7 @@ def verify_bytes(data: bytes, signature: bytes, key: PublicKey, alg: JwsAlgorith
                 raise UnsupportedAlgorithm("EdDSA needs an Ed25519 key")
             key.verify(signature, data)
             return
-        curve, size, ecdsa = _EC_VERIFY[alg]
+        curve, size, ecdsa = _EC_BY_ALG[alg]
         if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, curve):
             raise UnsupportedAlgorithm(f"{alg.value} needs a {curve.name} key")
         if len(signature) != 2 * size:

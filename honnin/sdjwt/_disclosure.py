@@ -132,7 +132,7 @@ def decode_all(encoded: tuple[str, ...], hash_alg: HashAlgorithm) -> list[Decode
         # so that the first problem in order is the one reported.
         return _decode_each(encoded, hash_alg)
     new_hash = hash_alg.new
-    digests = _b64url_digests([new_hash(text.encode("ascii")).digest() for text in encoded])
+    digests = b64url_digests([new_hash(text.encode("ascii")).digest() for text in encoded])
     out: list[Decoded] = []
     append = out.append
     for text, digest, items in zip(encoded, digests, values, strict=True):
@@ -151,7 +151,7 @@ def decode_all(encoded: tuple[str, ...], hash_alg: HashAlgorithm) -> list[Decode
     return out
 
 
-def _b64url_digests(digests: list[bytes]) -> list[str]:
+def b64url_digests(digests: list[bytes]) -> list[str]:
     """base64url without padding of equally long digests, in one encoder call.
 
     Each digest is followed by the zero bytes that round it up to a multiple of three:

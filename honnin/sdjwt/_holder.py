@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 from honnin.clock import Clock
+from honnin.encoding import b64url_encode
 from honnin.errors import InvalidDisclosure, InvalidKeyBinding
 from honnin.jose import (
     DEFAULT_ALLOWED,
@@ -58,6 +59,7 @@ class SdJwt:
         "_kb_alg",
         "_parents",
         "_parts",
+        "_prefix_hash",
         "_selector",
         "claims",
         "disclosures",
@@ -89,6 +91,7 @@ class SdJwt:
         self._parents = tuple(parent for _, _, parent in placements)
         self._by_digest = {d.digest: i for i, d in enumerate(self.disclosures)}
         self._selector: DisclosureSelector | None = None
+        self._prefix_hash: Any = None
         self._checked_key: HolderKey | None = None
         self._kb_alg: JwsAlgorithm | None = None
 
@@ -247,6 +250,18 @@ class SdJwt:
         when = int(resolve_now(clock, None)) if iat is None else iat
         return holder_key, nonce, aud, when, kb_claims
 
+    def _sd_hash(self, hash_input: str) -> str:
+        """``sd_hash`` of ``hash_input`` (RFC 9901 §4.3.1), which starts with ``<issuer JWT>~``:
+        the hash state after that constant prefix is kept, so a presentation hashes only
+        its disclosures."""
+        prefix = len(self._parts.issuer_jwt) + 1
+        state = self._prefix_hash
+        if state is None:
+            state = self._prefix_hash = self.hash_alg.new(hash_input[:prefix].encode("ascii"))
+        hasher = state.copy()
+        hasher.update(hash_input[prefix:].encode("ascii"))
+        return b64url_encode(hasher.digest())
+
     def _render(
         self,
         indices: Iterable[int],
@@ -277,6 +292,7 @@ class SdJwt:
                 iat=iat,
                 alg=self._kb_alg,
                 extra_claims=extra,
+                digest=self._sd_hash(hash_input),
             )
         if serialization is Serialization.COMPACT:
             return hash_input + (kb_jwt or "")

@@ -15,7 +15,7 @@ from honnin.jose import JwsAlgorithm, PrivateKey, PublicKey, jwk_from_public_key
 from honnin.limits import MAX_DISCLOSURES, MAX_JSON_DEPTH
 
 from ._constants import ARRAY_DIGEST, SD_ALG, SD_DIGESTS, HashAlgorithm
-from ._disclosure import SaltSource, encode_json, salt_batch
+from ._disclosure import SaltSource, b64url_digests, encode_json, salt_batch
 from ._paths import ClaimPath, PathSegment, as_claim_path, format_claim_path
 from ._serialization import JsonSignature, Serialization, build_json
 
@@ -81,8 +81,9 @@ class _Builder:
             self.salts = salt_batch(16)  # more than expected: "every element" paths
         return self.salts.pop()
 
-    def disclose(self, name: str | None, value: Any) -> str:
-        """Add the disclosure of ``name``/``value`` (§4.2.1, §4.2.2); return its digest."""
+    def disclose(self, name: str | None, value: Any) -> bytes:
+        """Add the disclosure of ``name``/``value`` (§4.2.1, §4.2.2); return its raw digest
+        (base64url-encoded by the caller, for a whole object at once)."""
         salts = self.salts
         salt = salts.pop() if salts else self.salt()
         salt_json = f'"{salt}"' if self.plain_salts else encode_basestring(salt)
@@ -101,12 +102,11 @@ class _Builder:
         # loop runs once per claim, so it spells out what b64url_encode does.
         encoded = b2a_base64(text.encode("utf-8"), newline=False).translate(_URLSAFE).rstrip(b"=")
         self.disclosures.append(encoded)
-        digest = self.new_hash(encoded).digest()  # §4.2.3: over the ASCII disclosure
-        return b2a_base64(digest, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
+        return self.new_hash(encoded).digest()  # §4.2.3: over the ASCII disclosure
 
-    def decoy(self) -> str:
+    def decoy(self) -> bytes:
         # RFC 9901 §4.2.5: a decoy digest is a hash over fresh random data.
-        return b64url_encode(self.new_hash(self.salt().encode("utf-8")).digest())
+        return self.new_hash(self.salt().encode("utf-8")).digest()
 
     def check(self, value: Any, depth: int) -> None:
         """Check a plain (not disclosable anywhere below) value is JSON; it is used as is."""
@@ -146,7 +146,7 @@ class _Builder:
         if depth > MAX_JSON_DEPTH:
             raise TooLarge(f"claims nested deeper than {MAX_JSON_DEPTH}")
         out: dict[str, Any] = {}
-        digests: list[str] = []
+        digests: list[bytes] = []
         children = mark.children
         numeric = mark.numeric
         hits = self.hits
@@ -179,9 +179,10 @@ class _Builder:
         if digests:
             if self.decoys:
                 digests.extend(self.decoy() for _ in range(self.decoys))
+            encoded = b64url_digests(digests)
             # RFC 9901 §4.2.4.1: sorting hides the original order of the claims.
-            digests.sort()
-            out[SD_DIGESTS] = digests
+            encoded.sort()
+            out[SD_DIGESTS] = encoded
         return out
 
     def build_array(self, arr: list[Any], mark: _Mark, depth: int) -> list[Any]:
@@ -205,7 +206,7 @@ class _Builder:
             if child.sd:
                 self.hit(child)
                 # RFC 9901 §4.2.4.2: an array element is replaced by {"...": digest}.
-                out.append({ARRAY_DIGEST: self.disclose(None, built)})
+                out.append({ARRAY_DIGEST: b64url_encode(self.disclose(None, built))})
             else:
                 out.append(built)
         return out
@@ -233,6 +234,25 @@ def _compile(paths: tuple[ClaimPath | str, ...]) -> tuple[_Mark, int]:
         marked += not node.sd
         node.sd = True
     return root, marked
+
+
+def _payload_json(payload: dict[str, Any]) -> str:
+    """``encode_json(payload)``, with the top-level ``_sd`` array written by one join.
+
+    The JSON encoder escapes each digest on its own, the largest part of encoding a payload
+    with many disclosable claims; digests are base64url and need no escaping. The array is
+    encoded as a 0 and put in afterwards: ``"_sd":0`` occurs nowhere else in the text (a
+    string holding it has its quotes escaped, and no claim is named ``_sd``).
+    """
+    digests = payload.get(SD_DIGESTS)
+    if not digests:
+        return encode_json(payload)
+    payload[SD_DIGESTS] = 0
+    try:
+        text = encode_json(payload)
+    finally:
+        payload[SD_DIGESTS] = digests
+    return text.replace('"_sd":0', '"_sd":["' + '","'.join(digests) + '"]', 1)
 
 
 # An issuer signs many credentials of one type with the same disclosable paths; the tree is
@@ -302,7 +322,7 @@ def issue_sd_jwt(
         if "cnf" in payload:
             raise ValueError("claims already have 'cnf'; pass the holder key only once")
         payload["cnf"] = {"jwk": _holder_jwk(holder_key)}
-    jws = sign_jws(encode_json(payload).encode("utf-8"), issuer_key, header=header, alg=alg)
+    jws = sign_jws(_payload_json(payload).encode("utf-8"), issuer_key, header=header, alg=alg)
     if serialization is Serialization.COMPACT:
         if not builder.disclosures:
             return jws + "~"

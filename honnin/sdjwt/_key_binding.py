@@ -109,8 +109,12 @@ def build_kb_jwt(
     iat: int,
     alg: JwsAlgorithm | None = None,
     extra_claims: Mapping[str, Any] | None = None,
+    digest: str | None = None,
 ) -> str:
-    """Sign a KB-JWT (``typ`` kb+jwt; ``iat``, ``aud``, ``nonce``, ``sd_hash``; §4.3)."""
+    """Sign a KB-JWT (``typ`` kb+jwt; ``iat``, ``aud``, ``nonce``, ``sd_hash``; §4.3).
+
+    ``digest`` is ``sd_hash(hash_input, hash_alg)`` when the caller has it already.
+    """
     if type(iat) is not int:
         raise TypeError("KB-JWT 'iat' is an integer NumericDate")
     alg = alg or holder_algorithm(holder_key)
@@ -118,7 +122,8 @@ def build_kb_jwt(
     if header is None:
         header = b64url_encode(encode_json({"alg": alg.value, "typ": KB_JWT_TYP}).encode())
         _KB_HEADERS[alg] = header
-    digest = sd_hash(hash_input, hash_alg)
+    if digest is None:
+        digest = sd_hash(hash_input, hash_alg)
     if extra_claims:
         claims = {**extra_claims, "iat": iat, "aud": aud, "nonce": nonce, "sd_hash": digest}
         body = encode_json(claims)
