@@ -255,16 +255,19 @@ class ResponseProcessor:
                 CredentialError(finding.problem.value, finding.detail, finding.query_id,
                                 finding.index)
             )  # fmt: skip
-        flagged = tuple(
-            FlaggedClaim(qid, self._key(by_id[qid], checked[qid][0], path))
-            for qid, paths in check.extra_claims.items()
-            for path in paths
-        )
+        flagged: tuple[FlaggedClaim, ...] = ()
+        if check.extra_claims:
+            flagged = tuple(
+                FlaggedClaim(qid, self._key(by_id[qid], checked[qid][0], path))
+                for qid, paths in check.extra_claims.items()
+                for path in paths
+            )
         credentials: dict[str, tuple[VerifiedCredential, ...]] = {}
         if check.satisfied and not errors:
             for qid, accepted in check.accepted.items():
+                query, found = by_id[qid], checked[qid]
                 credentials[qid] = tuple(
-                    self._verified(by_id[qid], checked[qid][a.index], a.values) for a in accepted
+                    [self._verified(query, found[a.index], a.values) for a in accepted]
                 )
         return self._record(transaction, now, tuple(errors), credentials, flagged)
 

@@ -252,11 +252,19 @@ def check_presented(
             continue
         outside: dict[ClaimsPath, None] = {}
         ok: list[AcceptedPresentation] = []
+        prefixes = plan.prefixes
         for index, presentation in enumerate(presentations):
             result = _check_one(plan, index, presentation, findings)
             if result is not None:
                 ok.append(result)
             for path in _disclosed_paths(presentation):
+                if (
+                    prefixes is not None
+                    and len(path) == 1
+                    and type(path[0]) is str
+                    and path in prefixes
+                ):
+                    continue  # a requested top-level claim: the common case, one look-up
                 if _outside(plan, path):
                     outside[path] = None
         if ok:
@@ -268,17 +276,17 @@ def check_presented(
 
 
 def _sets_satisfied(plan: QueryPlan, answered: set[str], findings: list[DcqlFinding]) -> bool:
-    query = plan.query
-    if query.credential_sets is None:
+    if plan.required_sets is None:
         # §6.4.2: without credential_sets every Credential Query is required.
         missing = [i for i in plan.credentials if i not in answered]
     else:
         missing = []
-        for credential_set in query.credential_sets:
-            if credential_set.required and not any(
-                all(i in answered for i in option) for option in credential_set.options
-            ):
-                first = credential_set.options[0]
+        for options, first in plan.required_sets:
+            # §6.4.2: a required Credential Set is satisfied by any one of its options.
+            for option in options:
+                if option <= answered:
+                    break
+            else:
                 missing.extend(i for i in first if i not in answered and i not in missing)
     for query_id in missing:
         findings.append(

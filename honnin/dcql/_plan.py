@@ -61,10 +61,16 @@ class CredentialPlan:
 
 @dataclass(frozen=True, slots=True)
 class QueryPlan:
-    """A DCQL query compiled for ``check_presented``."""
+    """A DCQL query compiled for ``check_presented``.
+
+    ``required_sets`` holds, per required Credential Set Query (§6.2), its options as sets
+    of Credential Query ids and its first option (named when none is answered); ``None``
+    when the query has no ``credential_sets`` (then every Credential Query is required).
+    """
 
     query: DcqlQuery
     credentials: Mapping[str, CredentialPlan]
+    required_sets: tuple[tuple[tuple[frozenset[str], ...], tuple[str, ...]], ...] | None
 
 
 def _plain_strings(path: ClaimsPath) -> bool:
@@ -164,7 +170,15 @@ def plan_for(query: DcqlQuery) -> QueryPlan:
     hit = _PLANS.get(id(query))
     if hit is not None and hit[0] is query:
         return hit[1]
-    plan = QueryPlan(query, {q.id: _compile_credential(q) for q in query.credentials})
+    required_sets = None
+    if query.credential_sets is not None:
+        required_sets = tuple(
+            (tuple(frozenset(option) for option in s.options), tuple(s.options[0]))
+            for s in query.credential_sets
+            if s.required
+        )
+    credentials = {q.id: _compile_credential(q) for q in query.credentials}
+    plan = QueryPlan(query, credentials, required_sets)
     if len(_PLANS) >= _MAX_PLANS:
         _PLANS.clear()
     _PLANS[id(query)] = (query, plan)
