@@ -84,89 +84,121 @@ def scan(data: bytes, *, max_depth: int, max_items: int) -> None:
     n = len(data)
     kinds = _KINDS
     sizes = _SIZES
+    shortest = _SHORTEST
     from_bytes = int.from_bytes
     stack: list[tuple[int, bool]] = []
-    remaining = 1  # items still expected in the innermost open container (map: keys + values)
+    push = stack.append
+    remaining = 1
     in_map = False
     items = 0
     pos = 0
-    while True:
-        while remaining:
-            if pos >= n:
-                raise MalformedCbor(f"truncated CBOR: input ends at byte {n} inside a data item")
-            initial = data[pos]
-            pos += 1
-            kind = kinds[initial]
-            if in_map and not remaining & 1 and kind > _STR:
-                raise MalformedCbor(
-                    f"CBOR map key at byte {pos - 1} is a {_MAJOR_NAMES[initial >> 5]};"
-                    " only integers and strings are accepted as keys"
-                )
-            size = sizes[initial]
-            if size:
-                end = pos + size
-                if end > n:
-                    raise MalformedCbor(f"truncated CBOR: argument at byte {pos - 1} is cut off")
-                arg = from_bytes(data[pos:end], "big")
-                pos = end
-                if arg < _SHORTEST[size] and kind != _FLOAT:
+    # Reading past the end raises IndexError, turned into the truncation error below: one
+    # exception handler instead of a bounds check per data item.
+    try:
+        while True:
+            while remaining:
+                initial = data[pos]
+                pos += 1
+                kind = kinds[initial]
+                if in_map and not remaining & 1 and kind > _STR:
                     raise MalformedCbor(
-                        f"non-preferred CBOR argument encoding at byte {pos - size - 1}"
-                        " (RFC 8949 §4.2.1; ISO/IEC 18013-5 §8.1)"
+                        f"CBOR map key at byte {pos - 1} is a {_MAJOR_NAMES[initial >> 5]};"
+                        " only integers and strings are accepted as keys"
                     )
-            else:
-                arg = initial & 31
-            items += 1
-            if kind == _STR:
-                # Bounds are checked when the container closes (or the next item is read).
-                pos += arg
-                remaining -= 1
-            elif kind in (_INT, _SIMPLE, _FLOAT):
-                remaining -= 1
-            elif kind in (_ARRAY, _MAP):
-                remaining -= 1
-                if len(stack) >= max_depth:
-                    raise TooLarge(f"CBOR nested deeper than {max_depth}", limit=max_depth)
-                if arg:
-                    if kind == _MAP:
-                        arg *= 2
-                    if arg > n - pos:
-                        # Every item takes at least one byte: refuse before anything is built.
+                size = sizes[initial]
+                if size:
+                    end = pos + size
+                    if end > n:
                         raise MalformedCbor(
-                            f"truncated CBOR: a container declares {arg} items,"
-                            f" only {max(n - pos, 0)} bytes remain"
+                            f"truncated CBOR: argument at byte {pos - 1} is cut off"
                         )
-                    stack.append((remaining, in_map))
-                    remaining = arg
-                    in_map = kind == _MAP
-            elif kind == _TAG:
-                required = ALLOWED_TAGS.get(arg)
-                if required is None:
-                    raise MalformedCbor(f"CBOR tag {arg} is not accepted here")
-                if pos >= n:
-                    raise MalformedCbor("truncated CBOR: a tag without its content")
-                if data[pos] >> 5 != required:
+                    arg = from_bytes(data[pos:end], "big")
+                    pos = end
+                    if arg < shortest[size] and kind != _FLOAT:
+                        raise MalformedCbor(
+                            f"non-preferred CBOR argument encoding at byte {pos - size - 1}"
+                            " (RFC 8949 §4.2.1; ISO/IEC 18013-5 §8.1)"
+                        )
+                else:
+                    arg = initial & 31
+                items += 1
+                if kind == _STR:
+                    # Bounds are checked when the container closes (or the next item is read).
+                    pos += arg
+                    remaining -= 1
+                elif kind == _INT:
+                    remaining -= 1
+                elif kind in (_ARRAY, _MAP):
+                    remaining -= 1
+                    if len(stack) >= max_depth:
+                        raise TooLarge(f"CBOR nested deeper than {max_depth}", limit=max_depth)
+                    if arg:
+                        if kind == _MAP:
+                            arg *= 2
+                        if arg > n - pos:
+                            raise MalformedCbor(
+                                f"truncated CBOR: a container declares {arg} items,"
+                                f" only {max(n - pos, 0)} bytes remain"
+                            )
+                        push((remaining, in_map))
+                        remaining = arg
+                        in_map = kind == _MAP
+                elif kind == _TAG:
+                    required = ALLOWED_TAGS.get(arg)
+                    if required is None:
+                        raise MalformedCbor(f"CBOR tag {arg} is not accepted here")
+                    if pos >= n:
+                        raise MalformedCbor("truncated CBOR: a tag without its content")
+                    initial = data[pos]
+                    if initial >> 5 != required:
+                        raise MalformedCbor(
+                            f"CBOR tag {arg} must enclose a {_MAJOR_NAMES[required]},"
+                            f" not a {_MAJOR_NAMES[initial >> 5]}"
+                        )
+                    if arg == 24 and initial < 0x5C:
+                        # The usual tag-24 item (embedded CBOR, e.g. an IssuerSignedItem):
+                        # its byte string head is read here, with the same checks as below.
+                        pos += 1
+                        size = sizes[initial]
+                        if size:
+                            end = pos + size
+                            if end > n:
+                                raise MalformedCbor(
+                                    f"truncated CBOR: argument at byte {pos - 1} is cut off"
+                                )
+                            arg = from_bytes(data[pos:end], "big")
+                            pos = end
+                            if arg < shortest[size]:
+                                raise MalformedCbor(
+                                    f"non-preferred CBOR argument encoding at byte {pos - size - 1}"
+                                    " (RFC 8949 §4.2.1; ISO/IEC 18013-5 §8.1)"
+                                )
+                        else:
+                            arg = initial & 31
+                        items += 1
+                        pos += arg
+                        remaining -= 1
+                elif kind in (_SIMPLE, _FLOAT):
+                    remaining -= 1
+                elif kind == _INDEFINITE:
                     raise MalformedCbor(
-                        f"CBOR tag {arg} must enclose a {_MAJOR_NAMES[required]},"
-                        f" not a {_MAJOR_NAMES[data[pos] >> 5]}"
+                        f"indefinite-length or break byte 0x{initial:02x} at byte {pos - 1}:"
+                        " definite lengths are required (ISO/IEC 18013-5 §8.1)"
                     )
-            elif kind == _INDEFINITE:
-                raise MalformedCbor(
-                    f"indefinite-length or break byte 0x{initial:02x} at byte {pos - 1}:"
-                    " definite lengths are required (ISO/IEC 18013-5 §8.1)"
-                )
-            elif kind == _RESERVED:
-                raise MalformedCbor(f"reserved CBOR additional information at byte {pos - 1}")
-            else:
-                raise MalformedCbor(
-                    f"CBOR simple value 0x{initial:02x} at byte {pos - 1} is not accepted"
-                    " (only false, true and null)"
-                )
-        if pos > n:
-            raise MalformedCbor(f"truncated CBOR: a string runs {pos - n} bytes past the end")
-        if not stack:
-            break
-        remaining, in_map = stack.pop()
+                elif kind == _RESERVED:
+                    raise MalformedCbor(f"reserved CBOR additional information at byte {pos - 1}")
+                else:
+                    raise MalformedCbor(
+                        f"CBOR simple value 0x{initial:02x} at byte {pos - 1} is not accepted"
+                        " (only false, true and null)"
+                    )
+            if pos > n:
+                raise MalformedCbor(f"truncated CBOR: a string runs {pos - n} bytes past the end")
+            if not stack:
+                break
+            remaining, in_map = stack.pop()
+    except IndexError:
+        raise MalformedCbor(f"truncated CBOR: input ends at byte {n} inside a data item") from None
     if pos != n:
         raise MalformedCbor(f"{n - pos} trailing bytes after the CBOR data item")
     if items > max_items:

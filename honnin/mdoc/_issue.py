@@ -29,6 +29,12 @@ _IDENTIFIER_KEY: Final = cbor.encode("elementIdentifier")
 _VALUE_KEY: Final = cbor.encode("elementValue")
 
 
+# Element identifiers come from a small vocabulary per doctype (given_name, birth_date, ...):
+# their CBOR is kept, up to a bound, instead of encoded for every item of every mdoc.
+_NAMES: dict[str, bytes] = {}
+_MAX_NAMES: Final = 4096
+
+
 def _digest_ids(count: int) -> list[int]:
     """``count`` random, unique digest IDs below 2^31.
 
@@ -49,11 +55,17 @@ def _encode_items(
     """IssuerSignedItemBytes for ``elements`` and their digests (§9.1.2.5), assembled from
     pre-encoded member names: the hot loop of issuance, kept free of helper calls."""
     dumps = cbor2.dumps
+    names = _NAMES
     encoded: list[EncodedCbor] = []
     digests: dict[int, bytes] = {}
     for index, (name, value) in enumerate(elements.items()):
         if type(name) is not str:
             raise TypeError("element identifiers are text strings")
+        name_bytes = names.get(name)
+        if name_bytes is None:
+            name_bytes = dumps(name)
+            if len(names) < _MAX_NAMES:
+                names[name] = name_bytes
         digest_id = ids[index]
         try:
             value_bytes = dumps(value)
@@ -68,7 +80,7 @@ def _encode_items(
                 _RANDOM_KEY,
                 salts[index * RANDOM_LENGTH : (index + 1) * RANDOM_LENGTH],
                 _IDENTIFIER_KEY,
-                dumps(name),
+                name_bytes,
                 _VALUE_KEY,
                 value_bytes,
             )
@@ -148,6 +160,6 @@ def issue_mdoc(
         status=status,
     )
     # §9.1.2.4: the payload is MobileSecurityObjectBytes = #6.24(bstr .cbor MSO).
-    payload = EncodedCbor.of(mso.to_cbor_value()).tagged
+    payload = EncodedCbor(mso.encode()).tagged
     issuer_auth = build_sign1(payload, issuer_key, x5chain=list(issuer_chain))
     return IssuerSigned(items, issuer_auth)

@@ -103,33 +103,36 @@ def _at(clock: Clock | None, now: datetime | float | None) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 
-# Document signer keys by certificate identity: ``validate_chain`` hands back the same
-# certificate objects for the same chain, so the hot path neither hashes DER nor re-parses
-# the key. The entry keeps the certificate alive, so its id cannot be reused meanwhile.
-_leaf_keys: dict[int, tuple[x509.Certificate, PublicKey]] = {}
+# Document signer keys and validity by certificate identity: ``validate_chain`` hands back
+# the same certificate objects for the same chain, so the hot path neither hashes DER nor
+# re-parses the key nor rebuilds the validity datetimes. The entry keeps the certificate
+# alive, so its id cannot be reused meanwhile.
+_LeafFacts = tuple[x509.Certificate, PublicKey, datetime, datetime]
+_leaf_facts: dict[int, _LeafFacts] = {}
 
 
-def _leaf_key(leaf: x509.Certificate) -> PublicKey:
-    entry = _leaf_keys.get(id(leaf))
+def _leaf(leaf: x509.Certificate) -> _LeafFacts:
+    entry = _leaf_facts.get(id(leaf))
     if entry is not None and entry[0] is leaf:
-        return entry[1]
+        return entry
     key = leaf.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
         raise UnsupportedAlgorithm("the document signer key is neither EC nor Ed25519")
-    if len(_leaf_keys) >= 256:
-        _leaf_keys.clear()
-    _leaf_keys[id(leaf)] = (leaf, key)
-    return key
+    if len(_leaf_facts) >= 256:
+        _leaf_facts.clear()
+    entry = (leaf, key, leaf.not_valid_before_utc, leaf.not_valid_after_utc)
+    _leaf_facts[id(leaf)] = entry
+    return entry
 
 
 def _check_validity(
-    mso: MobileSecurityObject, leaf: x509.Certificate, at: datetime, skew: timedelta
+    mso: MobileSecurityObject, leaf: _LeafFacts, at: datetime, skew: timedelta
 ) -> None:
     validity = mso.validity
     # §9.3.1 step 5 / HOSTILE-CASES M5: the document signer was valid when it signed.
-    if validity.signed < leaf.not_valid_before_utc:
+    if validity.signed < leaf[2]:
         raise NotYetValid("the MSO is signed before its document signer became valid")
-    if validity.signed > leaf.not_valid_after_utc:
+    if validity.signed > leaf[3]:
         raise Expired("the MSO is signed after its document signer expired")
     # §9.3.1 step 6: validFrom <= now <= validUntil.
     if at + skew < validity.valid_from:
@@ -153,15 +156,13 @@ def _check_items(
         digests = mso.value_digests.get(ns)
         if digests is None:
             raise DigestMismatch(f"namespace {ns!r} has no digests in the MSO", namespace=ns)
-        known = set(digests.values())
         computed = [hasher(encoded.tagged).digest() for encoded in items]
-        for digest in computed:
-            # §9.3.1 step 3: hash the received IssuerSignedItemBytes; an item whose digest the
-            # issuer did not sign is rejected before its bytes are even decoded.
-            if digest not in known:
-                raise DigestMismatch(
-                    f"an item in {ns!r} does not match any digest the issuer signed", namespace=ns
-                )
+        # §9.3.1 step 3: hash the received IssuerSignedItemBytes; an item whose digest the
+        # issuer did not sign is rejected before its bytes are even decoded.
+        if not set(digests.values()).issuperset(computed):
+            raise DigestMismatch(
+                f"an item in {ns!r} does not match any digest the issuer signed", namespace=ns
+            )
         decoded = cbor.decode_authenticated_sequence([encoded.content for encoded in items])
         out: dict[str, Any] = {}
         seen_ids: set[int] = set()
@@ -196,7 +197,8 @@ def _verify_issuer(
     # §9.3.1 step 1: the document signer chains to a trusted IACA (HOSTILE-CASES M4).
     chain = validate_chain(certificates_of(issuer_auth), trust_anchors, at=at)
     # §9.3.1 step 2: the MSO signature by the document signer, alg from the allow-list.
-    verified = _verify_sign1(issuer_auth, _leaf_key(chain.leaf), allowed=allowed)
+    leaf = _leaf(chain.leaf)
+    verified = _verify_sign1(issuer_auth, leaf[1], allowed=allowed)
     mso = decode_mso(verified.payload)
     if mso.digest_algorithm not in digest_algorithms or mso.digest_algorithm not in (
         DIGEST_ALGORITHMS
@@ -215,7 +217,7 @@ def _verify_issuer(
         raise InvalidClaim(
             f"docType {mso.doctype!r} is not the requested {expected_doctype!r}", claim="docType"
         )
-    _check_validity(mso, chain.leaf, at, clock_skew)
+    _check_validity(mso, leaf, at, clock_skew)
     elements = _check_items(mso, mdoc.namespaces)
     return VerifiedIssuerSigned(
         doctype=mso.doctype,
