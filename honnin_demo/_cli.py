@@ -37,7 +37,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run the job change (or birth registration) story end to end",
         description="Run a whole citizen-mediated procedure on this machine: a generated test"
         " PKI and trust list, the issuer's OpenID4VCI service and the verifier's OpenID4VP"
-        " service on loopback HTTP, state in SQLite files in a temporary directory. Nothing"
+        " service on loopback HTTP, state in SQLite files in a temporary directory. The"
+        " verifier carries a registrar-signed registration and never asks beyond it; the"
+        " wallet uses each copy once and ends by reading its transparency log. Nothing"
         " leaves 127.0.0.1.",
     )
     parser.add_argument(
