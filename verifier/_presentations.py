@@ -181,7 +181,7 @@ class PresentationVerifier:
                 format="dc+sd-jwt",
                 vct=verified.vct,
                 claims=verified.claims,
-                disclosed=tuple(d.path for d in verified.sd_jwt.disclosures),
+                disclosed=tuple([d.path for d in verified.sd_jwt.disclosures]),
                 holder_binding=verified.key_binding is not None,
             ),
             credential_type=resolved.type_id,

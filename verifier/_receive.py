@@ -40,6 +40,7 @@ from honnin.errors import (
     ReplayDetected,
 )
 from honnin.limits import MAX_DIRECT_POST_BODY
+from honnin.oid4vp import AuthorizationResponse
 from honnin.pseudonym import PSEUDONYM_TYPE, is_pseudonym_query
 
 from ._catalogue import MSO_MDOC, SD_JWT_VC, claim_key
@@ -78,11 +79,16 @@ class Outcome:
 def _fields(response: Any) -> dict[str, Any]:
     if isinstance(response, str):
         return {"response": response}
-    if isinstance(response, Mapping):
+    if isinstance(response, AuthorizationResponse):
+        # The in-process wallet's model, known not to be a Mapping: this skips the ABC
+        # check, whose negative answer is slow, on the role API's hot path.
+        members: Any = response.__dict__
+    elif isinstance(response, Mapping):
         return {k: v for k, v in response.items() if v is not None}
-    # A plain object's attributes (pydantic models and dataclasses keep them in __dict__;
-    # getattr on a missing pydantic attribute costs an exception each time).
-    members = getattr(response, "__dict__", None)
+    else:
+        # A plain object's attributes (pydantic models and dataclasses keep them in
+        # __dict__; getattr on a missing pydantic attribute costs an exception each time).
+        members = getattr(response, "__dict__", None)
     if isinstance(members, dict):
         found = {name: members[name] for name in _FIELDS if members.get(name) is not None}
     else:
@@ -114,7 +120,14 @@ def _vp_token(value: Any) -> dict[str, list[Any]]:
     token: dict[str, list[Any]] = {}
     count = 0
     for query_id, entry in value.items():
-        if not isinstance(entry, Sequence) or isinstance(entry, str | bytes) or not entry:
+        kind = type(entry)
+        if (
+            kind is not list
+            and kind is not tuple
+            and (not isinstance(entry, Sequence) or isinstance(entry, str | bytes))
+        ):
+            entry = None  # not an array
+        if not entry:
             raise MalformedInput(
                 f"vp_token entry {query_id!r} must be a non-empty array (OpenID4VP §8.1)",
                 query_id=query_id,
