@@ -8,12 +8,17 @@ general implementations (``claim_values``, OpenID4VP 1.0 §7.1.1 / §7.2.1 / §6
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from honnin.dcql import (
+    AcceptedPresentation,
+    PresentationCheck,
     PresentedCredential,
     check_presented,
     claim_values,
@@ -109,3 +114,34 @@ def test_check_presented_through_the_plan() -> None:
     assert check.satisfied
     assert check.accepted["q"][0].values == {("a",): ("x",), ("b", "c"): ("x",)}
     assert check.extra_claims == {"q": (("d",),)}
+
+
+FAST_INIT = [
+    (PresentedCredential, {"format": "dc+sd-jwt", "vct": "t", "claims": {"a": 1}}),
+    (AcceptedPresentation, {"query_id": "q", "index": 0, "claim_set": None, "values": {}}),
+    (PresentationCheck, {"satisfied": True, "accepted": {}, "findings": ()}),
+]
+
+
+@pytest.mark.parametrize(("cls", "arguments"), FAST_INIT)
+def test_hand_written_inits_match_the_dataclass_fields(cls: Any, arguments: Any) -> None:
+    # These results have an __init__ that stores through the slot descriptors (speed);
+    # it must take exactly the dataclass's fields, in order, with the same defaults.
+    parameters = list(inspect.signature(cls).parameters.values())
+    assert [p.name for p in parameters] == [f.name for f in dataclasses.fields(cls)]
+    for parameter, spec in zip(parameters, dataclasses.fields(cls), strict=True):
+        if spec.default is not dataclasses.MISSING:
+            assert parameter.default == spec.default
+        elif spec.default_factory is not dataclasses.MISSING:
+            assert parameter.default is None  # None stands for a fresh default_factory()
+        else:
+            assert parameter.default is inspect.Parameter.empty
+    built = cls(**arguments)
+    for spec in dataclasses.fields(cls):
+        expected = arguments.get(spec.name, spec.default)
+        if spec.name not in arguments and spec.default_factory is not dataclasses.MISSING:
+            expected = spec.default_factory()
+        assert getattr(built, spec.name) == expected
+    assert built == dataclasses.replace(built)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(built, parameters[0].name, "changed")

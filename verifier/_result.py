@@ -14,8 +14,8 @@ stands for (or the element identifier), so a form reads the same key in either f
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, Final
 
 __all__ = [
     "CredentialError",
@@ -141,6 +141,35 @@ class VerifiedCredential:
     status: str
     holder_binding: bool
 
+    def __init__(
+        self,
+        query_id: str,
+        format: str,
+        credential_type: str | None,
+        type_value: str,
+        issuer: str,
+        issuer_name: str,
+        trust: TrustDecision,
+        claims: Mapping[str, Any],
+        status: str,
+        holder_binding: bool,
+    ) -> None:
+        # One of these is built per verified presentation: storing through the slot
+        # descriptors costs a quarter of the dataclass-generated frozen __init__
+        # (object.__setattr__ per field). Instances stay frozen.
+        (set_query_id, set_format, set_type, set_value, set_issuer, set_name, set_trust,
+         set_claims, set_status, set_binding) = _VERIFIED_CREDENTIAL  # fmt: skip
+        set_query_id(self, query_id)
+        set_format(self, format)
+        set_type(self, credential_type)
+        set_value(self, type_value)
+        set_issuer(self, issuer)
+        set_name(self, issuer_name)
+        set_trust(self, trust)
+        set_claims(self, claims)
+        set_status(self, status)
+        set_binding(self, holder_binding)
+
     def __getitem__(self, key: str) -> Any:
         return self.claims[key]
 
@@ -176,6 +205,10 @@ class VerifiedCredential:
         )
 
 
+_VERIFIED_CREDENTIAL: Final = tuple(
+    VerifiedCredential.__dict__[f.name].__set__ for f in fields(VerifiedCredential)
+)
+
 #: Looks up the display label of a claim: (credential type id, claim key, language) -> label.
 LabelLookup = Callable[[str, str, str], str | None]
 
@@ -201,6 +234,30 @@ class VerificationResult:
     verified_at: float = 0.0
     wallet_error: str | None = None
     _labels: LabelLookup | None = field(default=None, repr=False, compare=False)
+
+    def __init__(
+        self,
+        verified: bool,
+        transaction_id: str,
+        credentials: Mapping[str, tuple[VerifiedCredential, ...]],
+        errors: tuple[CredentialError, ...] = (),
+        flagged: tuple[FlaggedClaim, ...] = (),
+        verified_at: float = 0.0,
+        wallet_error: str | None = None,
+        _labels: LabelLookup | None = None,
+    ) -> None:
+        # Built once per response: one dict update instead of the dataclass-generated
+        # frozen __init__'s object.__setattr__ per field. Instances stay frozen.
+        self.__dict__.update(
+            verified=verified,
+            transaction_id=transaction_id,
+            credentials=credentials,
+            errors=errors,
+            flagged=flagged,
+            verified_at=verified_at,
+            wallet_error=wallet_error,
+            _labels=_labels,
+        )
 
     @property
     def claims(self) -> Mapping[str, Any]:

@@ -7,7 +7,7 @@ disclosed beyond the query so that they are never passed on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
@@ -19,6 +19,17 @@ from ._plan import CredentialPlan, QueryPlan, plan_for
 # Plain strings: comparing with a StrEnum member costs an enum attribute look-up each time.
 _SD_JWT_VC: Final = CredentialFormat.SD_JWT_VC.value
 _MSO_MDOC: Final = CredentialFormat.MSO_MDOC.value
+
+
+def _slot_setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], ...]:
+    """The slot descriptors' setters of a frozen slots dataclass, for its ``__init__``.
+
+    The ``__init__`` dataclasses generates for a frozen class stores each field through
+    ``object.__setattr__``, about four times the cost of a slot store; these results are
+    built for every presentation checked, so their ``__init__`` stores through the slot
+    descriptors instead. The instances stay frozen (``__setattr__`` still refuses).
+    """
+    return tuple(cls.__dict__[name].__set__ for name in names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +56,36 @@ class PresentedCredential:
     holder_binding: bool = False
     vct_extends: tuple[str, ...] = ()
 
+    def __init__(
+        self,
+        format: str,
+        vct: str | None = None,
+        doctype: str | None = None,
+        claims: Mapping[str, Any] | None = None,
+        namespaces: Mapping[str, Mapping[str, Any]] | None = None,
+        disclosed: tuple[ClaimsPath, ...] | None = None,
+        holder_binding: bool = False,
+        vct_extends: tuple[str, ...] = (),
+    ) -> None:
+        set_format, set_vct, set_doctype, set_claims, set_namespaces, set_disclosed, \
+            set_binding, set_extends = _PRESENTED  # fmt: skip
+        set_format(self, format)
+        set_vct(self, vct)
+        set_doctype(self, doctype)
+        set_claims(self, claims)
+        set_namespaces(self, namespaces)
+        set_disclosed(self, disclosed)
+        set_binding(self, holder_binding)
+        set_extends(self, vct_extends)
+
     def __repr__(self) -> str:  # claim values stay out of logs
         return f"PresentedCredential(format={self.format!r})"
+
+
+_PRESENTED: Final = _slot_setters(
+    PresentedCredential, "format", "vct", "doctype", "claims", "namespaces", "disclosed",
+    "holder_binding", "vct_extends",
+)  # fmt: skip
 
 
 class DcqlProblem(StrEnum):
@@ -86,8 +125,24 @@ class AcceptedPresentation:
     claim_set: tuple[str, ...] | None
     values: Mapping[ClaimsPath, tuple[Any, ...]]
 
+    def __init__(
+        self,
+        query_id: str,
+        index: int,
+        claim_set: tuple[str, ...] | None,
+        values: Mapping[ClaimsPath, tuple[Any, ...]],
+    ) -> None:
+        set_query_id, set_index, set_claim_set, set_values = _ACCEPTED
+        set_query_id(self, query_id)
+        set_index(self, index)
+        set_claim_set(self, claim_set)
+        set_values(self, values)
+
     def __repr__(self) -> str:
         return f"AcceptedPresentation(query_id={self.query_id!r}, index={self.index})"
+
+
+_ACCEPTED: Final = _slot_setters(AcceptedPresentation, "query_id", "index", "claim_set", "values")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +158,24 @@ class PresentationCheck:
     accepted: Mapping[str, tuple[AcceptedPresentation, ...]]
     findings: tuple[DcqlFinding, ...]
     extra_claims: Mapping[str, tuple[ClaimsPath, ...]] = field(default_factory=dict)
+
+    def __init__(
+        self,
+        satisfied: bool,
+        accepted: Mapping[str, tuple[AcceptedPresentation, ...]],
+        findings: tuple[DcqlFinding, ...],
+        extra_claims: Mapping[str, tuple[ClaimsPath, ...]] | None = None,
+    ) -> None:
+        set_satisfied, set_accepted, set_findings, set_extra = _CHECK
+        set_satisfied(self, satisfied)
+        set_accepted(self, accepted)
+        set_findings(self, findings)
+        set_extra(self, {} if extra_claims is None else extra_claims)
+
+
+_CHECK: Final = _slot_setters(
+    PresentationCheck, "satisfied", "accepted", "findings", "extra_claims"
+)
 
 
 def _covers(requested: ClaimsPath, disclosed: ClaimsPath) -> bool:
