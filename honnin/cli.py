@@ -10,7 +10,8 @@ The conventions every command follows (``docs/CLI.md``) live here so they are wr
 * ``honnin GROUP COMMAND [options]``: options go after the command name. Options that the
   commands of a group share are defined once (``shared_options``) and listed in each
   command's ``--help``.
-* ``--json`` (``add_json_option``): on success, exactly one JSON object on stdout.
+* ``--json`` (``add_json_option``): on success, exactly one JSON document on stdout (an
+  object; an array of objects for a listing).
 * Failures: ``error: <code>: <message>`` on stderr, nothing on stdout, exit status 1 (2 for
   a usage error) - with or without ``--json``.
 * Progress and notices go to stderr (``progress``), so stdout stays parseable.
@@ -281,8 +282,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Verifiable credentials that flow through the person: issue, hold, present"
         " and verify SD-JWT VC and ISO mdoc credentials over OpenID4VCI / OpenID4VP.",
         epilog="Run 'honnin COMMAND --help' for a command's options. Results go to stdout"
-        " (one JSON object with --json), progress and errors to stderr; the exit status is 0"
-        " on success, 1 on failure, 2 on a usage error.",
+        " (JSON with --json), progress and errors to stderr; the exit status is 0 on"
+        " success, 1 on failure, 2 on a usage error. Conventions and settings: docs/CLI.md.",
     )
     parser.add_argument("--version", action="version", version=f"honnin {__version__}")
     subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")

@@ -124,7 +124,7 @@ class IssuerSettings(BaseSettings):
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], **overrides: Any) -> IssuerSettings:
-        """Settings from a TOML (an ``[issuer]`` table, or top-level keys) or JSON file,
+        """Settings from a TOML or JSON file (an ``issuer`` table, or top-level keys),
         ``overrides`` on top; environment variables fill what neither sets.
 
         Raises:
@@ -132,12 +132,11 @@ class IssuerSettings(BaseSettings):
             ValueError: not JSON/TOML, or a value pydantic rejects (``ValidationError``).
         """
         raw = Path(path).read_bytes()
-        data: Any
-        if str(path).endswith(".toml"):
-            data = tomllib.loads(raw.decode("utf-8"))
+        data: Any = (
+            tomllib.loads(raw.decode("utf-8")) if str(path).endswith(".toml") else json.loads(raw)
+        )
+        if isinstance(data, dict):
             data = data.get("issuer", data)
-        else:
-            data = json.loads(raw)
         if not isinstance(data, dict):
             raise ValueError(f"{path}: settings must be an object")
         _warn_renamed(data, str(path))

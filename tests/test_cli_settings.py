@@ -5,6 +5,7 @@ variables only, and the command line telling the operator about a renamed settin
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,28 @@ def test_invalid_settings_are_a_typed_error(
     config.write_text('[verifier]\npublic_url = "https://v.example"\nunknown_setting = 1\n')
     assert main(["verifier", "serve", "--config", str(config)]) == 1
     assert "unknown_setting" in capsys.readouterr().err
+
+
+def _doc_sample(role: str) -> str:
+    text = (Path(__file__).parent.parent / "docs" / "CLI.md").read_text(encoding="utf-8")
+    (sample,) = re.findall(rf"```toml\n(\[{role}\]\n.*?)```", text, flags=re.DOTALL)
+    return sample
+
+
+@pytest.mark.parametrize("role", ["issuer", "verifier"])
+def test_the_documented_sample_configs_load_and_are_fit_for_production(
+    role: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HONNIN_VERIFIER_API_TOKEN", "t" * 43)
+    toml = tmp_path / f"{role}.toml"
+    toml.write_text(_doc_sample(role), encoding="utf-8")
+    cls = IssuerSettings if role == "issuer" else VerifierSettings
+    settings = cls.from_file(toml)
+    assert settings.insecure_reasons() == []
+    assert settings.public_url == f"https://{role}.example.com"
+    # The same settings as JSON, with the role's table or at the top level.
+    values = settings.model_dump(mode="json", exclude={"api_token"})
+    for document in ({role: values}, values):
+        as_json = tmp_path / f"{role}.json"
+        as_json.write_text(json.dumps(document), encoding="utf-8")
+        assert cls.from_file(as_json) == settings

@@ -16,6 +16,7 @@ from test_oid4vp_service_support import bound_socket, serving
 from test_wallet_role_support import PIN, PURPOSE, SLIP, sample
 
 from honnin.cli import main
+from honnin.http import HttpxFetcher
 from honnin.trust import certificates_to_pem
 from verifier import Verifier, VerifierSettings, create_app
 
@@ -34,8 +35,14 @@ class Services:
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     with live_issuer() as live, bound_socket() as (sock, base):
         base = base.replace("127.0.0.1", "localhost")
+        # Its own status-list client, closed at the end: a kept-alive connection to the
+        # issuer service would otherwise leak a socket until garbage collection.
+        fetcher = HttpxFetcher()
         agency = Verifier.create(
-            "Hello Work", trust=[live.issuer.certificate], client_id_host="localhost"
+            "Hello Work",
+            trust=[live.issuer.certificate],
+            client_id_host="localhost",
+            fetcher=fetcher,
         )
         settings = VerifierSettings(public_url=base, dev=True, api_token=TOKEN)
         folder = tmp_path_factory.mktemp("anchors")
@@ -45,6 +52,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
             anchors[-1].write_text(certificates_to_pem([cert]))
         with serving(create_app(agency, settings), sock):
             yield Services(live, base, anchors)
+        fetcher.close()
 
 
 @pytest.fixture

@@ -113,7 +113,7 @@ class VerifierSettings(BaseSettings):
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], **overrides: Any) -> VerifierSettings:
-        """Settings from a TOML (a ``[verifier]`` table, or top-level keys) or JSON file;
+        """Settings from a TOML or JSON file (a ``verifier`` table, or top-level keys);
         ``overrides`` win over the file, environment variables fill what neither sets.
 
         Raises:
