@@ -79,16 +79,17 @@ class Outcome:
 def _fields(response: Any) -> dict[str, Any]:
     if isinstance(response, str):
         return {"response": response}
-    if isinstance(response, AuthorizationResponse):
-        # The in-process wallet's model, known not to be a Mapping: this skips the ABC
-        # check, whose negative answer is slow, on the role API's hot path.
-        members: Any = response.__dict__
-    elif isinstance(response, Mapping):
+    if type(response) is AuthorizationResponse:
+        # The in-process wallet's model (exactly vp_token and state), not a Mapping:
+        # this skips the ABC check below, slow on its negative path, on the hot path.
+        if response.state is None:
+            return {"vp_token": response.vp_token}
+        return {"vp_token": response.vp_token, "state": response.state}
+    if isinstance(response, Mapping):
         return {k: v for k, v in response.items() if v is not None}
-    else:
-        # A plain object's attributes (pydantic models and dataclasses keep them in
-        # __dict__; getattr on a missing pydantic attribute costs an exception each time).
-        members = getattr(response, "__dict__", None)
+    # A plain object's attributes (pydantic models and dataclasses keep them in __dict__;
+    # getattr on a missing pydantic attribute costs an exception each time).
+    members = getattr(response, "__dict__", None)
     if isinstance(members, dict):
         found = {name: members[name] for name in _FIELDS if members.get(name) is not None}
     else:
@@ -115,7 +116,7 @@ def _vp_token(value: Any) -> dict[str, list[Any]]:
     """The VP Token as ``{query id: [presentation, ...]}`` (§8.1), or ``MalformedInput``."""
     if isinstance(value, str | bytes):
         value = json_loads(value, max_size=MAX_DIRECT_POST_BODY)
-    if not isinstance(value, Mapping) or not value:
+    if (type(value) is not dict and not isinstance(value, Mapping)) or not value:
         raise MalformedInput("vp_token must be a non-empty JSON object (OpenID4VP §8.1)")
     token: dict[str, list[Any]] = {}
     count = 0
