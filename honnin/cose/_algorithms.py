@@ -18,7 +18,15 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from honnin.errors import InvalidSignature, UnsupportedAlgorithm
-from honnin.jose import JwsAlgorithm, PrivateKey, PublicKey, sign_bytes, verify_bytes
+from honnin.jose import (
+    JwsAlgorithm,
+    PrivateKey,
+    PublicKey,
+    is_ec_private_key,
+    is_ec_public_key,
+    sign_bytes,
+    verify_bytes,
+)
 
 
 class CoseAlgorithm(IntEnum):
@@ -130,7 +138,7 @@ def sign_raw(data: bytes, key: PrivateKey, alg: CoseAlgorithm) -> bytes:
     if params is None:
         return sign_bytes(data, key, alg.jws)
     curve, ecdsa, size = params
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, curve):
+    if not is_ec_private_key(key) or not isinstance(key.curve, curve):
         raise UnsupportedAlgorithm(f"{alg.name} needs a {curve.name} key")
     r, s = decode_dss_signature(key.sign(data, ecdsa))
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
@@ -150,7 +158,7 @@ def verify_raw(data: bytes, signature: bytes, key: PublicKey, alg: CoseAlgorithm
         verify_bytes(data, signature, key, alg.jws)
         return
     curve, ecdsa, size = params
-    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, curve):
+    if not is_ec_public_key(key) or not isinstance(key.curve, curve):
         raise UnsupportedAlgorithm(f"{alg.name} needs a {curve.name} key")
     if len(signature) != 2 * size:
         # RFC 9053 §2.1: exactly r || s; DER and short forms are rejected.

@@ -29,7 +29,7 @@ from honnin.errors import InvalidSignature, MalformedJws, TooLarge, UnsupportedA
 from honnin.limits import MAX_JWS_HEADER, MAX_JWS_PAYLOAD
 
 from ._algorithms import DEFAULT_ALLOWED, EC_PARAMS, JwsAlgorithm, algorithm_from_header
-from ._keys import PrivateKey, PublicKey, algorithm_for_key
+from ._keys import PrivateKey, PublicKey, algorithm_for_key, is_ec_private_key, is_ec_public_key
 
 # One ECDSA parameter object per algorithm: building it costs ~10% of a P-256 verify.
 _ECDSA = {alg: ec.ECDSA(params.hash()) for alg, params in EC_PARAMS.items()}
@@ -114,7 +114,7 @@ def sign_bytes(data: bytes, key: PrivateKey, alg: JwsAlgorithm) -> bytes:
             raise UnsupportedAlgorithm("EdDSA needs an Ed25519 key")
         return key.sign(data)
     curve, size, ecdsa = _EC_BY_ALG[alg]
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, curve):
+    if not is_ec_private_key(key) or not isinstance(key.curve, curve):
         raise UnsupportedAlgorithm(f"{alg.value} needs a {curve.name} key")
     r, s = decode_dss_signature(key.sign(data, ecdsa))
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
@@ -134,7 +134,7 @@ def verify_bytes(data: bytes, signature: bytes, key: PublicKey, alg: JwsAlgorith
             key.verify(signature, data)
             return
         curve, size, ecdsa = _EC_BY_ALG[alg]
-        if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, curve):
+        if not is_ec_public_key(key) or not isinstance(key.curve, curve):
             raise UnsupportedAlgorithm(f"{alg.value} needs a {curve.name} key")
         if len(signature) != 2 * size:
             # RFC 7518 §3.4: exactly R||S; DER and short forms are rejected.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeGuard
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -23,6 +23,34 @@ PublicKey: TypeAlias = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
 _CURVE_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 
 
+# cryptography's key classes are ABCs over its Rust types, and isinstance() on an ABC runs
+# a Python-level __instancecheck__ (~0.6 us, twice per verification). The concrete types
+# that passed the check once are remembered; the hot paths test membership first.
+_EC_PUBLIC_TYPES: set[type] = set()
+_EC_PRIVATE_TYPES: set[type] = set()
+
+
+def is_ec_public_key(key: object) -> TypeGuard[ec.EllipticCurvePublicKey]:
+    """``isinstance(key, ec.EllipticCurvePublicKey)``, without the ABC machinery after the
+    first key of a type."""
+    if type(key) in _EC_PUBLIC_TYPES:
+        return True
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        _EC_PUBLIC_TYPES.add(type(key))
+        return True
+    return False
+
+
+def is_ec_private_key(key: object) -> TypeGuard[ec.EllipticCurvePrivateKey]:
+    """``isinstance(key, ec.EllipticCurvePrivateKey)``, as ``is_ec_public_key``."""
+    if type(key) in _EC_PRIVATE_TYPES:
+        return True
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        _EC_PRIVATE_TYPES.add(type(key))
+        return True
+    return False
+
+
 def generate_key(alg: JwsAlgorithm = JwsAlgorithm.ES256) -> PrivateKey:
     """A fresh private key for ``alg`` (randomness from the OS via ``cryptography``)."""
     if alg is JwsAlgorithm.EDDSA:
@@ -32,7 +60,9 @@ def generate_key(alg: JwsAlgorithm = JwsAlgorithm.ES256) -> PrivateKey:
 
 def algorithm_for_key(key: PrivateKey | PublicKey) -> JwsAlgorithm:
     """The JWS algorithm a key signs with (ES256 for P-256, ...)."""
-    if isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
+    if not (is_ec_private_key(key) or is_ec_public_key(key)) and isinstance(
+        key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey
+    ):
         return JwsAlgorithm.EDDSA
     for alg, params in EC_PARAMS.items():
         if isinstance(key.curve, params.curve):

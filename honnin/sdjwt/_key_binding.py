@@ -20,6 +20,7 @@ from honnin.jose import (
     PrivateKey,
     PublicKey,
     algorithm_for_key,
+    is_ec_private_key,
     jwk_from_public_key,
     parse_jws,
     public_key_from_jwk,
@@ -133,12 +134,14 @@ def build_kb_jwt(
             f'"nonce":{encode_basestring(nonce)},"sd_hash":"{digest}"}}'
         )
     signing_input = f"{header}.{b64url_encode(body.encode('utf-8'))}"
-    if isinstance(holder_key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
+    if is_ec_private_key(holder_key) or isinstance(holder_key, _PRIVATE_KEY_TYPES):
         signature = sign_bytes(signing_input.encode("ascii"), holder_key, alg)
     else:
         signature = holder_key.sign(signing_input.encode("ascii"))
     return f"{signing_input}.{b64url_encode(signature)}"
 
+
+_PRIVATE_KEY_TYPES = (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)
 
 #: The base64url KB-JWT protected header per algorithm (it never changes).
 _KB_HEADERS: dict[JwsAlgorithm, str] = {}

@@ -10,7 +10,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from honnin.clock import Clock, SystemClock
 from honnin.errors import Expired, HonninError, InvalidClaim, InvalidKeyBinding, NotYetValid
-from honnin.jose import DEFAULT_ALLOWED, JwsAlgorithm, PublicKey, UnverifiedJws, verify_jws
+from honnin.jose import (
+    DEFAULT_ALLOWED,
+    JwsAlgorithm,
+    PublicKey,
+    UnverifiedJws,
+    is_ec_public_key,
+    verify_jws,
+)
 
 from ._constants import (
     CLOCK_SKEW_SECONDS,
@@ -115,7 +122,10 @@ def _issuer_signature(
     signatures = parts.signatures
     if len(signatures) == 1:
         jws = signatures[0]
-        key = issuer_key if isinstance(issuer_key, _KEY_TYPES) else issuer_key(jws.header, payload)
+        if is_ec_public_key(issuer_key) or isinstance(issuer_key, _KEY_TYPES):
+            key: PublicKey = issuer_key
+        else:
+            key = issuer_key(jws.header, payload)
         # RFC 9901 §7.1 step 2: allow-listed algorithm, never 'none', then the signature.
         return jws, verify_jws(jws, key, allowed=algorithms)
     first_error: HonninError | None = None
