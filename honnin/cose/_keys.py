@@ -8,13 +8,13 @@ type and length and that the point is on the curve; anything else is ``Malformed
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from honnin.errors import MalformedCose, UnsupportedAlgorithm
-from honnin.jose import PrivateKey, PublicKey, public_key_of
+from honnin.jose import PrivateKey, PublicKey, is_ec_public_key, public_key_of
 
 # RFC 9052 §7.1 / RFC 9053 §7.1-7.2 labels and values.
 KTY: Final = 1
@@ -41,7 +41,7 @@ def _size(curve: ec.EllipticCurve) -> int:
 def cose_key_from_public_key(key: PublicKey | PrivateKey) -> dict[int, Any]:
     """The public COSE_Key of ``key`` with only the required members (RFC 9053 §7.1.1, §7.2)."""
     pub = public_key_of(key)
-    if isinstance(pub, ed25519.Ed25519PublicKey):
+    if not is_ec_public_key(pub) and isinstance(pub, ed25519.Ed25519PublicKey):
         raw = pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return {KTY: KTY_OKP, CRV: _ED25519, X: raw}
     crv = _CRV_BY_NAME.get(pub.curve.name)
@@ -140,9 +140,9 @@ def public_key_from_cose_key(key: object) -> PublicKey:
         MalformedCose: missing or ill-typed members, wrong lengths, a point off the curve.
         UnsupportedAlgorithm: a key type or curve honnin does not use.
     """
-    loaded = _load(key, private=False)
-    assert isinstance(loaded, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey)
-    return loaded
+    # _load builds only public keys when private is False (no isinstance on the key ABCs
+    # here: each costs ~0.6 us, and this runs for every presented document).
+    return cast(PublicKey, _load(key, private=False))
 
 
 def private_key_from_cose_key(key: object) -> PrivateKey:

@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from honnin.jose import PrivateKey, PublicKey, algorithm_for_key
+from honnin.jose import PrivateKey, PublicKey, algorithm_for_key, is_ec_private_key
 
 from ._algorithms import CoseAlgorithm, cose_algorithm_for, sign_raw
 
@@ -47,7 +47,7 @@ class KeySigner:
     __slots__ = ("_alg", "_key")
 
     def __init__(self, key: PrivateKey, alg: CoseAlgorithm | None = None) -> None:
-        if not isinstance(key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
+        if not (is_ec_private_key(key) or isinstance(key, ed25519.Ed25519PrivateKey)):
             raise TypeError("KeySigner needs an EC or Ed25519 private key")
         self._key = key
         if alg is None:
@@ -73,9 +73,12 @@ class KeySigner:
         return f"KeySigner(algorithm={self._alg.name})"
 
 
+_PRIVATE_KEY_TYPES = (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)
+
+
 def as_signer(signer: Signer | PrivateKey) -> Signer:
     """``signer`` itself, or a ``KeySigner`` around a private key."""
-    if isinstance(signer, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
+    if is_ec_private_key(signer) or isinstance(signer, _PRIVATE_KEY_TYPES):
         return KeySigner(signer)
     if not isinstance(signer, Signer):
         raise TypeError("expected a Signer or an EC / Ed25519 private key")

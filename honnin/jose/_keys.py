@@ -24,31 +24,27 @@ _CURVE_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"
 
 
 # cryptography's key classes are ABCs over its Rust types, and isinstance() on an ABC runs
-# a Python-level __instancecheck__ (~0.6 us, twice per verification). The concrete types
-# that passed the check once are remembered; the hot paths test membership first.
-_EC_PUBLIC_TYPES: set[type] = set()
-_EC_PRIVATE_TYPES: set[type] = set()
+# a Python-level __instancecheck__ (~0.6 us, twice per verification). The answer is kept per
+# concrete type (a key's class never changes its registration), so the hot paths pay a dict
+# lookup instead.
+_EC_PUBLIC_TYPES: dict[type, bool] = {}
+_EC_PRIVATE_TYPES: dict[type, bool] = {}
 
 
 def is_ec_public_key(key: object) -> TypeGuard[ec.EllipticCurvePublicKey]:
-    """``isinstance(key, ec.EllipticCurvePublicKey)``, without the ABC machinery after the
-    first key of a type."""
-    if type(key) in _EC_PUBLIC_TYPES:
-        return True
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        _EC_PUBLIC_TYPES.add(type(key))
-        return True
-    return False
+    """``isinstance(key, ec.EllipticCurvePublicKey)``, answered once per key type."""
+    known = _EC_PUBLIC_TYPES.get(type(key))
+    if known is None:
+        known = _EC_PUBLIC_TYPES[type(key)] = isinstance(key, ec.EllipticCurvePublicKey)
+    return known
 
 
 def is_ec_private_key(key: object) -> TypeGuard[ec.EllipticCurvePrivateKey]:
-    """``isinstance(key, ec.EllipticCurvePrivateKey)``, as ``is_ec_public_key``."""
-    if type(key) in _EC_PRIVATE_TYPES:
-        return True
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        _EC_PRIVATE_TYPES.add(type(key))
-        return True
-    return False
+    """``isinstance(key, ec.EllipticCurvePrivateKey)``, answered once per key type."""
+    known = _EC_PRIVATE_TYPES.get(type(key))
+    if known is None:
+        known = _EC_PRIVATE_TYPES[type(key)] = isinstance(key, ec.EllipticCurvePrivateKey)
+    return known
 
 
 def generate_key(alg: JwsAlgorithm = JwsAlgorithm.ES256) -> PrivateKey:
@@ -72,9 +68,14 @@ def algorithm_for_key(key: PrivateKey | PublicKey) -> JwsAlgorithm:
 
 def public_key_of(key: PrivateKey | PublicKey) -> PublicKey:
     """The public half of ``key`` (or ``key`` itself when already public)."""
-    if isinstance(key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
+    if is_ec_public_key(key):
+        return key
+    if is_ec_private_key(key) or isinstance(key, _PRIVATE_KEY_TYPES):
         return key.public_key()
     return key
+
+
+_PRIVATE_KEY_TYPES = (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)
 
 
 def jwk_from_public_key(key: PublicKey | PrivateKey) -> dict[str, str]:

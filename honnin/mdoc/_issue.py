@@ -3,7 +3,7 @@ salts and random digest IDs, the MobileSecurityObject, and ``issuerAuth`` over i
 
 from __future__ import annotations
 
-import secrets
+import os
 import struct
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -43,7 +43,7 @@ def _digest_ids(count: int) -> list[int]:
     """
     ids: dict[int, None] = {}
     while len(ids) < count:
-        raw = secrets.token_bytes(4 * (count - len(ids)))
+        raw = os.urandom(4 * (count - len(ids)))
         for (value,) in struct.iter_unpack(">I", raw):
             ids[value & (DIGEST_ID_SPACE - 1)] = None
     return list(ids)[:count]
@@ -145,10 +145,10 @@ def issue_mdoc(
     value_digests: dict[str, dict[int, bytes]] = {}
     for ns, elements in namespaces.items():
         ids = _digest_ids(len(elements) + decoys)
-        salts = secrets.token_bytes(RANDOM_LENGTH * len(elements))
+        salts = os.urandom(RANDOM_LENGTH * len(elements))
         encoded, digests = _encode_items(elements, ids, salts, hasher)
         for digest_id in ids[len(elements) :]:
-            digests[digest_id] = hasher(secrets.token_bytes(RANDOM_LENGTH)).digest()
+            digests[digest_id] = hasher(os.urandom(RANDOM_LENGTH)).digest()
         items[ns] = tuple(encoded)
         value_digests[ns] = digests
     mso = MobileSecurityObject(

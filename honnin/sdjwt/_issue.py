@@ -261,7 +261,7 @@ _compiled = lru_cache(maxsize=128)(_compile)
 
 
 def _holder_jwk(holder_key: PublicKey | Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(holder_key, Mapping):
+    if type(holder_key) is dict or isinstance(holder_key, Mapping):
         if "d" in holder_key:
             raise ValueError("the holder key for 'cnf' must be public (it has 'd')")
         return dict(holder_key)
@@ -301,7 +301,7 @@ def issue_sd_jwt(
         ValueError / TypeError: claims that are not JSON, reserved names, paths with no claim.
         TooLarge: claims nested deeper than ``MAX_JSON_DEPTH`` or too many disclosures.
     """
-    if not isinstance(claims, Mapping):
+    if type(claims) is not dict and not isinstance(claims, Mapping):
         raise TypeError("claims must be a mapping")
     if decoys < 0:
         raise ValueError("decoys must be >= 0")
