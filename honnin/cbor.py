@@ -54,39 +54,31 @@ class EncodedCbor:
     """An embedded CBOR data item, ``#6.24(bstr .cbor T)`` (RFC 8949 §3.4.5.1).
 
     ``content`` is the byte string exactly as received (or as encoded); digests are taken
-    over ``tagged``, the tag-24 encoding, never over a re-encoding of the decoded value
-    (ISO/IEC 18013-5 §9.1.2.5). ``decode`` enforces preferred serialization, so ``tagged``
-    equals the received bytes.
+    over ``tagged`` (read-only by convention), the tag-24 encoding, never over a
+    re-encoding of the decoded value (ISO/IEC 18013-5 §9.1.2.5). ``decode`` enforces
+    preferred serialization, so ``tagged`` equals the received bytes.
     """
 
-    __slots__ = ("_tagged", "content")
+    __slots__ = ("content", "tagged")
 
     def __init__(self, content: bytes) -> None:
         if type(content) is not bytes:
             raise TypeError("EncodedCbor content must be bytes")
         self.content = content
-        self._tagged: bytes | None = None
+        # The tag-24 encoding: d8 18, the byte-string head, the content. Built at once: every
+        # embedded item is hashed or written out over it, so it is always needed.
+        size = len(content)
+        if size < 24:
+            self.tagged = b"\xd8\x18" + bytes((0x40 | size,)) + content
+        elif size < 0x100:
+            self.tagged = b"\xd8\x18\x58" + bytes((size,)) + content
+        else:
+            self.tagged = b"\xd8\x18" + bstr_header(size) + content
 
     @classmethod
     def of(cls, value: Any) -> EncodedCbor:
         """Encode ``value`` and wrap it (the issuer / wallet side)."""
         return cls(encode(value))
-
-    @property
-    def tagged(self) -> bytes:
-        """The tag-24 encoding: ``d8 18`` + byte-string head + ``content``."""
-        tagged = self._tagged
-        if tagged is None:
-            content = self.content
-            size = len(content)
-            if size < 24:
-                tagged = b"\xd8\x18" + bytes((0x40 | size,)) + content
-            elif size < 0x100:
-                tagged = b"\xd8\x18\x58" + bytes((size,)) + content
-            else:
-                tagged = b"\xd8\x18" + bstr_header(size) + content
-            self._tagged = tagged
-        return tagged
 
     def decode(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Final
 
 from honnin import cbor
@@ -20,6 +21,7 @@ from ._constants import MAX_ISSUER_SIGNED_SIZE
 from ._mso import IssuerSignedItem, MobileSecurityObject, decode_mso
 
 _NAMESPACES_KEY: Final = cbor.encode("nameSpaces")
+_TAGGED: Final = attrgetter("tagged")
 _ISSUER_AUTH_KEY: Final = cbor.encode("issuerAuth")
 
 
@@ -50,7 +52,7 @@ class IssuerSigned:
             parts += (_NAMESPACES_KEY, cbor.head(5, len(self.namespaces)))
             for ns, items in self.namespaces.items():
                 parts += (cbor.encode(ns), cbor.head(4, len(items)))
-                parts += (item.tagged for item in items)
+                parts += map(_TAGGED, items)
         parts += (_ISSUER_AUTH_KEY, cbor.encode(self.issuer_auth.to_array()))
         return b"".join(parts)
 
