@@ -1,6 +1,7 @@
 """JOSE for honnin: JWK, JWS and the algorithm registry (RFC 7515, 7517, 7518, 7638, 8037).
 
-JWE for OpenID4VP ``direct_post.jwt`` lives in ``honnin.jose.jwe`` (over jwcrypto).
+JWE for OpenID4VP ``direct_post.jwt`` (ECDH-ES, A128GCM/A256GCM over ``cryptography``) lives in
+``honnin.jose.jwe``.
 """
 
 from ._algorithms import DEFAULT_ALLOWED, JwsAlgorithm, algorithm_from_header
