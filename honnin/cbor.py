@@ -17,7 +17,7 @@ Tags: 0 (tdate) decodes to an aware ``datetime``, 1004 (full-date) to a ``date``
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from io import BytesIO
 from typing import Any, Final, final
@@ -25,7 +25,8 @@ from typing import Any, Final, final
 import cbor2
 
 from honnin._cbor_scan import scan
-from honnin.errors import HonninError, MalformedCbor, TooLarge
+from honnin.encoding import b64url_encode
+from honnin.errors import HonninError, MalformedCbor, MalformedCredential, TooLarge
 from honnin.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "EncodedCbor",
     "RawCbor",
     "bstr_header",
+    "cbor_to_json",
     "decode",
     "decode_authenticated",
     "decode_authenticated_sequence",
@@ -385,3 +387,25 @@ def tdate(moment: datetime) -> datetime:
     if moment.tzinfo is UTC and not moment.microsecond:
         return moment
     return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def cbor_to_json(value: Any) -> Any:
+    """A decoded CBOR value as JSON (RFC 8949 §6.1, as OpenID4VP §6.3 asks for matching):
+    byte strings as base64url, dates and date-times as ISO 8601 text.
+
+    Raises:
+        MalformedCredential: a value with no JSON form.
+    """
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, bytes):
+        return b64url_encode(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [cbor_to_json(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): cbor_to_json(v) for k, v in value.items()}
+    raise MalformedCredential(f"a data element of type {type(value).__name__} has no JSON form")

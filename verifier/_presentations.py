@@ -12,15 +12,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from honnin.cbor import cbor_to_json
 from honnin.cose import CoseAlgorithm
 from honnin.credential_types import Catalogue
 from honnin.dcql import CredentialQuery, PresentedCredential
-from honnin.encoding import b64url_decode, b64url_encode
+from honnin.encoding import b64url_decode
 from honnin.errors import (
     InvalidClaim,
     MalformedCredential,
@@ -44,26 +45,6 @@ KB_MAX_AGE = 300.0
 CLOCK_SKEW = 60.0
 _ES256 = frozenset({JwsAlgorithm.ES256})
 _COSE_ES256 = frozenset({CoseAlgorithm.ES256, CoseAlgorithm.ESP256})
-
-
-def cbor_to_json(value: Any) -> Any:
-    """A decoded CBOR value as JSON (RFC 8949 §6.1, as OpenID4VP §6.3 asks for matching):
-    byte strings as base64url, dates and date-times as ISO 8601 text."""
-    if value is None or isinstance(value, str | bool | int | float):
-        return value
-    if isinstance(value, bytes):
-        return b64url_encode(value)
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [cbor_to_json(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): cbor_to_json(v) for k, v in value.items()}
-    raise MalformedCredential(
-        f"a data element value of type {type(value).__name__} has no JSON form"
-    )
 
 
 @dataclass(slots=True)

@@ -14,13 +14,14 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
+from honnin.cbor import cbor_to_json
 from honnin.cose import CoseAlgorithm, certificates_of
 from honnin.credential_types import Catalogue, CredentialType
 from honnin.credentials import CredentialFormat
-from honnin.encoding import b64url_decode, b64url_encode
+from honnin.encoding import b64url_decode
 from honnin.errors import (
     HonninError,
     InvalidClaim,
@@ -49,24 +50,6 @@ REGISTERED: Final = frozenset(
 )
 #: Members that differ between the copies of one batch by design (OpenID4VCI §15.4.1).
 _PER_COPY: Final = frozenset({"cnf", "status"})
-
-
-def cbor_to_json(value: Any) -> Any:
-    """A decoded CBOR value as JSON (RFC 8949 §6.1, as OpenID4VP §6.3 asks for matching):
-    byte strings as base64url, dates and date-times as ISO 8601 text."""
-    if value is None or isinstance(value, str | bool | int | float):
-        return value
-    if isinstance(value, bytes):
-        return b64url_encode(value)
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [cbor_to_json(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): cbor_to_json(v) for k, v in value.items()}
-    raise MalformedCredential(f"a data element of type {type(value).__name__} has no JSON form")
 
 
 @dataclass(frozen=True)
