@@ -217,9 +217,13 @@ def _value_digests(value: object) -> dict[str, dict[int, bytes]]:
     for ns, digests in value.items():
         if type(ns) is not str or type(digests) is not dict:
             raise MalformedCredential("MSO valueDigests maps namespace text to a digest map")
-    # The entries themselves are not walked here: a digest ID that is not an unsigned
-    # integer, or a digest that is not a byte string, can never equal what a verifier
-    # computes, so the item it would cover is rejected as a DigestMismatch.
+        # ISO 18013-5 §9.1.2.4: DigestIDs are uint, digests bstr. Checked here so that even a
+        # validly signed but ill-formed MSO ends in a typed error, not in a later TypeError.
+        for digest_id, digest in digests.items():
+            if type(digest_id) is not int or digest_id < 0 or type(digest) is not bytes:
+                raise MalformedCredential(
+                    f"MSO valueDigests[{ns!r}] must map unsigned DigestIDs to byte strings"
+                )
     return value
 
 
