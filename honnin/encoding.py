@@ -143,6 +143,8 @@ def json_loads(
         return _parse(_utf8(data), max_depth)
     if data.startswith("\ufeff"):
         raise MalformedJson("JSON text must not start with a byte order mark (RFC 8259 §8.1)")
+    # A str may already hold a raw lone surrogate (bytes input cannot: it was UTF-8 decoded).
+    _check_utf8(data)
     return _parse(data, max_depth)
 
 

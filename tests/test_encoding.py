@@ -59,3 +59,8 @@ def test_json_rejects_bom_bad_utf8_lone_surrogates_and_huge_ints(data: bytes) ->
 def test_json_size_limit() -> None:
     with pytest.raises(TooLarge):
         json_loads(b"[" + b"1," * 100 + b"1]", max_size=100)
+
+
+def test_json_str_with_a_raw_lone_surrogate_is_malformed() -> None:
+    with pytest.raises(MalformedJson, match="lone surrogate"):
+        json_loads('{"a":"' + chr(0xD800) + '"}')
