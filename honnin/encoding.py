@@ -13,6 +13,8 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import pybase64
+
 from honnin.errors import HonninError, MalformedBase64url, MalformedJson, TooLarge
 from honnin.limits import MAX_JSON_DEPTH
 
@@ -36,10 +38,25 @@ _LAST_CHAR_OK = {
 # Indexed by len(text) % 4 (1 never gets here: it is an impossible length).
 _PADDING = (b"", b"===", b"==", b"=")
 _A2B = binascii.a2b_base64
+# Above this many characters the SIMD codec of pybase64 is several times faster than
+# binascii (a 27 kB Status List Token: 5 µs against 80 µs); below it binascii's smaller
+# per-call cost wins (a 60-character disclosure).
+_LARGE = 512
+_URL_ALTCHARS = b"-_"
+_PADDING_STR = ("", "===", "==", "=")
+
+
+def _a2b_large(text: str, rem: int) -> bytes:
+    # validate=True rejects every character outside the alphabet and any misplaced '=';
+    # the callers have already screened '+', '/' and '=' (which altchars would let in) and
+    # checked the length and the trailing bits.
+    return pybase64.b64decode(text + _PADDING_STR[rem], altchars=_URL_ALTCHARS, validate=True)
 
 
 def b64url_encode(data: bytes) -> str:
     """base64url without padding (RFC 7515 §2)."""
+    if len(data) > _LARGE:
+        return pybase64.b64encode(data, altchars=_URL_ALTCHARS).rstrip(b"=").decode()
     return binascii.b2a_base64(data, newline=False).translate(_FROM_STD).rstrip(b"=").decode()
 
 
@@ -64,8 +81,11 @@ def b64url_decode(text: str | bytes, *, what: str = "value") -> bytes:
     if rem and (rem == 1 or text[-1] not in _LAST_CHAR_OK[rem]):
         raise _bad_length_or_bits(what, rem)
     try:
+        if len(text) > _LARGE:
+            return _a2b_large(text, rem)
         return _A2B(text.encode("ascii").translate(_TO_STD) + _PADDING[rem], strict_mode=True)
-    except (binascii.Error, UnicodeEncodeError) as exc:
+    except (ValueError, UnicodeEncodeError) as exc:
+        # binascii.Error is a ValueError; pybase64 raises ValueError for non-ASCII text.
         raise _outside_alphabet(what) from exc
 
 
@@ -163,8 +183,11 @@ def json_from_b64url(text: str, *, what: str) -> Any:
     if rem and (rem == 1 or text[-1] not in _LAST_CHAR_OK[rem]):
         raise _bad_length_or_bits(what, rem)
     try:
-        raw = _A2B(text.encode("ascii").translate(_TO_STD) + _PADDING[rem], strict_mode=True)
-    except (binascii.Error, UnicodeEncodeError) as exc:
+        if len(text) > _LARGE:
+            raw = _a2b_large(text, rem)
+        else:
+            raw = _A2B(text.encode("ascii").translate(_TO_STD) + _PADDING[rem], strict_mode=True)
+    except (ValueError, UnicodeEncodeError) as exc:
         raise _outside_alphabet(what) from exc
     return _parse(_utf8(raw), MAX_JSON_DEPTH)
 

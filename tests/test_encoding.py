@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from honnin.encoding import b64url_decode, b64url_encode, json_loads
+from honnin.encoding import b64url_decode, b64url_encode, json_from_b64url, json_loads
 from honnin.errors import MalformedBase64url, MalformedJson, TooLarge
 
 
@@ -23,6 +23,48 @@ def test_b64url_rejects_non_strict_input(bad: str) -> None:
     # padding, std alphabet, whitespace, foreign characters, length 1 mod 4, trailing bits
     with pytest.raises(MalformedBase64url):
         b64url_decode(bad)
+
+
+# Long texts take the SIMD decoder (pybase64); the same strictness must hold there.
+_LONG = "QUJD" * 300  # 1,200 characters of "ABC..." base64url
+
+
+@given(st.binary(min_size=600, max_size=3000))
+def test_b64url_round_trip_long(data: bytes) -> None:
+    text = b64url_encode(data)
+    assert "=" not in text and "+" not in text and "/" not in text
+    assert b64url_decode(text) == data
+    assert b64url_decode(text.encode("ascii")) == data
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        _LONG + "YQ==",  # padding
+        _LONG + "YQ=",
+        _LONG[:600] + "a+b/" + _LONG[600:],  # standard alphabet in the middle
+        _LONG[:600] + "ab cd" + _LONG[600:],  # whitespace
+        _LONG[:600] + "\n" + _LONG[600:],
+        _LONG[:600] + "ab!c" + _LONG[600:],  # a foreign character
+        _LONG[:600] + "abé" + _LONG[600:],  # not ASCII
+        _LONG + "A",  # length 1 mod 4
+        _LONG + "YR",  # non-zero trailing bits
+        _LONG + "YWJ",
+        _LONG[:600] + "=" + _LONG[600:],  # '=' inside
+    ],
+)
+def test_b64url_long_rejects_non_strict_input(bad: str) -> None:
+    with pytest.raises(MalformedBase64url):
+        b64url_decode(bad)
+
+
+def test_json_from_b64url_long_is_strict() -> None:
+    text = b64url_encode(b'{"lst":"' + b"x" * 2000 + b'"}')
+    assert json_from_b64url(text, what="payload") == {"lst": "x" * 2000}
+    with pytest.raises(MalformedBase64url):
+        json_from_b64url(text[:900] + "+" + text[901:], what="payload")
+    with pytest.raises(MalformedBase64url):
+        json_from_b64url(text[:900] + "\x00" + text[901:], what="payload")
 
 
 def test_json_rejects_duplicate_names() -> None:
