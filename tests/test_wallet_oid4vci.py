@@ -88,8 +88,11 @@ def test_an_mdoc_batch_by_reference(live: LiveIssuer, tmp_path: Path) -> None:
 def test_fewer_copies_when_asked(live: LiveIssuer, tmp_path: Path) -> None:
     offer = live.issuer.create_offer(SLIP, sample(), tx_code=False)
     with _wallet(live, tmp_path / "w") as wallet:
+        before = wallet.vault.generation
         (held,) = wallet.receive(offer, copies=3).credentials
         assert held.copies == 3 and len(wallet.vault.binding_keys()) == 3
+        # The keys, the copies and the log entry are one commit (one fsync per issuance).
+        assert wallet.vault.generation == before + 1
 
 
 def test_a_deferred_issuance_completes(live: LiveIssuer, tmp_path: Path) -> None:

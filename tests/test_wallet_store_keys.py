@@ -199,3 +199,54 @@ def test_change_pin_keeps_the_device_wrap(path: Path) -> None:
     with pytest.raises(WalletError, match="pass key_wrapper"):
         Vault.open(path, "888888")
     Vault.open(path, "888888", key_wrapper=device).close()
+
+
+def test_drafted_keys_sign_but_stay_off_disk_until_kept(path: Path) -> None:
+    with Vault.create(path, PIN, kdf=FAST) as vault:
+        kept, dropped = vault.draft_binding_keys(2)
+        verify_bytes(
+            b"proof", kept.sign(b"proof"), public_key_from_jwk(kept.public_jwk), JwsAlgorithm.ES256
+        )
+        assert vault.binding_keys() == []  # nothing written before the copies come back
+        with vault.transaction():
+            vault.keep_binding_keys([kept.key_id])
+        vault.discard_binding_key(dropped.key_id)
+        with pytest.raises(NotFound):
+            dropped.sign(b"after")
+        assert vault.binding_keys() == [kept.key_id]
+        kept.sign(b"still")
+    with Vault.open(path, PIN) as vault:
+        assert vault.binding_keys() == [kept.key_id]
+        vault.signer(kept.key_id).sign(b"after reopen")
+
+
+def test_kept_keys_vanish_with_a_rolled_back_transaction(path: Path) -> None:
+    with Vault.create(path, PIN, kdf=FAST) as vault:
+        (signer,) = vault.draft_binding_keys(1)
+        with pytest.raises(RuntimeError), vault.transaction():
+            vault.keep_binding_keys([signer.key_id])
+            raise RuntimeError("the copies did not verify")
+        assert vault.binding_keys() == []
+        with pytest.raises(NotFound):
+            signer.sign(b"x")
+        vault.discard_binding_key(signer.key_id)  # gone already: nothing to do
+        with pytest.raises(NotFound), vault.transaction():
+            vault.keep_binding_keys([signer.key_id])
+
+
+def test_keeping_keys_needs_a_transaction(path: Path) -> None:
+    with Vault.create(path, PIN, kdf=FAST) as vault:
+        (signer,) = vault.draft_binding_keys(1)
+        with pytest.raises(ValueError, match="transaction"):
+            vault.keep_binding_keys([signer.key_id])
+
+
+def test_discarding_a_kept_key_destroys_it(path: Path) -> None:
+    with Vault.create(path, PIN, kdf=FAST) as vault:
+        (signer,) = vault.draft_binding_keys(1)
+        with vault.transaction():
+            vault.keep_binding_keys([signer.key_id])
+        vault.discard_binding_key(signer.key_id)
+        assert vault.binding_keys() == []
+        with pytest.raises(NotFound):
+            signer.sign(b"x")

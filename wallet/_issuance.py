@@ -4,10 +4,12 @@ Offer (§4.1, by value or by reference) → Credential Issuer Metadata (§12.2, 
 must match exactly) → issuer trust pre-check from JWT VC Issuer Metadata when the wallet has
 a trust configuration, *before* the Transaction Code is asked for (§13.6.2; HOSTILE-CASES
 WL-16) → Token Request with the pre-authorized code and tx_code (§6.1) → ``c_nonce`` (§7) →
-N binding keys made in the vault and N ``jwt`` proofs signed through its ``Signer`` (App. F.1)
-→ Credential Request (§8.2) → each copy verified (issuer trust, the configuration's type,
-bound to one of the keys just proven; at most one copy per proof, SECURITY-CHECKLIST C14) and
-stored → Notification (§11). A deferred answer (§9) is polled at the issuer's ``interval``.
+N binding keys drafted in the vault (in memory) and N ``jwt`` proofs signed through its
+``Signer`` (App. F.1) → Credential Request (§8.2) → each copy verified (issuer trust, the
+configuration's type, bound to one of the keys just proven; at most one copy per proof,
+SECURITY-CHECKLIST C14) and stored with its key in one transaction; keys no stored copy is
+bound to are forgotten → Notification (§11). A deferred answer (§9) is polled at the
+issuer's ``interval``.
 """
 
 from __future__ import annotations

@@ -106,4 +106,3 @@ class Transport:
         """GET ``url`` whatever it answers (for following a redirect_uri)."""
         self.check(url, what)
         return self.fetcher.request("GET", url, max_bytes=max_bytes)
-

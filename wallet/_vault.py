@@ -11,7 +11,7 @@ import os
 import re
 import secrets
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -79,6 +79,8 @@ class Vault:
         self._wrapper = key_wrapper
         self._keys: dict[str, ec.EllipticCurvePrivateKey] = {}
         self._store.on_rollback.append(self._keys.clear)  # reloaded from the file on demand
+        #: Binding keys made for an issuance still under way: in memory only (``draft_*``).
+        self._drafts: dict[str, tuple[dict[str, str], ec.EllipticCurvePrivateKey]] = {}
         #: Set only by ``create``, ``recover`` and ``rotate_recovery_code``: show it once.
         self.recovery_code: str | None = None
 
@@ -198,6 +200,7 @@ class Vault:
         """Checkpoint the WAL into the file, release the lock and forget the keys."""
         self._store.close()
         self._keys.clear()
+        self._drafts.clear()
         self._data_key = b""
 
     def __enter__(self) -> Vault:
@@ -319,6 +322,44 @@ class Vault:
                 )
         return [VaultSigner(key_id, jwk, self._private_key) for key_id, jwk, _ in made]
 
+    def draft_binding_keys(self, count: int) -> list[Signer]:
+        """``count`` binding keys held in memory only, until ``keep_binding_keys`` stores
+        them (OpenID4VCI: the keys of the proofs are stored with the copies bound to them, in
+        the same transaction, so one commit makes both durable and a failed issuance leaves
+        nothing on disk). ``discard_binding_key`` forgets one that is not kept."""
+        if not 0 < count <= 10_000:
+            raise ValueError("count must be 1..10000")
+        self._db()
+        made = [new_p256_key() for _ in range(count)]
+        for key_id, jwk, key in made:
+            self._drafts[key_id] = (jwk, key)
+        return [VaultSigner(key_id, jwk, self._private_key) for key_id, jwk, _ in made]
+
+    def keep_binding_keys(self, key_ids: Iterable[str]) -> None:
+        """Store drafted keys, inside the caller's ``transaction()`` (if it rolls back, the
+        keys are gone: neither stored nor held).
+
+        Raises:
+            NotFound: a key that is not a draft of this vault.
+            ValueError: called outside a transaction.
+        """
+        if not self._store.in_transaction:
+            raise ValueError("keep_binding_keys() outside a transaction")
+        for key_id in key_ids:
+            draft = self._drafts.pop(key_id, None)
+            if draft is None:
+                raise NotFound(f"no drafted binding key {key_id!r}", key_id=key_id)
+            jwk, key = draft
+            self._store.write(BINDING_KEY_KIND, key_id, _scalar_of(key), {**jwk, "alg": "ES256"})
+            self._keys[key_id] = key  # cleared with the others if the transaction rolls back
+
+    def discard_binding_key(self, key_id: str) -> None:
+        """Forget a drafted key; a key already stored is destroyed (``destroy_key``), one
+        lost with a rolled-back transaction is gone already."""
+        drafted = self._drafts.pop(key_id, None) is not None
+        if not drafted and self._store.entry(BINDING_KEY_KIND, key_id) is not None:
+            self.destroy_key(key_id)
+
     def binding_keys(self) -> list[str]:
         """The ids (RFC 7638 thumbprints) of the binding keys, oldest first."""
         keys = self._store.entries(BINDING_KEY_KIND)
@@ -354,6 +395,9 @@ class Vault:
         self._db()
         key = self._keys.get(key_id)
         if key is None:
+            draft = self._drafts.get(key_id)
+            if draft is not None:
+                return draft[1]
             record = self._store.read(BINDING_KEY_KIND, key_id)
             if record is None:
                 raise NotFound(f"binding key {key_id!r} was destroyed", key_id=key_id)

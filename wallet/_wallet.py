@@ -115,8 +115,8 @@ class Wallet(PrivacyControls):
             self.catalogue,
             now=self.clock.now,
             sleep=sleep,
-            new_keys=vault.new_binding_keys,
-            destroy_key=vault.destroy_key,
+            new_keys=vault.draft_binding_keys,
+            destroy_key=vault.discard_binding_key,
             store=self._store_issued,
         )
         # Approvals are bound to the wallet that made them.
@@ -240,7 +240,10 @@ class Wallet(PrivacyControls):
                 raise InvalidKeyBinding(
                     "an issued copy is not bound to a key proven in this request", reason="cnf"
                 )
+        # The proofs' keys are stored with the copies bound to them: one commit (one fsync)
+        # makes the credential durable before receive() returns.
         with self.vault.transaction():
+            self.vault.keep_binding_keys(dict.fromkeys(c.key_id for c in checked))
             held = self._holdings.add(checked, now=now)
             self._log_issuance(held)
         return held, frozenset(c.key_id for c in checked)
