@@ -70,12 +70,9 @@ class EncodedCbor:
         # The tag-24 encoding: d8 18, the byte-string head, the content. Built at once: every
         # embedded item is hashed or written out over it, so it is always needed.
         size = len(content)
-        if size < 24:
-            self.tagged = b"\xd8\x18" + bytes((0x40 | size,)) + content
-        elif size < 0x100:
-            self.tagged = b"\xd8\x18\x58" + bytes((size,)) + content
-        else:
-            self.tagged = b"\xd8\x18" + bstr_header(size) + content
+        self.tagged = (
+            _TAG24_HEADS[size] if size < 0x100 else b"\xd8\x18" + bstr_header(size)
+        ) + content
 
     @classmethod
     def of(cls, value: Any) -> EncodedCbor:
@@ -137,6 +134,10 @@ def bstr_header(length: int) -> bytes:
     if length < 0x100000000:
         return b"\x5a" + length.to_bytes(4, "big")
     return b"\x5b" + length.to_bytes(8, "big")
+
+
+#: ``d8 18`` and the preferred byte-string head, for every content shorter than 256 bytes.
+_TAG24_HEADS: Final = tuple(b"\xd8\x18" + bstr_header(size) for size in range(0x100))
 
 
 def unwrap_tag24(data: bytes) -> bytes | None:
@@ -244,8 +245,20 @@ def decode(
         raise TypeError("CBOR input must be bytes")
     if len(data) > max_size:
         raise TooLarge(f"CBOR input of {len(data)} bytes is over {max_size}", limit=max_size)
-    scan(data, max_depth=max_depth, max_items=max_items)
-    return _build(data, max_depth)
+    if scan(data, max_depth=max_depth, max_items=max_items):
+        return _build(data, max_depth)
+    # No date tag: the only tags left are 24, 17 and 18, which cbor2 has no decoder of its
+    # own for, so the tag hook alone handles them (and cbor2 skips a mapping lookup per tag).
+    try:
+        return cbor2.loads(
+            data,
+            tag_hook=_tag_hook,
+            max_depth=max_depth,
+            allow_indefinite=False,
+            allow_duplicate_keys=False,
+        )
+    except cbor2.CBORDecodeError as exc:
+        raise _wrap(exc) from exc
 
 
 def decode_authenticated(

@@ -47,14 +47,13 @@ def cose_key_from_public_key(key: PublicKey | PrivateKey) -> dict[int, Any]:
     crv = _CRV_BY_NAME.get(pub.curve.name)
     if crv is None:
         raise UnsupportedAlgorithm(f"no COSE curve for {pub.curve.name}")
+    # SEC 1 §2.3.3 uncompressed point 04 || x || y, each coordinate padded to the curve size
+    # as RFC 9053 §7.1.1 wants them (one call, no integers built).
+    point = pub.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
     size = _size(pub.curve)
-    numbers = pub.public_numbers()
-    return {
-        KTY: KTY_EC2,
-        CRV: crv,
-        X: numbers.x.to_bytes(size, "big"),
-        Y: numbers.y.to_bytes(size, "big"),
-    }
+    return {KTY: KTY_EC2, CRV: crv, X: point[1 : size + 1], Y: point[size + 1 :]}
 
 
 def cose_key_from_private_key(key: PrivateKey) -> dict[int, Any]:

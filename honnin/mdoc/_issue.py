@@ -33,61 +33,88 @@ _VALUE_KEY: Final = cbor.encode("elementValue")
 # their CBOR is kept, up to a bound, instead of encoded for every item of every mdoc.
 _NAMES: dict[str, bytes] = {}
 _MAX_NAMES: Final = 4096
+_ID_MASK: Final = DIGEST_ID_SPACE - 1
 
 
-def _digest_ids(count: int) -> list[int]:
-    """``count`` random, unique digest IDs below 2^31.
+def _name_bytes(name: object) -> bytes:
+    if type(name) is not str:
+        raise TypeError("element identifiers are text strings")
+    encoded = _NAMES.get(name)
+    if encoded is None:
+        encoded = cbor2.dumps(name)
+        if len(_NAMES) < _MAX_NAMES:
+            _NAMES[name] = encoded
+    return encoded
+
+
+def _value_bytes(value: Any) -> bytes:
+    try:
+        return cbor2.dumps(value)
+    except cbor2.CBOREncodeError:
+        return cbor.encode(value)  # EncodedCbor / RawCbor / date inside the value
+
+
+def _id_head(digest_id: int) -> bytes:
+    # Preferred serialization (RFC 8949 §4.2.1): nearly every ID of [0, 2^31) needs 4 bytes.
+    return (
+        b"\x1a" + digest_id.to_bytes(4, "big") if digest_id >= 0x10000 else cbor.head(0, digest_id)
+    )
+
+
+def _random_draw(count: int) -> tuple[list[int], bytes]:
+    """``count`` unique random digest IDs below 2^31 and ``count`` salts, from one
+    ``os.urandom`` call.
 
     Random and unordered, a digest ID reveals neither the element nor its position
     (HOSTILE-CASES M12), and two copies of one credential share none by design.
     """
-    ids: dict[int, None] = {}
-    while len(ids) < count:
-        raw = os.urandom(4 * (count - len(ids)))
-        for (value,) in struct.iter_unpack(">I", raw):
-            ids[value & (DIGEST_ID_SPACE - 1)] = None
-    return list(ids)[:count]
+    raw = os.urandom((4 + RANDOM_LENGTH) * count)
+    ids = [value & _ID_MASK for value in struct.unpack(f">{count}I", raw[: 4 * count])]
+    if len(set(ids)) != count:
+        # A collision in 2^31 (about count^2 / 2^32): draw the missing IDs one by one.
+        unique = list(dict.fromkeys(ids))
+        while len(unique) < count:
+            candidate = int.from_bytes(os.urandom(4), "big") & _ID_MASK
+            if candidate not in unique:
+                unique.append(candidate)
+        ids = unique
+    return ids, raw[4 * count :]
 
 
 def _encode_items(
     elements: Mapping[str, Any], ids: list[int], salts: bytes, hasher: Any
 ) -> tuple[list[EncodedCbor], dict[int, bytes]]:
     """IssuerSignedItemBytes for ``elements`` and their digests (§9.1.2.5), assembled from
-    pre-encoded member names: the hot loop of issuance, kept free of helper calls."""
-    dumps = cbor2.dumps
-    names = _NAMES
-    encoded: list[EncodedCbor] = []
-    digests: dict[int, bytes] = {}
-    for index, (name, value) in enumerate(elements.items()):
-        if type(name) is not str:
-            raise TypeError("element identifiers are text strings")
-        name_bytes = names.get(name)
-        if name_bytes is None:
-            name_bytes = dumps(name)
-            if len(names) < _MAX_NAMES:
-                names[name] = name_bytes
-        digest_id = ids[index]
-        try:
-            value_bytes = dumps(value)
-        except cbor2.CBOREncodeError:
-            value_bytes = cbor.encode(value)  # EncodedCbor / RawCbor inside the value
-        content = b"".join(
+    pre-encoded member names: each step runs over all items at once (the hot loop of
+    issuance)."""
+    size = RANDOM_LENGTH
+    contents = [
+        b"".join(
             (
                 _ITEM_HEAD,
-                b"\x1a" + digest_id.to_bytes(4, "big")
-                if digest_id >= 0x10000
-                else cbor.head(0, digest_id),
+                _id_head(digest_id),
                 _RANDOM_KEY,
-                salts[index * RANDOM_LENGTH : (index + 1) * RANDOM_LENGTH],
+                salts[index * size : (index + 1) * size],
                 _IDENTIFIER_KEY,
-                name_bytes,
+                name,
                 _VALUE_KEY,
-                value_bytes,
+                value,
             )
         )
-        item = EncodedCbor(content)
-        digests[digest_id] = hasher(item.tagged).digest()
-        encoded.append(item)
+        for index, (digest_id, name, value) in enumerate(
+            zip(
+                ids,
+                map(_name_bytes, elements),
+                map(_value_bytes, elements.values()),
+                strict=False,
+            )
+        )
+    ]
+    encoded = list(map(EncodedCbor, contents))
+    digests = {
+        digest_id: hasher(item.tagged).digest()
+        for digest_id, item in zip(ids, encoded, strict=False)
+    }
     return encoded, digests
 
 
@@ -144,11 +171,13 @@ def issue_mdoc(
     items: dict[str, tuple[EncodedCbor, ...]] = {}
     value_digests: dict[str, dict[int, bytes]] = {}
     for ns, elements in namespaces.items():
-        ids = _digest_ids(len(elements) + decoys)
-        salts = os.urandom(RANDOM_LENGTH * len(elements))
+        ids, salts = _random_draw(len(elements) + decoys)
         encoded, digests = _encode_items(elements, ids, salts, hasher)
-        for digest_id in ids[len(elements) :]:
-            digests[digest_id] = hasher(os.urandom(RANDOM_LENGTH)).digest()
+        for index in range(len(elements), len(ids)):
+            # A decoy: the digest of a salt no item carries (§9.1.2.5 allows unused IDs).
+            digests[ids[index]] = hasher(
+                salts[index * RANDOM_LENGTH : (index + 1) * RANDOM_LENGTH]
+            ).digest()
         items[ns] = tuple(encoded)
         value_digests[ns] = digests
     mso = MobileSecurityObject(

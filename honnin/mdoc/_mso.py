@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from honnin import cbor
@@ -92,25 +92,27 @@ class ValidityInfo:
     def encode(self) -> bytes:
         """``honnin.cbor.encode(self.to_cbor_value())``, with the tdates written directly
         (cbor2 spends more time formatting three datetimes than on the rest of an MSO)."""
-        moments = [
-            (_SIGNED, self.signed),
-            (_VALID_FROM, self.valid_from),
-            (_VALID_UNTIL, self.valid_until),
+        parts = [
+            b"\xa3" if self.expected_update is None else b"\xa4",
+            _SIGNED,
+            _tdate_bytes(self.signed),
+            _VALID_FROM,
+            _tdate_bytes(self.valid_from),
+            _VALID_UNTIL,
+            _tdate_bytes(self.valid_until),
         ]
         if self.expected_update is not None:
-            moments.append((_EXPECTED_UPDATE, self.expected_update))
-        parts = [cbor.head(5, len(moments))]
-        for key, moment in moments:
-            parts += (key, _tdate_bytes(moment))
+            parts += (_EXPECTED_UPDATE, _tdate_bytes(self.expected_update))
         return b"".join(parts)
 
 
 def _tdate_bytes(moment: datetime) -> bytes:
-    """Tag 0 around ``YYYY-MM-DDTHH:MM:SSZ`` (RFC 8949 §3.4.1), as cbor2 writes a UTC datetime
-    of whole seconds (``tdate`` makes it one)."""
-    text = cbor.tdate(moment).isoformat()
-    # isoformat of an aware UTC datetime without microseconds: 'YYYY-MM-DDTHH:MM:SS+00:00'.
-    return b"\xc0\x74" + text[:19].encode("ascii") + b"Z"
+    """Tag 0 around ``YYYY-MM-DDTHH:MM:SSZ`` (RFC 8949 §3.4.1), as cbor2 writes the UTC
+    datetime of whole seconds that ``tdate`` makes of ``moment``."""
+    if moment.tzinfo is not UTC:
+        moment = cbor.tdate(moment)
+    # 'YYYY-MM-DDTHH:MM:SS+00:00': timespec drops the fraction as tdate's replace does.
+    return b"\xc0\x74" + moment.isoformat(timespec="seconds")[:19].encode("ascii") + b"Z"
 
 
 _SIGNED = cbor.encode("signed")

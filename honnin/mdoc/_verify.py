@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final, NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -94,12 +94,25 @@ class VerifiedDeviceResponse:
     document_errors: Mapping[str, int] = field(default_factory=dict)
 
 
+class _IssuerFacts(NamedTuple):
+    """What issuer data authentication established, before it goes into a result type."""
+
+    mso: MobileSecurityObject
+    elements: dict[str, dict[str, Any]]
+    chain: VerifiedChain
+    device_key: PublicKey
+    alg: CoseAlgorithm
+
+
+_SYSTEM_CLOCK: Final = SystemClock()
+
+
 def _at(clock: Clock | None, now: datetime | float | None) -> datetime:
     if isinstance(now, datetime):
         if now.tzinfo is None:
             raise TypeError("now must be an aware datetime")
         return now
-    seconds = float(now) if now is not None else (clock or SystemClock()).now()
+    seconds = float(now) if now is not None else (clock or _SYSTEM_CLOCK).now()
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 
@@ -151,9 +164,10 @@ def _check_items(
     mso: MobileSecurityObject, namespaces: Mapping[str, Sequence[cbor.EncodedCbor]]
 ) -> dict[str, dict[str, Any]]:
     hasher = DIGEST_ALGORITHMS[mso.digest_algorithm]
+    value_digests = mso.value_digests
     elements: dict[str, dict[str, Any]] = {}
     for ns, items in namespaces.items():
-        digests = mso.value_digests.get(ns)
+        digests = value_digests.get(ns)
         if digests is None:
             raise DigestMismatch(f"namespace {ns!r} has no digests in the MSO", namespace=ns)
         computed = [hasher(encoded.tagged).digest() for encoded in items]
@@ -192,7 +206,7 @@ def _verify_issuer(
     digest_algorithms: frozenset[str],
     expected_doctype: str | None,
     clock_skew: timedelta,
-) -> VerifiedIssuerSigned:
+) -> _IssuerFacts:
     issuer_auth = mdoc.issuer_auth
     # §9.3.1 step 1: the document signer chains to a trusted IACA (HOSTILE-CASES M4).
     chain = validate_chain(certificates_of(issuer_auth), trust_anchors, at=at)
@@ -219,15 +233,8 @@ def _verify_issuer(
         )
     _check_validity(mso, leaf, at, clock_skew)
     elements = _check_items(mso, mdoc.namespaces)
-    return VerifiedIssuerSigned(
-        doctype=mso.doctype,
-        elements=elements,
-        chain=chain,
-        validity=mso.validity,
-        status=mso.status,
-        device_key=public_key_from_cose_key(mso.device_key),
-        digest_algorithm=mso.digest_algorithm,
-        issuer_algorithm=verified.alg,
+    return _IssuerFacts(
+        mso, elements, chain, public_key_from_cose_key(mso.device_key), verified.alg
     )
 
 
@@ -257,7 +264,7 @@ def verify_issuer_signed(
         Expired / NotYetValid: validityInfo against the clock.
         DigestMismatch: an item whose digest the MSO does not carry.
     """
-    return _verify_issuer(
+    mso, elements, chain, device_key, alg = _verify_issuer(
         ensure_issuer_signed(issuer_signed),
         doctype=None,
         trust_anchors=trust_anchors,
@@ -266,6 +273,16 @@ def verify_issuer_signed(
         digest_algorithms=digest_algorithms,
         expected_doctype=expected_doctype,
         clock_skew=clock_skew,
+    )
+    return VerifiedIssuerSigned(
+        doctype=mso.doctype,
+        elements=elements,
+        chain=chain,
+        validity=mso.validity,
+        status=mso.status,
+        device_key=device_key,
+        digest_algorithm=mso.digest_algorithm,
+        issuer_algorithm=alg,
     )
 
 
@@ -344,7 +361,7 @@ def verify_device_response(
         doctype = document["docType"]
         if not isinstance(doctype, str):
             raise MalformedCredential("Document docType must be a text string")
-        issuer = _verify_issuer(
+        mso, elements, chain, device_key, alg = _verify_issuer(
             issuer_signed_from_cbor_value(document["issuerSigned"]),
             doctype=doctype,
             trust_anchors=trust_anchors,
@@ -356,7 +373,7 @@ def verify_device_response(
         )
         method = verify_device_signed(
             document["deviceSigned"],
-            device_key=issuer.device_key,
+            device_key=device_key,
             doctype=doctype,
             session_transcript=session_transcript,
             reader_key=reader_key,
@@ -364,14 +381,14 @@ def verify_device_response(
         )
         results.append(
             VerifiedMdoc(
-                doctype=issuer.doctype,
-                elements=issuer.elements,
-                chain=issuer.chain,
-                validity=issuer.validity,
-                status=issuer.status,
-                device_key=issuer.device_key,
-                digest_algorithm=issuer.digest_algorithm,
-                issuer_algorithm=issuer.issuer_algorithm,
+                doctype=mso.doctype,
+                elements=elements,
+                chain=chain,
+                validity=mso.validity,
+                status=mso.status,
+                device_key=device_key,
+                digest_algorithm=mso.digest_algorithm,
+                issuer_algorithm=alg,
                 device_auth=method,
             )
         )
