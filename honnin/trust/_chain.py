@@ -15,8 +15,17 @@ small explicit validation instead:
 * no unknown critical extension (§4.2: a certificate with one MUST be rejected);
 * every certificate, the anchor included, is within its validity at ``at`` (§6.1.3 (a)(2)).
 
-The signature and structure checks do not depend on time, so they are cached per chain and
-anchor set; validity is re-checked against ``at`` on every call.
+Successful validations are cached (bounded LRU, ``_CACHE_SIZE`` entries): a verifier sees
+thousands of credentials signed under one document signer or issuer certificate. What is
+cached does not depend on time (certificate signatures and algorithms, CA flags, key usages,
+extended key usage, path length constraints, critical extensions) and is keyed by everything
+it depends on: the chain and the anchor set compared by their exact DER (certificate
+equality in ``cryptography``; the identity fast path holds the objects, so an id is never
+reused while its entry lives), the required extended key usage and the maximum path length.
+The validity of every certificate of the path is checked against ``at`` on every call, hit
+or miss. Failures are never cached. Issuer entitlement (which doctypes or vcts a trust list
+lets the issuer sign) is not part of this validation: ``TrustList.check_entitlement`` decides
+it for every credential on the returned ``VerifiedChain``.
 """
 
 from __future__ import annotations
@@ -327,6 +336,13 @@ def _entry(
         max(c.not_valid_before_utc for c in verified.path),
         min(c.not_valid_after_utc for c in verified.path),
     )
+
+
+def forget_validations() -> None:
+    """Empty the cache of successful validations (for benchmarks of a cold start and tests)."""
+    with _lock:
+        _by_identity.clear()
+        _by_value.clear()
 
 
 def validate_chain(
