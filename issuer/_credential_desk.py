@@ -32,7 +32,6 @@ from honnin.errors import (
 from honnin.jose import parse_jws
 from honnin.oid4vci import (
     CredentialResponse,
-    IssuedCredential,
     VerifiedProof,
     parse_credential_request,
     parse_deferred_credential_request,
@@ -133,11 +132,12 @@ class CredentialDesk:
             credential_type, offer.claims, fmt, jwks, offer_id=offer.offer_id, notification=True
         )
         log.info("issued %d x %s for offer %s", len(batch), config_id, offer.offer_id)
-        response = CredentialResponse(
-            credentials=tuple(IssuedCredential(credential=c) for c in batch.credentials),
-            notification_id=record.notification_id,
-        )
-        return 200, response.to_json()
+        # §8.3: one object per copy in ``credentials``, and the notification_id (§11.1).
+        # Written directly: the values are our own, checked where they were made.
+        return 200, {
+            "credentials": [{"credential": credential} for credential in batch.credentials],
+            "notification_id": record.notification_id,
+        }
 
     def credential(self, authorization: str | None, body: bytes) -> Reply:
         """Handle a Credential Request (§8.2) and answer 200 (§8.3) or 202 (deferred).

@@ -3,7 +3,13 @@
 Indices are drawn uniformly at random from the unused ones (never sequential: an index must
 not reveal issuance order, §12.5, HAIP §6.1, ARF VCR_17), every copy of a batch gets its own
 index in the same list (one URI, so the copies share a herd, §13.3), and revocation,
-suspension and reinstatement go through the store in one transaction each. The published
+suspension and reinstatement go through the store in one transaction each.
+
+With ``reserve=1`` every allocation is one synced store transaction. A larger ``reserve``
+draws random indices in blocks of that many, reserves each block in one synced transaction
+and hands its indices out from memory, binding each batch in a lighter transaction (see
+``issuer._store``): an index is still never given twice, and a crash of the process wastes
+at most the unbound rest of a block. The published
 token is rebuilt when the list's version in the store changes, and served from a cache
 otherwise.
 """
@@ -28,12 +34,10 @@ from honnin.status import (
     build_status_list_jwt,
 )
 
+from ._status_allocator import Allocator as _Allocator
 from ._store import StatusEntry, StatusStore, StoredStatusList
 
 __all__ = ["PublishedStatusList", "StatusListSigner", "StatusRegistry"]
-
-_BLOCK = 4096  # entries per free-count block of the allocator
-_POPCOUNT = bytes(bin(b).count("1") for b in range(256))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,63 +65,6 @@ class PublishedStatusList:
     iat: int
     exp: int
     version: int
-
-
-class _Allocator:
-    """Which indices of one list are taken, with per-block free counts.
-
-    Rejection sampling is uniform and needs at most 4 draws on average while a quarter of
-    the list is free; below that, the r-th free index is found through the block counts,
-    which is just as uniform and stays fast on a nearly full list.
-    """
-
-    def __init__(self, size: int, taken: Sequence[int]) -> None:
-        self.size = size
-        self.bitmap = bytearray((size + 7) // 8)
-        self.block_free = [min(_BLOCK, size - start) for start in range(0, size, _BLOCK)]
-        self.free = size
-        for idx in taken:
-            self.mark(idx)
-
-    def is_taken(self, idx: int) -> bool:
-        return bool(self.bitmap[idx >> 3] & (1 << (idx & 7)))
-
-    def mark(self, idx: int) -> None:
-        if not self.is_taken(idx):
-            self.bitmap[idx >> 3] |= 1 << (idx & 7)
-            self.block_free[idx // _BLOCK] -= 1
-            self.free -= 1
-
-    def pick(self, randbelow: Callable[[int], int], exclude: set[int]) -> int:
-        if (self.free - len(exclude)) * 4 > self.size:
-            while True:
-                idx = randbelow(self.size)
-                if idx not in exclude and not self.is_taken(idx):
-                    return idx
-        while True:
-            idx = self._nth_free(randbelow(self.free))
-            if idx not in exclude:
-                return idx
-
-    def _nth_free(self, rank: int) -> int:
-        block = 0
-        for block, count in enumerate(self.block_free):  # noqa: B007 - block is used below
-            if rank < count:
-                break
-            rank -= count
-        start = block * _BLOCK
-        for pos in range(start >> 3, (min(start + _BLOCK, self.size) + 7) >> 3):
-            byte = self.bitmap[pos]
-            free_here = 8 - _POPCOUNT[byte]
-            if rank >= free_here:
-                rank -= free_here
-                continue
-            for bit in range(8):
-                if not byte & (1 << bit):
-                    if rank == 0:
-                        return (pos << 3) | bit
-                    rank -= 1
-        raise AssertionError("free counts and bitmap disagree")  # pragma: no cover
 
 
 class StatusRegistry:
@@ -151,6 +98,7 @@ class StatusRegistry:
         level: int = 9,
         strategy: ZlibStrategy = ZlibStrategy.RLE,
         randbelow: Callable[[int], int] = secrets.randbelow,
+        reserve: int = 1,
     ) -> None:
         if bits not in (1, 2, 4, 8):
             raise ValueError("bits must be 1, 2, 4 or 8 (draft §4.1)")
@@ -158,6 +106,8 @@ class StatusRegistry:
             raise ValueError("size must be positive and the list at most 16 MiB")
         if ttl <= 0 or lifetime <= 0:
             raise ValueError("ttl and lifetime must be positive")
+        if reserve < 1:
+            raise ValueError("reserve must be at least 1")
         self._store = store
         self._signer = signer
         self._base_uri = base_uri.rstrip("/")
@@ -170,6 +120,9 @@ class StatusRegistry:
         self._level = level
         self._strategy = strategy
         self._randbelow = randbelow
+        self._reserve = reserve
+        #: Per list, reserved indices not yet handed out, in the random order they were drawn.
+        self._pools: dict[str, list[int]] = {}
         self._lock = threading.RLock()
         self._allocators: dict[str, _Allocator] = {}
         self._lists: dict[str, StoredStatusList] = {}
@@ -206,6 +159,8 @@ class StatusRegistry:
         """
         if not credential_ids or len(credential_ids) > self._size:
             raise ValueError(f"a batch has 1 to {self._size} credential ids")
+        if self._reserve > 1:
+            return self._allocate_reserved(credential_ids, batch_id)
         with self._lock:
             for _attempt in range(8):
                 list_id, allocator = self._list_with_room(len(credential_ids))
@@ -225,6 +180,53 @@ class StatusRegistry:
                 self._lists.clear()
         raise StoreUnavailable("could not allocate status indices", operation="allocate")
 
+    def _allocate_reserved(
+        self, credential_ids: Sequence[str], batch_id: str | None
+    ) -> list[StatusReference]:
+        if len(set(credential_ids)) != len(credential_ids):
+            raise ValueError("credential ids in one allocation must be distinct")
+        needed = len(credential_ids)
+        with self._lock:
+            list_id, pool = self._pool_with(needed)
+            indices = pool[-needed:]
+            del pool[-needed:]
+            try:
+                self._store.bind(
+                    list_id, list(zip(indices, credential_ids, strict=True)), batch_id=batch_id
+                )
+            except BaseException:
+                pool.extend(indices)  # still reserved: nothing was bound
+                raise
+            uri = self.uri_of(list_id)
+            return [StatusReference(uri=uri, idx=idx) for idx in indices]
+
+    def _pool_with(self, needed: int) -> tuple[str, list[int]]:
+        """A list whose reserved pool holds ``needed`` indices, reserving a block if not."""
+        for list_id, pool in self._pools.items():
+            if len(pool) >= needed:
+                return list_id, pool
+        for _attempt in range(8):
+            list_id, allocator = self._list_with_room(needed)
+            pool = self._pools.setdefault(list_id, [])
+            count = min(max(self._reserve, needed - len(pool)), allocator.free)
+            chosen: set[int] = set()
+            drawn = []
+            for _ in range(count):
+                idx = allocator.pick(self._randbelow, chosen)
+                chosen.add(idx)
+                drawn.append(idx)
+            if self._store.reserve(list_id, drawn):
+                for idx in drawn:
+                    allocator.mark(idx)
+                pool.extend(drawn)
+                if len(pool) >= needed:
+                    return list_id, pool
+                continue
+            # Another process took one of the indices: re-read the list and draw again.
+            self._allocators.pop(list_id, None)
+            self._lists.clear()
+        raise StoreUnavailable("could not reserve status indices", operation="allocate")
+
     def _list_with_room(self, needed: int) -> tuple[str, _Allocator]:
         if not self._lists:
             self._lists = {stored.list_id: stored for stored in self._store.lists()}
@@ -232,11 +234,12 @@ class StatusRegistry:
             if stored.size != self._size or stored.bits != self._bits:
                 continue  # lists from an older configuration stay as they are
             loaded = self._allocators.get(stored.list_id)
-            free = loaded.free if loaded else stored.size - stored.allocated
+            spare = len(self._pools.get(stored.list_id, ()))
+            free = (loaded.free if loaded else stored.size - stored.allocated) + spare
             if free < needed:
                 continue  # full lists are never loaded into memory
             allocator = self._allocator(stored)
-            if allocator.free >= needed:
+            if allocator.free + spare >= needed:
                 return stored.list_id, allocator
         list_id = secrets.token_urlsafe(12)  # random: a list id says nothing about order
         self._store.create_list(
@@ -250,7 +253,7 @@ class StatusRegistry:
     def _allocator(self, stored: StoredStatusList) -> _Allocator:
         allocator = self._allocators.get(stored.list_id)
         if allocator is None:
-            taken = self._store.allocated_indices(stored.list_id)
+            taken = self._store.taken_indices(stored.list_id)
             allocator = self._allocators[stored.list_id] = _Allocator(stored.size, taken)
         return allocator
 

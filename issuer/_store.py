@@ -4,8 +4,19 @@ The ``StatusStore`` protocol is what ``StatusRegistry`` needs; ``SqliteStatusSto
 default. Each change is one transaction, and a list's ``version`` is bumped in the same
 transaction as the statuses it covers, so a published list can always be matched to the
 state it was built from (HOSTILE-CASES §2.6: "the published status list equals the DB
-state"). The SQL is plain SQL-92 apart from the ``?`` placeholders and the SQLite pragmas,
-so a PostgreSQL store can follow the same schema with ``%s`` and ``SELECT ... FOR UPDATE``.
+state").
+
+Durability. An index is taken for good by a synced transaction (``synchronous=FULL``: it
+survives a power cut), either bound to a credential at once (``allocate``) or reserved in a
+block (``reserve``) that the registry then binds copy by copy (``bind``). A binding commits
+with ``synchronous=NORMAL`` (WAL): it survives a crash of the process; a power cut or an
+operating-system crash may lose the last bindings, and then those copies cannot be revoked,
+but their indices stay reserved and are never handed out again (draft-ietf-oauth-status-
+list-20 §13.4: no double allocation). A crash wastes the reserved indices not yet bound.
+Status changes (revocation, suspension) are always synced.
+
+The SQL is plain SQL-92 apart from the ``?`` placeholders and the SQLite pragmas, so a
+PostgreSQL store can follow the same schema with ``%s`` and ``SELECT ... FOR UPDATE``.
 """
 
 from __future__ import annotations
@@ -65,6 +76,26 @@ class StatusStore(Protocol):
 
     def allocated_indices(self, list_id: str) -> list[int]:
         """Every index of ``list_id`` bound to a credential (never released)."""
+        ...
+
+    def taken_indices(self, list_id: str) -> list[int]:
+        """Every index of ``list_id`` bound or reserved (never handed out again)."""
+        ...
+
+    def reserve(self, list_id: str, indices: Sequence[int]) -> bool:
+        """Reserve free indices for later ``bind`` calls, in one synced transaction.
+
+        Returns ``False`` and reserves nothing when any index is already taken.
+        """
+        ...
+
+    def bind(
+        self, list_id: str, entries: Sequence[tuple[int, str]], *, batch_id: str | None
+    ) -> None:
+        """Bind reserved indices to credential ids in one transaction.
+
+        ``ValueError`` when a credential id is already known or an index is not reserved.
+        """
         ...
 
     def allocate(
@@ -135,6 +166,12 @@ _SCHEMA = (
         status INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (list_id, idx)
     )""",
+    # Indices reserved in a block and not yet bound (``reserve``, ``bind``).
+    """CREATE TABLE IF NOT EXISTS status_reserved (
+        list_id TEXT NOT NULL REFERENCES status_list (list_id),
+        idx INTEGER NOT NULL,
+        PRIMARY KEY (list_id, idx)
+    )""",
     "CREATE INDEX IF NOT EXISTS status_entry_batch ON status_entry (batch_id)",
     "CREATE INDEX IF NOT EXISTS status_entry_nonzero ON status_entry (list_id, status)",
 )
@@ -143,7 +180,8 @@ _ENTRY_COLUMNS = "list_id, idx, credential_id, batch_id, status"
 
 
 class SqliteStatusStore:
-    """``StatusStore`` in one SQLite file (WAL, ``synchronous=FULL``, one transaction per change).
+    """``StatusStore`` in one SQLite file (WAL, one transaction per change; every change
+    synced except ``bind``, see the module docstring).
 
     Safe to share between threads (one connection behind a lock) and between processes
     (SQLite locking; ``BEGIN IMMEDIATE`` takes the write lock up front).
@@ -159,6 +197,7 @@ class SqliteStatusStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: a revocation reported as done survives a power cut (ASVS 16.5.3).
             self._db.execute("PRAGMA synchronous=FULL")
+            self._synchronous = "FULL"
             self._db.execute("PRAGMA foreign_keys=ON")
             with self._write("create schema") as db:
                 for statement in _SCHEMA:
@@ -169,9 +208,14 @@ class SqliteStatusStore:
             ) from exc
 
     @contextmanager
-    def _write(self, operation: str) -> Iterator[sqlite3.Connection]:
+    def _write(self, operation: str, *, synced: bool = True) -> Iterator[sqlite3.Connection]:
         with self._lock:
             try:
+                mode = "FULL" if synced else "NORMAL"
+                if mode != self._synchronous:
+                    # Read at COMMIT (outside a transaction here): FULL syncs the WAL.
+                    self._db.execute(f"PRAGMA synchronous={mode}")
+                    self._synchronous = mode
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
                     yield self._db
@@ -218,6 +262,57 @@ class SqliteStatusStore:
             rows = db.execute("SELECT idx FROM status_entry WHERE list_id = ?", (list_id,))
             return [row[0] for row in rows]
 
+    def taken_indices(self, list_id: str) -> list[int]:
+        with self._read("read allocations") as db:
+            rows = db.execute(
+                "SELECT idx FROM status_entry WHERE list_id = ?"
+                " UNION ALL SELECT idx FROM status_reserved WHERE list_id = ?",
+                (list_id, list_id),
+            )
+            return [row[0] for row in rows]
+
+    def reserve(self, list_id: str, indices: Sequence[int]) -> bool:
+        try:
+            with self._write("reserve") as db:
+                if _bound(db, list_id, indices):
+                    raise _IndexTaken("bound")
+                try:
+                    db.executemany(
+                        "INSERT INTO status_reserved (list_id, idx) VALUES (?, ?)",
+                        [(list_id, idx) for idx in indices],
+                    )
+                except sqlite3.IntegrityError as exc:
+                    raise _IndexTaken(str(exc)) from exc
+                db.execute(
+                    "UPDATE status_list SET allocated = allocated + ? WHERE list_id = ?",
+                    (len(indices), list_id),
+                )
+        except _IndexTaken:
+            return False
+        return True
+
+    def bind(
+        self, list_id: str, entries: Sequence[tuple[int, str]], *, batch_id: str | None
+    ) -> None:
+        ids = [credential_id for _, credential_id in entries]
+        if len(set(ids)) != len(ids):
+            raise ValueError("credential ids in one allocation must be distinct")
+        with self._write("bind", synced=False) as db:
+            known = _existing_credentials(db, ids)
+            if known:
+                raise ValueError(f"credential ids already hold an index: {sorted(known)}")
+            for idx, _ in entries:
+                gone = db.execute(
+                    "DELETE FROM status_reserved WHERE list_id = ? AND idx = ?", (list_id, idx)
+                )
+                if gone.rowcount != 1:
+                    raise ValueError(f"index {idx} of {list_id!r} is not reserved")
+            db.executemany(
+                "INSERT INTO status_entry (list_id, idx, credential_id, batch_id)"
+                " VALUES (?, ?, ?, ?)",
+                [(list_id, idx, cid, batch_id) for idx, cid in entries],
+            )
+
     def allocate(
         self, list_id: str, entries: Sequence[tuple[int, str]], *, batch_id: str | None
     ) -> bool:
@@ -229,6 +324,8 @@ class SqliteStatusStore:
                 known = _existing_credentials(db, ids)
                 if known:
                     raise ValueError(f"credential ids already hold an index: {sorted(known)}")
+                if _reserved(db, list_id, [idx for idx, _ in entries]):
+                    raise _IndexTaken("reserved by another registry")
                 try:
                     db.executemany(
                         "INSERT INTO status_entry (list_id, idx, credential_id, batch_id)"
@@ -325,3 +422,21 @@ def _existing_credentials(db: sqlite3.Connection, ids: Sequence[str]) -> set[str
         )
         found.update(row[0] for row in rows)
     return found
+
+
+def _bound(db: sqlite3.Connection, list_id: str, indices: Sequence[int]) -> bool:
+    return any(
+        db.execute(
+            "SELECT 1 FROM status_entry WHERE list_id = ? AND idx = ?", (list_id, idx)
+        ).fetchone()
+        for idx in indices
+    )
+
+
+def _reserved(db: sqlite3.Connection, list_id: str, indices: Sequence[int]) -> bool:
+    return any(
+        db.execute(
+            "SELECT 1 FROM status_reserved WHERE list_id = ? AND idx = ?", (list_id, idx)
+        ).fetchone()
+        for idx in indices
+    )
