@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import cbor2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -287,3 +288,23 @@ def test_encoded_cbor_decodes_its_content_strictly() -> None:
     with pytest.raises(MalformedCbor):
         item.decode()
     assert repr(EncodedCbor(b"\x00")) == "EncodedCbor(1 bytes)"
+
+
+@pytest.mark.parametrize("with_date", [False, True])
+def test_tagged_cose_content_is_plain_with_and_without_date_tags(with_date: bool) -> None:
+    # Without a date tag the decoder runs with no semantic decoders (honnin._cbor_scan
+    # reports it); the tag hook alone must still give COSE code plain lists and maps.
+    sign1 = cbor2.CBORTag(18, [b"\xa1\x01\x26", {33: b"der"}, b"payload", b"sig"])
+    value: dict[str, object] = {"m": sign1, "e": EncodedCbor(b"\xa0")}
+    if with_date:
+        value["d"] = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    decoded = decode(encode(value))
+    assert decoded == value
+    assert type(decoded["m"].value) is list and type(decoded["m"].value[1]) is dict
+    assert type(decoded["e"]) is EncodedCbor
+
+
+def test_a_bad_tdate_is_refused_next_to_other_tags() -> None:
+    data = encode({"e": EncodedCbor(b"\xa0"), "d": cbor2.CBORTag(0, "2026-01-02 03:04:05")})
+    with pytest.raises(MalformedCbor, match="RFC 3339"):
+        decode(data)

@@ -3,12 +3,14 @@ type in spec/ and for the options of the API."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 import honnin.mdoc
+import honnin.mdoc._issue
 from honnin import cbor
 from honnin.cose import CoseAlgorithm, KeySigner
 from honnin.credential_types import load_catalogue
@@ -110,6 +112,29 @@ def test_issued_items_have_fresh_salts_and_random_digest_ids(pki: TestPki) -> No
     assert not {item.digest_id for item in first} & {item.digest_id for item in second}
     salts = [item.random for item in first + second]
     assert all(len(s) == 32 for s in salts) and len(set(salts)) == len(salts)
+
+
+def test_digest_ids_stay_unique_when_the_random_draw_collides(
+    pki: TestPki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = os.urandom
+    draws: list[int] = []
+
+    def colliding(size: int) -> bytes:
+        draws.append(size)
+        if len(draws) == 1:
+            # Three equal IDs (the top bit is masked off), then three real salts.
+            return b"\x80\x00\x12\x34" * 2 + b"\x00\x00\x12\x34" + real(size - 12)
+        return real(size)
+
+    monkeypatch.setattr(honnin.mdoc._issue.os, "urandom", colliding)
+    mdoc = _issue(pki, generate_key(), {"a": 1, "b": 2, "c": 3})
+    monkeypatch.undo()
+    ids = [item.digest_id for item in mdoc.unverified_items()[NS]]
+    assert ids[0] == 0x1234 and len(set(ids)) == 3 and len(draws) >= 3
+    assert sorted(mdoc.unverified_mso().value_digests[NS]) == sorted(ids)
+    verified = verify_issuer_signed(mdoc, trust_anchors=[pki.root.certificate], now=NOW)
+    assert verified.elements == {NS: {"a": 1, "b": 2, "c": 3}}
 
 
 def test_mso_digests_are_ordered_by_id_and_decoys_hide_the_count(pki: TestPki) -> None:
