@@ -195,11 +195,17 @@ def json_from_b64url(text: str, *, what: str) -> Any:
 def json_from_b64url_all(texts: Sequence[str]) -> list[Any] | None:
     """``json_from_b64url`` of every text when all of them are plain, else None.
 
-    Plain: base64url that decodes, UTF-8 JSON starting with ``[`` or ``{`` and ending at
-    the last byte, under the depth limit, without ``\\u`` escapes of surrogates. It
+    Plain: base64url that decodes, UTF-8 JSON that starts at the text's first byte and
+    ends at its last, under the depth limit, without lone surrogates. It
     accepts exactly what ``json_from_b64url`` accepts and returns the same values; on
     None (anything else, including every malformed text) the caller decodes the texts
     one by one with ``json_from_b64url``, which raises the precise error.
+
+    The decoded texts are joined into one string and the JSON scanner is started at each
+    text's offset: a value that ends exactly where its text ends was read from that text
+    alone (a value running into the next text, or stopping short of its own end, sends
+    the whole batch to the strict path). This decodes UTF-8 and screens escapes and depth
+    once for the batch instead of once per text.
     """
     try:
         joined = "".join(texts)
@@ -207,34 +213,54 @@ def json_from_b64url_all(texts: Sequence[str]) -> list[Any] | None:
         return None
     if "+" in joined or "/" in joined or "=" in joined:
         return None
-    values: list[Any] = []
-    append = values.append
-    last_ok, padding, a2b, to_std, scan = _LAST_CHAR_OK, _PADDING, _A2B, _TO_STD, _SCAN
+    raws: list[bytes] = []
+    append = raws.append
+    last_ok, padding, decode = _LAST_CHAR_OK, _PADDING_STR, pybase64.b64decode
     try:
         for text in texts:
             rem = len(text) & 3
             if rem and (rem == 1 or text[-1] not in last_ok[rem]):
                 return None
-            raw = a2b(text.encode("ascii").translate(to_std) + padding[rem], strict_mode=True)
-            json_text = raw.decode()
-            if json_text[:1] not in _OPENERS:
-                return None  # whitespace, a byte order mark, a scalar, nothing
-            value, end = scan(json_text, 0)
-            if (
-                end != len(json_text)
-                or ("\\u" in json_text and ("\\ud" in json_text or "\\uD" in json_text))
-                or json_text.count("[") + json_text.count("{") > MAX_JSON_DEPTH
-            ):
-                return None
-            append(value)
+            # validate=True: only the alphabet with the '-' '_' altchars and final padding
+            # ('+', '/' and '=' were screened above); non-ASCII text raises ValueError.
+            append(decode(text + padding[rem], _URL_ALTCHARS, True))
+        raw = b"".join(raws)
+        pieces: Sequence[bytes | str] = raws
+        if raw.isascii():
+            json_text = raw.decode("ascii")
+        else:
+            decoded = [piece.decode("utf-8") for piece in raws]  # each text is UTF-8 alone
+            json_text = "".join(decoded)
+            pieces = decoded
+        values: list[Any] = []
+        add, scan, pos = values.append, _SCAN, 0
+        # A text starting with anything but a value (whitespace, a byte order mark) stops
+        # the scanner with StopIteration.
+        for length in map(len, pieces):
+            value, end = scan(json_text, pos)
+            pos += length
+            if end != pos:
+                return None  # trailing or leading whitespace, or a value across texts
+            add(value)
     except (ValueError, StopIteration, RecursionError, HonninError):
         # binascii.Error, UnicodeError and JSON errors are ValueErrors; a duplicate name
         # raises MalformedJson from the pairs hook.
         return None
+    # The screens of _parse, once for the batch: without a \\uD escape anywhere there is
+    # no lone surrogate, and a text with few openers cannot nest too deep.
+    if "\\u" in json_text and ("\\ud" in json_text or "\\uD" in json_text):
+        try:  # as _parse checks one value (the list adds one level)
+            _check_depth_and_strings(values, MAX_JSON_DEPTH + 1, True)
+        except MalformedJson:
+            return None
+    elif json_text.count("[") + json_text.count("{") > MAX_JSON_DEPTH:
+        pos = 0
+        for length in map(len, pieces):
+            end = pos + length
+            if json_text.count("[", pos, end) + json_text.count("{", pos, end) > MAX_JSON_DEPTH:
+                return None  # possibly too deep: the strict path decides
+            pos = end
     return values
-
-
-_OPENERS = frozenset("[{")
 
 
 def _utf8(data: bytes) -> str:

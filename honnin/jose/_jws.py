@@ -7,7 +7,7 @@ path does no key parsing and no algorithm negotiation.
 from __future__ import annotations
 
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,6 +107,16 @@ def _protected_header(text: str) -> bytes:
     return encoded
 
 
+def _on_curve(
+    key: ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey, curve: type[ec.EllipticCurve]
+) -> bool:
+    # The curve classes are ABCs: isinstance() on them runs ABCMeta.__instancecheck__ in
+    # Python. cryptography hands out instances of the curve classes themselves, so the
+    # exact type answers first; isinstance() remains for anything else.
+    found = type(key.curve)
+    return found is curve or issubclass(found, curve)
+
+
 def sign_bytes(data: bytes, key: PrivateKey, alg: JwsAlgorithm) -> bytes:
     """The raw JWS signature of ``data`` (R||S for ECDSA, RFC 7518 §3.4)."""
     if alg is JwsAlgorithm.EDDSA:
@@ -114,7 +124,7 @@ def sign_bytes(data: bytes, key: PrivateKey, alg: JwsAlgorithm) -> bytes:
             raise UnsupportedAlgorithm("EdDSA needs an Ed25519 key")
         return key.sign(data)
     curve, size, ecdsa = _EC_BY_ALG[alg]
-    if not is_ec_private_key(key) or not isinstance(key.curve, curve):
+    if not is_ec_private_key(key) or not _on_curve(key, curve):
         raise UnsupportedAlgorithm(f"{alg.value} needs a {curve.name} key")
     r, s = decode_dss_signature(key.sign(data, ecdsa))
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
@@ -134,7 +144,7 @@ def verify_bytes(data: bytes, signature: bytes, key: PublicKey, alg: JwsAlgorith
             key.verify(signature, data)
             return
         curve, size, ecdsa = _EC_BY_ALG[alg]
-        if not is_ec_public_key(key) or not isinstance(key.curve, curve):
+        if not is_ec_public_key(key) or not _on_curve(key, curve):
             raise UnsupportedAlgorithm(f"{alg.value} needs a {curve.name} key")
         if len(signature) != 2 * size:
             # RFC 7518 §3.4: exactly R||S; DER and short forms are rejected.
@@ -170,16 +180,61 @@ def parse_jws(
         raise TooLarge(f"JWS header over {max_header} bytes", limit=max_header)
     if len(p64) > (max_payload * 4 + 2) // 3:
         raise TooLarge(f"JWS payload over {max_payload} bytes", limit=max_payload)
+    cached = _parsed_headers.get(h64)
+    header = _parse_header(h64) if cached is None else cached.copy()
+    # The token was split on '.', so the signing input is the token up to its last dot.
+    return _unverified_jws(
+        header,
+        b64url_decode(p64, what="JWS payload"),
+        token[: len(token) - len(s64) - 1].encode("ascii"),
+        b64url_decode(s64, what="JWS signature"),
+    )
+
+
+def _new_unverified_jws() -> Callable[[dict[str, Any], bytes, bytes, bytes], UnverifiedJws]:
+    # The frozen dataclass's __init__ sets each field with object.__setattr__; the slot
+    # descriptors store the same fields at a third of the cost (two JWS per presentation).
+    # The instances stay frozen.
+    new = object.__new__
+    slots = UnverifiedJws.__dict__
+    set_header, set_payload, set_input, set_signature = (
+        slots[name].__set__ for name in ("header", "payload", "signing_input", "signature")
+    )
+
+    def make(
+        header: dict[str, Any], payload: bytes, signing_input: bytes, signature: bytes
+    ) -> UnverifiedJws:
+        jws: UnverifiedJws = new(UnverifiedJws)
+        set_header(jws, header)
+        set_payload(jws, payload)
+        set_input(jws, signing_input)
+        set_signature(jws, signature)
+        return jws
+
+    return make
+
+
+_unverified_jws = _new_unverified_jws()
+
+# Protected headers by their exact base64url text. A header is a pure function of that
+# text, and an issuer (or a wallet's KB-JWT) uses a handful of them: a token whose header
+# text was seen before skips its base64url and JSON decoding and the 'crit' check. Only
+# small headers with scalar members are kept, and each caller gets its own copy.
+_parsed_headers: dict[str, dict[str, Any]] = {}
+_SCALARS = frozenset({str, int, bool})
+_CACHED_HEADER_CHARS = 512
+
+
+def _parse_header(h64: str) -> dict[str, Any]:
     header = json_from_b64url(h64, what="JWS header")
     if type(header) is not dict:
         raise MalformedJws("JWS protected header is not a JSON object")
     _check_crit(header)
-    return UnverifiedJws(
-        header=header,
-        payload=b64url_decode(p64, what="JWS payload"),
-        signing_input=f"{h64}.{p64}".encode("ascii"),
-        signature=b64url_decode(s64, what="JWS signature"),
-    )
+    if len(h64) <= _CACHED_HEADER_CHARS and all(type(v) in _SCALARS for v in header.values()):
+        if len(_parsed_headers) >= 256:
+            _parsed_headers.clear()
+        _parsed_headers[h64] = header.copy()
+    return header
 
 
 def _check_crit(header: Mapping[str, Any]) -> None:

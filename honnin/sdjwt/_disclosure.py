@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import hashlib
 import json
 import os
 from binascii import b2a_base64
@@ -24,6 +25,7 @@ SaltSource = Callable[[], str]
 Decoded: TypeAlias = tuple[str, str, str, str | None, Any]
 
 _FROM_STD = bytes.maketrans(b"+/", b"-_")
+_DIGEST = type(hashlib.sha256()).digest
 # 18 random bytes are exactly 24 base64 characters, so a batch of salts is one encoding.
 _POOL_SALT_BYTES = 18
 _POOL_SALT_CHARS = 24
@@ -131,8 +133,9 @@ def decode_all(encoded: tuple[str, ...], hash_alg: HashAlgorithm) -> list[Decode
         # An empty, malformed or unusual (whitespace, escapes) disclosure: one by one,
         # so that the first problem in order is the one reported.
         return _decode_each(encoded, hash_alg)
-    new_hash = hash_alg.new
-    digests = b64url_digests([new_hash(text.encode("ascii")).digest() for text in encoded])
+    # RFC 9901 §4.2.3: each digest is over the ASCII text as received (the texts decoded
+    # as base64url above, so they are ASCII). map() over C callables: no bytecode per text.
+    digests = b64url_digests([*map(_DIGEST, map(hash_alg.new, map(str.encode, encoded)))])
     out: list[Decoded] = []
     append = out.append
     for text, digest, items in zip(encoded, digests, values, strict=True):

@@ -1,0 +1,119 @@
+"""Shortcuts of the JWS parser and of batched disclosure JSON against the plain computation.
+
+The parsed protected headers kept by their base64url text, and the batch of disclosure
+texts scanned as one string, must accept, reject and return exactly what parsing each
+text on its own does.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from honnin.encoding import b64url_encode, json_from_b64url, json_from_b64url_all
+from honnin.errors import MalformedJws, TooLarge, UnsupportedAlgorithm
+from honnin.jose import JwsAlgorithm, generate_key, parse_jws, sign_jws, verify_jws
+from honnin.jose._jws import sign_bytes, verify_bytes
+
+
+def _token(header: dict[str, Any], payload: bytes = b"{}") -> str:
+    h64 = b64url_encode(json.dumps(header, separators=(",", ":")).encode())
+    return f"{h64}.{b64url_encode(payload)}.{b64url_encode(b'x' * 64)}"
+
+
+def test_a_kept_header_is_a_fresh_copy_for_each_token() -> None:
+    token = _token({"alg": "ES256", "typ": "kb+jwt"})
+    first = parse_jws(token)
+    first.header["alg"] = "none"
+    first.header["extra"] = 1
+    second = parse_jws(token)
+    assert second.header == {"alg": "ES256", "typ": "kb+jwt"}
+    assert second.header is not parse_jws(token).header
+
+
+def test_a_kept_header_still_obeys_a_smaller_header_limit() -> None:
+    token = _token({"alg": "ES256", "typ": "example+jwt"})
+    parse_jws(token)
+    with pytest.raises(TooLarge):
+        parse_jws(token, max_header=8)
+
+
+def test_a_header_with_nested_members_is_parsed_each_time() -> None:
+    token = _token({"alg": "ES256", "x5c": ["MIIB"]})
+    first = parse_jws(token)
+    first.header["x5c"].append("tampered")
+    assert parse_jws(token).header == {"alg": "ES256", "x5c": ["MIIB"]}
+
+
+def test_an_unknown_crit_is_rejected_every_time() -> None:
+    token = _token({"alg": "ES256", "crit": ["exp"], "exp": 1})
+    for _ in range(2):
+        with pytest.raises(MalformedJws):
+            parse_jws(token)
+
+
+def test_the_signing_input_is_the_header_and_payload_as_received() -> None:
+    key = generate_key()
+    token = sign_jws({"sub": "alice"}, key, header={"typ": "example+jwt"})
+    for _ in range(2):
+        jws = parse_jws(token)
+        assert jws.signing_input == token.rsplit(".", 1)[0].encode()
+        assert verify_jws(jws, key.public_key()) is JwsAlgorithm.ES256
+
+
+def test_a_key_of_another_curve_is_refused_for_signing_and_verifying() -> None:
+    p384 = generate_key(JwsAlgorithm.ES384)
+    with pytest.raises(UnsupportedAlgorithm):
+        sign_bytes(b"data", p384, JwsAlgorithm.ES256)
+    signature = sign_bytes(b"data", p384, JwsAlgorithm.ES384)
+    with pytest.raises(UnsupportedAlgorithm):
+        verify_bytes(b"data", signature, p384.public_key(), JwsAlgorithm.ES256)
+
+
+def _b64(text: str) -> str:
+    return b64url_encode(text.encode("utf-8"))
+
+
+def _one_by_one(texts: list[str]) -> list[Any]:
+    return [json_from_b64url(text, what="t") for text in texts]
+
+
+@pytest.mark.parametrize(
+    "decoded",
+    [
+        ['["s","n",1]', '["t",2]'],
+        ['"a scalar"', "[1]"],  # a scalar text is returned as one-by-one does
+        ['["s","Müller","日本"]', '["t",{"a":"é"}]'],  # non-ASCII texts
+        ['[{"\\\\uD":null}]', '["x"]'],  # an escaped backslash before "uD" is no surrogate
+        ["[" * 32 + "]" * 32, "[" * 20 + "]" * 20],  # many openers, each under the limit
+    ],
+)
+def test_batched_texts_give_the_values_of_one_by_one(decoded: list[str]) -> None:
+    texts = [_b64(text) for text in decoded]
+    assert json_from_b64url_all(texts) == _one_by_one(texts)
+
+
+@pytest.mark.parametrize(
+    "decoded",
+    [
+        ["1", "2"],  # a number that would run into the next text
+        ['["a"],["b"', '"c"]'],  # values across the boundary of two texts
+        ['["s","n",1],[["t"', "[2]]]"],  # two well-formed values across two texts
+        ["[1] ", "[2]"],  # trailing whitespace
+        ["[1]", " [2]"],  # leading whitespace
+        ["[1]", "\ufeff[2]"],  # a byte order mark on a later text
+        ['["\\ud800"]', "[1]"],  # a lone surrogate escape
+        ["[" * 33 + "]" * 33, "[]"],  # too deep
+    ],
+)
+def test_batches_the_strict_path_must_decide_are_left_to_it(decoded: list[str]) -> None:
+    assert json_from_b64url_all([_b64(text) for text in decoded]) is None
+
+
+def test_a_text_that_is_not_utf8_alone_is_left_to_the_strict_path() -> None:
+    # "é" split across two texts: the joined bytes are UTF-8, each text is not.
+    raw = '["é"]'.encode()
+    texts = [b64url_encode(raw[:3]), b64url_encode(raw[3:])]
+    assert json_from_b64url_all(texts) is None
