@@ -153,6 +153,26 @@ def test_issuer_signed_bytes_round_trip(pki: TestPki) -> None:
     assert parsed.unverified_mso().doctype == DOCTYPE
 
 
+def test_device_response_written_directly_equals_the_generic_encoding(pki: TestPki) -> None:
+    holder = generate_key()
+    mdoc = _issue(pki, holder, CLAIMS)
+    documents = [
+        build_document(mdoc, TRANSCRIPT, device_signer=holder, elements={NS: ["element_3"]}),
+        build_document(mdoc, TRANSCRIPT, device_signer=holder, elements={NS: []}),
+        build_document(mdoc, TRANSCRIPT, emac_key=b"k" * 32),
+    ]
+    expected = cbor.encode(
+        {
+            "version": "1.0",
+            "documents": [document.to_cbor_value() for document in documents],
+            "status": 0,
+        }
+    )
+    assert build_device_response(documents) == expected
+    for document in documents:
+        assert document.encode() == cbor.encode(document.to_cbor_value())
+
+
 def test_status_reference_in_the_mso(pki: TestPki) -> None:
     status = StatusReference(uri="https://status.example/lists/1", idx=4711)
     mdoc = _issue(pki, generate_key(), {"a": 1}, status=status)

@@ -18,7 +18,7 @@ from honnin.cose import CoseSign1, parse_sign1
 from honnin.errors import MalformedCredential, NoMatchingCredential
 
 from ._constants import MAX_ISSUER_SIGNED_SIZE
-from ._mso import IssuerSignedItem, MobileSecurityObject, decode_mso
+from ._mso import IssuerSignedItem, MobileSecurityObject, decode_mso, item_fields
 
 _NAMESPACES_KEY: Final = cbor.encode("nameSpaces")
 _TAGGED: Final = attrgetter("tagged")
@@ -83,10 +83,9 @@ class IssuerSigned:
         for ns, wanted in elements.items():
             if ns not in self.namespaces:
                 raise NoMatchingCredential(f"the mdoc has no namespace {ns!r}", namespace=ns)
-            by_name = {}
-            for item in self.namespaces[ns]:
-                decoded = IssuerSignedItem.from_cbor_value(item.decode())
-                by_name[decoded.element_identifier] = item
+            # Only the identifiers are needed: each item is decoded strictly and checked
+            # (§8.3.2.1.2.2), but no IssuerSignedItem is built for it.
+            by_name = {item_fields(item.decode())[1]: item for item in self.namespaces[ns]}
             missing = [name for name in wanted if name not in by_name]
             if missing:
                 raise NoMatchingCredential(

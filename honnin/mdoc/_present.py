@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from honnin import cbor
 from honnin.cose import Signer
@@ -32,6 +32,30 @@ class Document:
             "issuerSigned": self.issuer_signed.to_cbor_value(),
             "deviceSigned": dict(self.device_signed),
         }
+
+    def encode(self) -> bytes:
+        """``honnin.cbor.encode(self.to_cbor_value())``, with the IssuerSigned written from
+        its items' tag-24 bytes as they are (``IssuerSigned.encode``)."""
+        return b"".join(
+            (
+                _DOCUMENT_HEAD,
+                cbor.encode(self.doctype),
+                _ISSUER_SIGNED_KEY,
+                self.issuer_signed.encode(),
+                _DEVICE_SIGNED_KEY,
+                cbor.encode(dict(self.device_signed)),
+            )
+        )
+
+
+# §8.3.2.1.2.2 Document and DeviceResponse members, in the order honnin writes them.
+_DOCUMENT_HEAD: Final = cbor.head(5, 3) + cbor.encode("docType")
+_ISSUER_SIGNED_KEY: Final = cbor.encode("issuerSigned")
+_DEVICE_SIGNED_KEY: Final = cbor.encode("deviceSigned")
+_RESPONSE_HEAD: Final = (
+    cbor.head(5, 3) + cbor.encode("version") + cbor.encode(VERSION) + cbor.encode("documents")
+)
+_RESPONSE_TAIL: Final = cbor.encode("status") + cbor.encode(STATUS_OK)
 
 
 def build_document(
@@ -73,13 +97,11 @@ def build_device_response(documents: Sequence[Document]) -> bytes:
     """
     if not documents:
         raise ValueError("a DeviceResponse needs at least one document")
-    return cbor.encode(
-        {
-            "version": VERSION,
-            "documents": [document.to_cbor_value() for document in documents],
-            "status": STATUS_OK,
-        }
-    )
+    # The same bytes as honnin.cbor.encode of the map, assembled without re-encoding items.
+    parts = [_RESPONSE_HEAD, cbor.head(4, len(documents))]
+    parts += (document.encode() for document in documents)
+    parts.append(_RESPONSE_TAIL)
+    return b"".join(parts)
 
 
 def present(
