@@ -250,3 +250,21 @@ def test_discarding_a_kept_key_destroys_it(path: Path) -> None:
         assert vault.binding_keys() == []
         with pytest.raises(NotFound):
             signer.sign(b"x")
+
+
+def test_a_wiping_transaction_is_checkpointed_and_keeps_full_sync(path: Path) -> None:
+    # wipes=True commits with synchronous=NORMAL and lets the WAL checkpoint (which syncs
+    # the WAL, then the database) make it durable; FULL is restored for every other commit.
+    with Vault.create(path, PIN, kdf=FAST) as vault:
+        keep, doomed = vault.new_binding_keys(2)
+        with vault.transaction(wipes=True):
+            vault.destroy_key(doomed.key_id)
+        assert Path(f"{path}-wal").stat().st_size == 0  # truncated: no old page images
+        assert vault._db().execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        with pytest.raises(RuntimeError), vault.transaction(wipes=True):
+            vault.destroy_key(keep.key_id)
+            raise RuntimeError("the presentation could not be built")
+        assert vault._db().execute("PRAGMA synchronous").fetchone()[0] == 2
+        assert vault.binding_keys() == [keep.key_id]
+    with Vault.open(path, PIN) as vault:
+        assert vault.binding_keys() == [keep.key_id]

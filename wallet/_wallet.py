@@ -271,7 +271,7 @@ class Wallet(PrivacyControls):
             NotFound: no such credential.
         """
         held = self.credential(credential_id)
-        with self.vault.transaction():
+        with self.vault.transaction(wipes=True):
             self._holdings.delete(credential_id)
             self._log_deletion(held)
 
@@ -353,8 +353,9 @@ class Wallet(PrivacyControls):
         if exp is not None and self.clock.now() > exp + CLOCK_SKEW:
             # No copy is spent on an answer the verifier must refuse (§5: exp of the JAR).
             raise Expired("the request expired before it was answered", exp=exp)
-        # The copies are used and the presentation logged in one transaction (WL-30, WL-35).
-        with self.vault.transaction():
+        # The copies are used and the presentation logged in one transaction (WL-30, WL-35);
+        # once-only copies are deleted with their keys, so the WAL is truncated after it.
+        with self.vault.transaction(wipes=self.copy_policy is CopyPolicy.ONCE):
             response = build_response(
                 approval,
                 self._holdings,
