@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 from json.encoder import encode_basestring
-from typing import Any, Protocol, TypeAlias, runtime_checkable
+from typing import Any, Final, Protocol, TypeAlias, runtime_checkable
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
@@ -52,6 +52,42 @@ class VerifiedKeyBinding:
     iat: int
     nonce: str
     aud: str
+
+    def __init__(
+        self,
+        jwk: Mapping[str, Any],
+        header: Mapping[str, Any],
+        claims: Mapping[str, Any],
+        algorithm: JwsAlgorithm,
+        iat: int,
+        nonce: str,
+        aud: str,
+    ) -> None:
+        # One per verification: stored through the slot descriptors (see slot_setters).
+        set_jwk, set_header, set_claims, set_alg, set_iat, set_nonce, set_aud = _KB_SLOTS
+        set_jwk(self, jwk)
+        set_header(self, header)
+        set_claims(self, claims)
+        set_alg(self, algorithm)
+        set_iat(self, iat)
+        set_nonce(self, nonce)
+        set_aud(self, aud)
+
+
+def slot_setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], ...]:
+    """The slot descriptors' setters of a frozen slots dataclass, for its ``__init__``.
+
+    The ``__init__`` dataclasses generate for a frozen class stores each field through
+    ``object.__setattr__``, several times the cost of a slot store; results built once per
+    verification store through the slot descriptors instead. The instances stay frozen
+    (``__setattr__`` still refuses).
+    """
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
+_KB_SLOTS: Final = slot_setters(
+    VerifiedKeyBinding, "jwk", "header", "claims", "algorithm", "iat", "nonce", "aud"
+)
 
 
 def sd_hash(hash_input: str, hash_alg: HashAlgorithm) -> str:

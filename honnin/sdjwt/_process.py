@@ -113,25 +113,37 @@ class _Processor:
             return self._digests_one_by_one(obj, out, digests, depth)
         # Every digest is a distinct string: set operations replace the per-digest loop.
         # The digests are added to ``seen`` in the same steps as the loop would, up to each
-        # disclosed one, so that nested disclosures see exactly the same ``seen`` set.
+        # disclosed one, so that nested disclosures see exactly the same ``seen`` set and
+        # the first broken rule in the loop's order is the one reported.
         seen, table = self.seen, self.table
+        # Clean: no digest of this array was seen before. Until a nested disclosure adds
+        # digests to ``seen`` no step can then find a repeated digest, so the steps are
+        # taken only before a nested disclosure is processed, and once at the end.
+        clean = seen.isdisjoint(digests)
         pos = 0
-        for digest in [d for d in digests if d in table]:
-            end = digests.index(digest, pos) + 1
-            chunk = digests[pos:end]
-            if not seen.isdisjoint(chunk):
-                raise _bad_digest(next(d for d in chunk if d in seen), seen)
-            seen.update(chunk)
-            pos = end
+        for digest in [*filter(table.__contains__, digests)]:
             found = table[digest]
+            if not clean:
+                end = digests.index(digest, pos) + 1
+                chunk = digests[pos:end]
+                if not seen.isdisjoint(chunk):
+                    raise _bad_digest(next(d for d in chunk if d in seen), seen)
+                seen.update(chunk)
+                pos = end
             name = found[3]
             if name is None:
                 raise _object_shape_error()
             if name in out or name in obj:
                 raise _exists_error(name)
+            kind = type(found[4])
+            if clean and (kind is dict or kind is list):
+                end = digests.index(digest, pos) + 1
+                seen.update(digests[pos:end])
+                pos = end
+                clean = False
             out[name] = self._embed(found, name, depth)
         rest = digests[pos:] if pos else digests
-        if not seen.isdisjoint(rest):
+        if not clean and not seen.isdisjoint(rest):
             raise _bad_digest(next(d for d in rest if d in seen), seen)
         seen.update(rest)
         return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
@@ -28,7 +28,7 @@ from ._constants import (
     hash_algorithm_from_payload,
 )
 from ._disclosure import Disclosure, decode_all
-from ._key_binding import KeyBinding, VerifiedKeyBinding, verify_kb_jwt
+from ._key_binding import KeyBinding, VerifiedKeyBinding, slot_setters, verify_kb_jwt
 from ._process import Placement, disclosures_of, process_payload
 from ._serialization import SdJwtParts, Serialization, split_sd_jwt
 
@@ -58,6 +58,29 @@ class VerifiedSdJwt:
         default=None, init=False, repr=False, compare=False
     )
 
+    def __init__(
+        self,
+        header: Mapping[str, Any],
+        claims: dict[str, Any],
+        key_binding: VerifiedKeyBinding | None,
+        algorithm: JwsAlgorithm,
+        hash_alg: HashAlgorithm,
+        serialization: Serialization,
+        _placements: Sequence[Placement],
+    ) -> None:
+        # One per verification: the slot descriptors store the fields at a fraction of the
+        # cost of the frozen dataclass __init__'s object.__setattr__ (instances stay frozen).
+        set_header, set_claims, set_kb, set_alg, set_hash, set_serialization, set_placements, \
+            set_disclosures = _VERIFIED_SLOTS  # fmt: skip
+        set_header(self, header)
+        set_claims(self, claims)
+        set_kb(self, key_binding)
+        set_alg(self, algorithm)
+        set_hash(self, hash_alg)
+        set_serialization(self, serialization)
+        set_placements(self, _placements)
+        set_disclosures(self, None)
+
     @property
     def disclosures(self) -> tuple[Disclosure, ...]:
         """The presented disclosures, each with the claim path it fills."""
@@ -66,6 +89,12 @@ class VerifiedSdJwt:
             object.__setattr__(self, "_disclosures", disclosures_of(self._placements))
         assert self._disclosures is not None
         return self._disclosures
+
+
+_VERIFIED_SLOTS: Final = slot_setters(
+    VerifiedSdJwt, "header", "claims", "key_binding", "algorithm", "hash_alg", "serialization",
+    "_placements", "_disclosures",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
