@@ -11,11 +11,24 @@ import json
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 
 from honnin.encoding import b64url_encode, json_from_b64url, json_from_b64url_all
-from honnin.errors import MalformedJws, TooLarge, UnsupportedAlgorithm
+from honnin.errors import InvalidSignature, MalformedJws, TooLarge, UnsupportedAlgorithm
 from honnin.jose import JwsAlgorithm, generate_key, parse_jws, sign_jws, verify_jws
-from honnin.jose._jws import sign_bytes, verify_bytes
+from honnin.jose._jws import der_ecdsa_signature, raw_ecdsa_signature, sign_bytes, verify_bytes
+
+_HASHES = {
+    JwsAlgorithm.ES256: hashes.SHA256,
+    JwsAlgorithm.ES384: hashes.SHA384,
+    JwsAlgorithm.ES512: hashes.SHA512,
+}
+_SIZES = {JwsAlgorithm.ES256: 32, JwsAlgorithm.ES384: 48, JwsAlgorithm.ES512: 66}
 
 
 def _token(header: dict[str, Any], payload: bytes = b"{}") -> str:
@@ -117,3 +130,50 @@ def test_a_text_that_is_not_utf8_alone_is_left_to_the_strict_path() -> None:
     raw = '["é"]'.encode()
     texts = [b64url_encode(raw[:3]), b64url_encode(raw[3:])]
     assert json_from_b64url_all(texts) is None
+
+
+_EDGE_VALUES = [
+    1,
+    0x7F,
+    0x80,
+    0xFF,
+    0x0100,
+    2**255,  # high bit of a 32-byte value
+    2**255 - 1,
+    2**248 - 1,  # a leading zero byte
+    2**200 + 12345,  # several leading zero bytes
+]
+
+
+@pytest.mark.parametrize("size", [32, 48, 66])
+@pytest.mark.parametrize("r", _EDGE_VALUES)
+@pytest.mark.parametrize("s", [1, 0x80, 2**255 - 19])
+def test_der_and_raw_signatures_convert_as_the_generic_codec_does(
+    size: int, r: int, s: int
+) -> None:
+    raw = r.to_bytes(size, "big") + s.to_bytes(size, "big")
+    der = encode_dss_signature(r, s)
+    assert der_ecdsa_signature(raw, size) == der
+    assert raw_ecdsa_signature(der, size) == raw
+
+
+@pytest.mark.parametrize("alg", [JwsAlgorithm.ES256, JwsAlgorithm.ES384, JwsAlgorithm.ES512])
+def test_signatures_made_and_checked_through_the_direct_conversions(alg: JwsAlgorithm) -> None:
+    key = generate_key(alg)
+    for index in range(40):
+        data = b"message %d" % index
+        signature = sign_bytes(data, key, alg)
+        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(_HASHES[alg]())))
+        assert len(signature) == 2 * _SIZES[alg]
+        verify_bytes(data, signature, key.public_key(), alg)
+        assert raw_ecdsa_signature(encode_dss_signature(r, s), _SIZES[alg]) == r.to_bytes(
+            _SIZES[alg], "big"
+        ) + s.to_bytes(_SIZES[alg], "big")
+
+
+@pytest.mark.parametrize("raw", [bytes(64), bytes(32) + b"\x01" * 32, b"\x01" * 32 + bytes(32)])
+def test_a_zero_r_or_s_is_an_invalid_signature(raw: bytes) -> None:
+    with pytest.raises(InvalidSignature):
+        der_ecdsa_signature(raw, 32)
+    with pytest.raises(InvalidSignature):
+        verify_bytes(b"data", raw, generate_key().public_key(), JwsAlgorithm.ES256)
