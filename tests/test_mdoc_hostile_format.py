@@ -34,7 +34,7 @@ from honnin.errors import (
     TooLarge,
     UnsupportedAlgorithm,
 )
-from honnin.mdoc import verify_issuer_signed
+from honnin.mdoc import parse_issuer_signed, verify_issuer_signed
 from honnin.trust import TestPki
 
 __all__ = ["pki"]  # the module-scoped fixture, shared
@@ -200,3 +200,19 @@ def test_issuer_signed_alone_is_checked_the_same_way(pki: TestPki) -> None:
     tampered["nameSpaces"][NS][0] = _item(99, "family_name", "Mallory")
     with pytest.raises(DigestMismatch):
         verify_issuer_signed(cbor.encode(tampered), trust_anchors=[pki.root.certificate], now=NOW)
+
+
+def test_unverified_mso_of_a_received_credential_is_decoded_strictly(pki: TestPki) -> None:
+    # A wallet reads the MSO's docType before it has verified the issuer's signature, so
+    # that read must reject what the strict profile rejects: here one non-preferred length.
+    mdoc = _issue(pki)
+    value = cbor.decode(mdoc.encode())
+    payload = value["issuerAuth"][2]
+    content = cbor.unwrap_tag24(payload)
+    assert content is not None and content[0] == 0xA6  # a map of 6 pairs, preferred form
+    sloppy = b"\xb8\x06" + content[1:]  # the same map with a one-byte length argument
+    value["issuerAuth"][2] = EncodedCbor(sloppy).tagged
+    hostile = parse_issuer_signed(cbor.encode(value))
+    with pytest.raises(MalformedCbor):
+        hostile.unverified_mso()
+    assert mdoc.unverified_mso().doctype == DOCTYPE

@@ -18,7 +18,7 @@ from honnin.cose import CoseSign1, parse_sign1
 from honnin.errors import MalformedCredential, NoMatchingCredential
 
 from ._constants import MAX_ISSUER_SIGNED_SIZE
-from ._mso import IssuerSignedItem, MobileSecurityObject, decode_mso, item_fields
+from ._mso import IssuerSignedItem, MobileSecurityObject, item_fields
 
 _NAMESPACES_KEY: Final = cbor.encode("nameSpaces")
 _TAGGED: Final = attrgetter("tagged")
@@ -64,7 +64,14 @@ class IssuerSigned:
         """
         if self.issuer_auth.payload is None:
             raise MalformedCredential("issuerAuth has a detached payload; the MSO is missing")
-        return decode_mso(self.issuer_auth.payload)
+        # Not yet authenticated: the strict decoder (the verified path uses decode_mso, which
+        # trusts what a verified signer wrote).
+        content = cbor.unwrap_tag24(self.issuer_auth.payload)
+        if content is None:
+            raise MalformedCredential(
+                "the issuerAuth payload is not MobileSecurityObjectBytes (tag 24)"
+            )
+        return MobileSecurityObject.from_cbor_value(cbor.decode(content))
 
     def unverified_items(self) -> dict[str, list[IssuerSignedItem]]:
         """Every IssuerSignedItem decoded, by namespace; digests NOT checked."""
