@@ -60,10 +60,17 @@ def algorithm_for_key(key: PrivateKey | PublicKey) -> JwsAlgorithm:
         key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey
     ):
         return JwsAlgorithm.EDDSA
+    curve = type(key.curve)
+    found = _ALG_BY_CURVE.get(curve)  # the exact class first: the curve classes are ABCs
+    if found is not None:
+        return found
     for alg, params in EC_PARAMS.items():
-        if isinstance(key.curve, params.curve):
+        if issubclass(curve, params.curve):
             return alg
     raise UnsupportedAlgorithm(f"no JWS algorithm for curve {key.curve.name}")
+
+
+_ALG_BY_CURVE: dict[type, JwsAlgorithm] = {params.curve: alg for alg, params in EC_PARAMS.items()}
 
 
 def public_key_of(key: PrivateKey | PublicKey) -> PublicKey:

@@ -258,6 +258,8 @@ def _payload_json(payload: dict[str, Any]) -> str:
 # An issuer signs many credentials of one type with the same disclosable paths; the tree is
 # never changed after it is built, so it is compiled once (as ``re`` caches its patterns).
 _compiled = lru_cache(maxsize=128)(_compile)
+#: Paths of these exact types are hashable, and equal only to equal paths: cache keys.
+_HASHABLE_PATHS = frozenset({tuple, str})
 
 
 def _holder_jwk(holder_key: PublicKey | Mapping[str, Any]) -> dict[str, Any]:
@@ -306,7 +308,7 @@ def issue_sd_jwt(
     if decoys < 0:
         raise ValueError("decoys must be >= 0")
     paths = tuple(disclosable)
-    if all(type(p) is tuple or type(p) is str for p in paths):
+    if set(map(type, paths)) <= _HASHABLE_PATHS:
         root, marked = _compiled(paths)
     else:
         root, marked = _compile(paths)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -30,6 +30,7 @@ from honnin.jose import (
 
 from ._constants import KB_JWT_TYP, HashAlgorithm
 from ._disclosure import encode_json
+from ._serialization import slot_setters
 
 
 class KeyBinding(Enum):
@@ -72,17 +73,6 @@ class VerifiedKeyBinding:
         set_iat(self, iat)
         set_nonce(self, nonce)
         set_aud(self, aud)
-
-
-def slot_setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], ...]:
-    """The slot descriptors' setters of a frozen slots dataclass, for its ``__init__``.
-
-    The ``__init__`` dataclasses generate for a frozen class stores each field through
-    ``object.__setattr__``, several times the cost of a slot store; results built once per
-    verification store through the slot descriptors instead. The instances stay frozen
-    (``__setattr__`` still refuses).
-    """
-    return tuple(cls.__dict__[name].__set__ for name in names)
 
 
 _KB_SLOTS: Final = slot_setters(

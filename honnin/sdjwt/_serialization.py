@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from honnin.encoding import json_dumps, json_loads
 from honnin.errors import MalformedCredential, TooLarge
@@ -49,6 +49,44 @@ class SdJwtParts:
     kb_jwt: str | None
     hash_input: str
     json_signatures: tuple[JsonSignature, ...] = ()
+
+    def __init__(
+        self,
+        serialization: Serialization,
+        issuer_jwt: str,
+        signatures: tuple[UnverifiedJws, ...],
+        disclosures: tuple[str, ...],
+        kb_jwt: str | None,
+        hash_input: str,
+        json_signatures: tuple[JsonSignature, ...] = (),
+    ) -> None:
+        # One per presentation: stored through the slot descriptors (see slot_setters).
+        set_serialization, set_issuer_jwt, set_signatures, set_disclosures, set_kb_jwt, \
+            set_hash_input, set_json_signatures = _PARTS_SLOTS  # fmt: skip
+        set_serialization(self, serialization)
+        set_issuer_jwt(self, issuer_jwt)
+        set_signatures(self, signatures)
+        set_disclosures(self, disclosures)
+        set_kb_jwt(self, kb_jwt)
+        set_hash_input(self, hash_input)
+        set_json_signatures(self, json_signatures)
+
+
+def slot_setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], ...]:
+    """The slot descriptors' setters of a frozen slots dataclass, for its ``__init__``.
+
+    The ``__init__`` dataclasses generate for a frozen class stores each field through
+    ``object.__setattr__``, several times the cost of a slot store; objects built once per
+    presentation store through the slot descriptors instead. The instances stay frozen
+    (``__setattr__`` still refuses).
+    """
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
+_PARTS_SLOTS: Final = slot_setters(
+    SdJwtParts, "serialization", "issuer_jwt", "signatures", "disclosures", "kb_jwt",
+    "hash_input", "json_signatures",
+)  # fmt: skip
 
 
 def split_sd_jwt(text: str) -> SdJwtParts:

@@ -28,9 +28,9 @@ from ._constants import (
     hash_algorithm_from_payload,
 )
 from ._disclosure import Disclosure, decode_all
-from ._key_binding import KeyBinding, VerifiedKeyBinding, slot_setters, verify_kb_jwt
+from ._key_binding import KeyBinding, VerifiedKeyBinding, verify_kb_jwt
 from ._process import Placement, disclosures_of, process_payload
-from ._serialization import SdJwtParts, Serialization, split_sd_jwt
+from ._serialization import SdJwtParts, Serialization, slot_setters, split_sd_jwt
 
 #: Resolves the issuer's key from the protected header and the (unverified) payload, e.g.
 #: by ``x5c`` chain or issuer metadata; it raises a ``HonninError`` when it cannot.
@@ -125,12 +125,13 @@ def check_time_claims(claims: Mapping[str, Any], now: float, skew: float) -> Non
         Expired: ``exp`` passed (beyond ``skew``).
         NotYetValid: ``nbf`` or ``iat`` in the future (beyond ``skew``).
     """
-    for name in ("exp", "nbf", "iat"):
-        value = claims.get(name)
+    exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
+    if exp is None and nbf is None and iat is None:
+        return
+    for name, value in (("exp", exp), ("nbf", nbf), ("iat", iat)):
         if value is not None and type(value) is not int:
             # HOSTILE PX-09: NaN, infinities, strings, booleans and floats are refused.
             raise InvalidClaim(f"'{name}' must be an integer NumericDate", claim=name)
-    exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
     if exp is not None and now > exp + skew:
         raise Expired("the credential has expired ('exp')", exp=exp)
     if nbf is not None and now + skew < nbf:
