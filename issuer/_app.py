@@ -40,6 +40,7 @@ from ._offers import open_sealed_offer
 from ._responses import error_response, json_response
 from ._revocation_desk import RevocationDesk
 from ._settings import IssuerSettings
+from ._wal import SyncGroup
 
 __all__ = ["create_app"]
 
@@ -161,8 +162,13 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
     async def nonce(request: Request) -> Response:
         return json_response(grants.nonce())
 
+    syncs = SyncGroup(issuer.sync)
+
     def posted(
-        run: Callable[[str | None, bytes], Reply], wrong_type: type[HonninError]
+        run: Callable[[str | None, bytes], Reply],
+        wrong_type: type[HonninError],
+        *,
+        durable: bool = False,
     ) -> Callable[[Request], Awaitable[Response]]:
         async def serve(request: Request) -> Response:
             if _media_type(request) != _JSON:
@@ -175,6 +181,10 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
             # per credential request (GIL hand-offs between up to 40 threads) and put
             # requests out of order, which widened the latency tail under load.
             status, document = run(request.headers.get("authorization"), body)
+            if durable:
+                # No credential leaves before its record and status binding are synced;
+                # one fsync serves every answer waiting (group commit, issuer._wal).
+                await syncs.durable()
             if document is None:
                 return Response(status_code=status, headers={"Cache-Control": "no-store"})
             return json_response(document, status=status)
@@ -218,7 +228,7 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
         Route(
             endpoints.path("credential"),
             _endpoint(
-                posted(desk.credential, InvalidCredentialRequest),
+                posted(desk.credential, InvalidCredentialRequest, durable=True),
                 malformed=InvalidCredentialRequest,
             ),
             methods=["POST"],
@@ -226,7 +236,7 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
         Route(
             endpoints.path("deferred_credential"),
             _endpoint(
-                posted(desk.deferred, InvalidCredentialRequest),
+                posted(desk.deferred, InvalidCredentialRequest, durable=True),
                 malformed=InvalidCredentialRequest,
             ),
             methods=["POST"],

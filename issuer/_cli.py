@@ -15,6 +15,7 @@ chain files, no store file) are refused.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import warnings
 from pathlib import Path
@@ -117,6 +118,10 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(issuer, settings.model_copy(update={"public_url": issuer.iss}))
     mode = " (development mode)" if settings.dev else ""
     progress(f"honnin issuer {issuer.name!r} serving {issuer.iss}{mode}")
+    # Everything built so far (modules, keys, catalogue, metadata) lives as long as the
+    # process: keep it out of the cyclic collector's full passes, which otherwise scan it
+    # every few hundred requests and stall every answer waiting behind them.
+    gc.freeze()
     uvicorn.run(
         app,
         host=settings.host,

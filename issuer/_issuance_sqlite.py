@@ -39,6 +39,7 @@ from ._issuance_store import (
     OfferRecord,
     StatusPlace,
 )
+from ._wal import WalSync
 
 __all__ = ["SqliteIssuanceStore"]
 
@@ -64,13 +65,15 @@ class SqliteIssuanceStore:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             # WAL + NORMAL: a commit survives a process crash (IS-35); only power loss may
-            # drop the last transactions, never corrupt the file.
+            # drop the last transactions, never corrupt the file, unless ``sync`` ran after
+            # them (the service syncs before it answers a credential request).
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=10000")
             self._db.executescript(SCHEMA)
             self._db.execute("PRAGMA user_version=" + str(int(SCHEMA_VERSION)))
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open the issuer store {self.path!r}: {exc}") from exc
+        self._wal = WalSync(self.path)
 
     def __repr__(self) -> str:
         return f"SqliteIssuanceStore({self.path!r})"
@@ -359,6 +362,10 @@ class SqliteIssuanceStore:
                 changed += max(cur.rowcount, 0)
             return changed
 
+    def sync(self) -> None:
+        self._wal.sync()
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self._wal.close()

@@ -227,6 +227,11 @@ class IssuanceStore(Protocol):
         delivery. Returns the number of rows changed."""
         ...
 
+    def sync(self) -> None:
+        """Make every change committed so far durable (a power cut keeps it); a no-op for
+        a store whose every commit is durable already."""
+        ...
+
     def close(self) -> None:
         """Release the underlying resources."""
         ...

@@ -223,6 +223,7 @@ class Issuer(OfferDesk):
         self.check_claims(credential_type, claims)
         jwks = holder_jwks(holder)
         batch, _ = self.issue_batch(credential_type, claims, fmt, jwks)
+        self.sync()  # the batch's record and status binding survive a power cut from here
         return batch
 
     def check_claims(self, credential_type: CredentialType, claims: Mapping[str, Any]) -> None:
@@ -240,7 +241,11 @@ class Issuer(OfferDesk):
         offer_id: str | None = None,
         notification: bool = False,
     ) -> tuple[CredentialBatch, IssuanceRecord]:
-        """Sign checked claims for checked holder keys (used by ``issue`` and the service)."""
+        """Sign checked claims for checked holder keys (used by ``issue`` and the service).
+
+        The record and the status binding are committed, not yet synced: call ``sync``
+        (or let the service's group commit do it) before handing the batch out.
+        """
         batch_id = new_secret(16)
         copy_ids = [f"{batch_id}.{n}" for n in range(len(jwks))]
         references = self.status.allocate_batch(copy_ids, batch_id=batch_id)
@@ -336,6 +341,16 @@ class Issuer(OfferDesk):
         """A ``honnin.ports.Fetcher`` serving this issuer's status lists in process, for a
         verifier in the same process (``Verifier.create(..., fetcher=...)``)."""
         return StatusListFetcher(self.status)
+
+    def sync(self) -> None:
+        """Make every change committed so far durable in both stores (``issue`` does it;
+        the service does it once for all the answers waiting, ``issuer._wal``).
+
+        Raises:
+            StoreUnavailable: a store could not sync.
+        """
+        self.store.sync()
+        self.status_store.sync()
 
     def close(self) -> None:
         """Close the stores."""

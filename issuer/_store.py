@@ -9,11 +9,12 @@ state").
 Durability. An index is taken for good by a synced transaction (``synchronous=FULL``: it
 survives a power cut), either bound to a credential at once (``allocate``) or reserved in a
 block (``reserve``) that the registry then binds copy by copy (``bind``). A binding commits
-with ``synchronous=NORMAL`` (WAL): it survives a crash of the process; a power cut or an
-operating-system crash may lose the last bindings, and then those copies cannot be revoked,
-but their indices stay reserved and are never handed out again (draft-ietf-oauth-status-
-list-20 §13.4: no double allocation). A crash wastes the reserved indices not yet bound.
-Status changes (revocation, suspension) are always synced.
+with ``synchronous=NORMAL`` (WAL): it survives a crash of the process at once, and a power
+cut once ``sync`` has run; the issuer syncs (one fsync of the log for every waiting answer,
+``issuer._wal``) before a credential leaves. Whatever happens, a reserved index is never
+handed out again (draft-ietf-oauth-status-list-20 §13.4: no double allocation); a crash
+wastes the reserved indices not yet bound. Status changes (revocation, suspension) are
+synced at commit.
 
 The SQL is plain SQL-92 apart from the ``?`` placeholders and the SQLite pragmas, so a
 PostgreSQL store can follow the same schema with ``%s`` and ``SELECT ... FOR UPDATE``.
@@ -30,6 +31,8 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from honnin.errors import NotFound, PolicyViolation, StoreUnavailable
+
+from ._wal import WalSync
 
 __all__ = ["SqliteStatusStore", "StatusEntry", "StatusStore", "StoredStatusList"]
 
@@ -142,6 +145,10 @@ class StatusStore(Protocol):
         """
         ...
 
+    def sync(self) -> None:
+        """Make every change committed so far durable (``bind`` included)."""
+        ...
+
     def close(self) -> None:
         """Release the connection."""
         ...
@@ -206,6 +213,7 @@ class SqliteStatusStore:
             raise StoreUnavailable(
                 f"status store {self._path} cannot be opened: {exc}", operation="open"
             ) from exc
+        self._wal = WalSync(self._path)
 
     @contextmanager
     def _write(self, operation: str, *, synced: bool = True) -> Iterator[sqlite3.Connection]:
@@ -397,9 +405,13 @@ class SqliteStatusStore:
             ).fetchall()
         return int(row[0]), [(int(i), int(s)) for i, s in rows]
 
+    def sync(self) -> None:
+        self._wal.sync()
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self._wal.close()
 
 
 def _selector(credential_id: str | None, batch_id: str | None) -> tuple[str, str]:
