@@ -41,8 +41,10 @@ from honnin.qr import QrCode
 
 from ._http import error_response, json_response, read_body, read_form
 from ._query import Query
+from ._receive import Outcome
 from ._request import authorization_uri
 from ._settings import VerifierSettings
+from ._status import FetchOffTheLoop, no_status_fetch
 from ._store import MemoryTransactionStore, TransactionStatus
 from ._verifier import Verifier
 
@@ -205,12 +207,22 @@ class _Service:
             return Response(status_code=404, headers=_PRIVATE)
         return Response(jar, media_type=REQUEST_MEDIA_TYPE, headers=_PRIVATE)
 
+    async def _verify(self, form: dict[str, str]) -> Outcome:
+        if self.verifier.verifies_on_loop:
+            # On the event loop, in arrival order: verification is CPU work under the GIL,
+            # and a pool thread costs two hand-offs per response. A status list that has to
+            # be fetched (network I/O) sends the response to a worker thread instead.
+            try:
+                with no_status_fetch():
+                    return self.verifier.receive(form)
+            except FetchOffTheLoop:
+                pass
+        return await anyio.to_thread.run_sync(self.verifier.receive, form, limiter=self.workers)
+
     async def response(self, request: Request) -> Response:
         form = await read_form(request, self.settings.max_body)
         try:
-            outcome = await anyio.to_thread.run_sync(
-                self.verifier.receive, form, limiter=self.workers
-            )
+            outcome = await self._verify(form)
         except NotFound as exc:
             # VS-05: an unknown state is a client error like any other (400, not 404).
             return error_response(exc, status=400)

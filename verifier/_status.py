@@ -7,17 +7,55 @@ check. Lists are fetched through the ``Fetcher`` port only.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+
 from honnin.clock import Clock, as_datetime
 from honnin.errors import UntrustedIssuer
 from honnin.http import HttpxFetcher
 from honnin.jose import PublicKey
-from honnin.ports import Fetcher
+from honnin.ports import FetchedResource, Fetcher
 from honnin.status import ListTokenHeader, StatusChecker
 from honnin.trust import certificates_from_der_list, validate_chain
 
 from ._trust import IssuerTrust
 
-__all__ = ["status_checker_for", "status_key_resolver"]
+__all__ = ["FetchOffTheLoop", "no_status_fetch", "status_checker_for", "status_key_resolver"]
+
+_NO_FETCH: ContextVar[bool] = ContextVar("honnin_verifier_no_status_fetch", default=False)
+
+
+class FetchOffTheLoop(Exception):
+    """Inside ``no_status_fetch()`` a status list had to be fetched: the service verifies
+    the response again in a worker thread. Nothing was recorded (verification only reads
+    until its final ``complete``), so running it again is safe."""
+
+
+@contextlib.contextmanager
+def no_status_fetch() -> Iterator[None]:
+    """Within the block, the checkers made by ``status_checker_for`` raise
+    ``FetchOffTheLoop`` instead of fetching: the verifier service verifies on its event
+    loop, where a fetch would stall every other request for up to its timeout."""
+    token = _NO_FETCH.set(True)
+    try:
+        yield
+    finally:
+        _NO_FETCH.reset(token)
+
+
+class _Guarded:
+    """The status checker's ``Fetcher``: refuses to do network I/O in ``no_status_fetch``."""
+
+    __slots__ = ("_fetcher",)
+
+    def __init__(self, fetcher: Fetcher) -> None:
+        self._fetcher = fetcher
+
+    def fetch(self, url: str, *, accept: str | None = None, max_bytes: int) -> FetchedResource:
+        if _NO_FETCH.get():
+            raise FetchOffTheLoop(url)
+        return self._fetcher.fetch(url, accept=accept, max_bytes=max_bytes)
 
 
 def status_key_resolver(trust: IssuerTrust, clock: Clock) -> object:
@@ -35,8 +73,8 @@ def status_key_resolver(trust: IssuerTrust, clock: Clock) -> object:
 
 def status_checker_for(trust: IssuerTrust, fetcher: Fetcher | None, clock: Clock) -> StatusChecker:
     """A ``StatusChecker`` over ``fetcher`` (``honnin.http.HttpxFetcher`` when ``None``:
-    no redirects, bounded bodies and timeouts)."""
+    no redirects, bounded bodies and timeouts), which never fetches in ``no_status_fetch``."""
     if fetcher is None:
         fetcher = HttpxFetcher()
     resolver = status_key_resolver(trust, clock)
-    return StatusChecker(fetcher, resolver, clock=clock)  # type: ignore[arg-type]
+    return StatusChecker(_Guarded(fetcher), resolver, clock=clock)  # type: ignore[arg-type]

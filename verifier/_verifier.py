@@ -93,6 +93,9 @@ class Verifier:
             restricted=trust.restricted_claims if isinstance(trust, TrustList) else None,
         )
         checker = status_checker or status_checker_for(self.trust, fetcher, self.clock)
+        #: True when the status checker is the one made here, which stops rather than
+        #: fetch in ``_status.no_status_fetch`` (the service then verifies on its loop).
+        self.verifies_on_loop = status_checker is None
         self._presentations = PresentationVerifier(self.trust, self.catalogue, checker)
         self._processor = ResponseProcessor(
             self.store, self._presentations, self.clock, self.catalogue, self._label
