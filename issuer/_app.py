@@ -215,16 +215,9 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
         response.status_code = status
         return response
 
+    # The routes share no path, so their order is only the order Starlette tries them in:
+    # the busiest first (every wallet's credential and nonce requests).
     routes = [
-        Route(endpoints.well_known("openid-credential-issuer"), static(metadata.credential_issuer)),
-        Route(
-            endpoints.well_known("oauth-authorization-server"),
-            static(metadata.authorization_server),
-        ),
-        Route(endpoints.well_known("jwt-vc-issuer"), static(metadata.jwt_vc_issuer)),
-        Route(endpoints.path("offers/{ref}"), _endpoint(offer)),
-        Route(endpoints.path("token"), _endpoint(token), methods=["POST"]),
-        Route(endpoints.path("nonce"), _endpoint(nonce), methods=["POST"]),
         Route(
             endpoints.path("credential"),
             _endpoint(
@@ -233,6 +226,15 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
             ),
             methods=["POST"],
         ),
+        Route(endpoints.path("nonce"), _endpoint(nonce), methods=["POST"]),
+        Route(endpoints.well_known("openid-credential-issuer"), static(metadata.credential_issuer)),
+        Route(
+            endpoints.well_known("oauth-authorization-server"),
+            static(metadata.authorization_server),
+        ),
+        Route(endpoints.well_known("jwt-vc-issuer"), static(metadata.jwt_vc_issuer)),
+        Route(endpoints.path("offers/{ref}"), _endpoint(offer)),
+        Route(endpoints.path("token"), _endpoint(token), methods=["POST"]),
         Route(
             endpoints.path("deferred_credential"),
             _endpoint(

@@ -38,6 +38,8 @@ log = logging.getLogger("issuer")
 _BEARER = "bearer "
 #: RFC 6750 §4: the token type of a bearer access token.
 _TOKEN_TYPE = "Bearer"  # noqa: S105 - a token type name, not a secret
+#: Valid grants kept in memory (one per wallet in an issuance); beyond, the expired go.
+_GRANTS_KEPT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,11 @@ class GrantDesk:
         self._settings = settings
         self._clock = clock
         self._purged_at = 0.0
+        #: Grants of unexpired access tokens, by token hash. Neither part changes while the
+        #: token is valid: a token record is never altered, and an offer's claims are purged
+        #: only once every token of it has expired (``_housekeeping``'s grace). Expired or
+        #: unknown tokens always go to the store.
+        self._valid: dict[str, Grant] = {}
 
     def token(self, body: bytes) -> dict[str, Any]:
         """Exchange a pre-authorized code (+ ``tx_code``) for an access token (§6.1, §6.2).
@@ -138,12 +145,27 @@ class GrantDesk:
         if not authorization or not authorization[: len(_BEARER)].lower() == _BEARER:
             raise InvalidToken("a bearer access token is required", reason="missing")
         token = authorization[len(_BEARER) :].strip()
-        record = self._store.access_token(secret_hash(token)) if token else None
+        token_hash = secret_hash(token)
+        now = self._clock.now()
+        known = self._valid.get(token_hash)
+        if known is not None and known.token.expires_at > now:
+            return known
+        record = self._store.access_token(token_hash) if token else None
         if record is None:
             raise InvalidToken("unknown access token", reason="unknown")
-        if not allow_expired and record.expires_at <= self._clock.now():
+        if not allow_expired and record.expires_at <= now:
             raise InvalidToken("the access token has expired", reason="expired")
         offer = self._store.offer(record.offer_id)
         if offer is None:
             raise InvalidToken("the access token's offer is gone", reason="unknown")
-        return Grant(record, offer)
+        grant = Grant(record, offer)
+        if record.expires_at > now:
+            self._remember(token_hash, grant, now)
+        return grant
+
+    def _remember(self, token_hash: str, grant: Grant, now: float) -> None:
+        if len(self._valid) >= _GRANTS_KEPT:
+            self._valid = {h: g for h, g in self._valid.items() if g.token.expires_at > now}
+            if len(self._valid) >= _GRANTS_KEPT:
+                self._valid.clear()
+        self._valid[token_hash] = grant

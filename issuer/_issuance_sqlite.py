@@ -2,6 +2,11 @@
 
 Single-use consumption is one ``UPDATE ... WHERE used = 0 ...`` whose row count says who
 won, so it stays atomic across threads and across processes sharing the file.
+
+Commits use ``synchronous=NORMAL`` (WAL): durable against a crash of the process at once,
+against a power cut once ``sync`` (one fsync of the log, ``issuer._wal``) has run after
+them. The service syncs before it answers a credential request, for every answer waiting
+at once; offers, codes, tokens and fresh nonces are not synced one by one.
 """
 
 from __future__ import annotations

@@ -32,6 +32,24 @@ from typing import Protocol, runtime_checkable
 
 from honnin.errors import NotFound, PolicyViolation, StoreUnavailable
 
+from ._status_schema import (
+    ENTRY_COLUMNS as _ENTRY_COLUMNS,
+)
+from ._status_schema import (
+    SCHEMA as _SCHEMA,
+)
+from ._status_schema import (
+    bound as _bound,
+)
+from ._status_schema import (
+    existing_credentials as _existing_credentials,
+)
+from ._status_schema import (
+    reserved as _reserved,
+)
+from ._status_schema import (
+    selector as _selector,
+)
 from ._wal import WalSync
 
 __all__ = ["SqliteStatusStore", "StatusEntry", "StatusStore", "StoredStatusList"]
@@ -152,38 +170,6 @@ class StatusStore(Protocol):
     def close(self) -> None:
         """Release the connection."""
         ...
-
-
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS status_list (
-        list_id TEXT PRIMARY KEY,
-        size INTEGER NOT NULL,
-        bits INTEGER NOT NULL,
-        allocated INTEGER NOT NULL DEFAULT 0,
-        version INTEGER NOT NULL DEFAULT 0,
-        created_at INTEGER NOT NULL
-    )""",
-    # (list_id, idx) is the primary key: the database itself refuses a double allocation
-    # (draft-ietf-oauth-status-list-20 §13.4 "MUST prevent any unintended double allocation").
-    """CREATE TABLE IF NOT EXISTS status_entry (
-        list_id TEXT NOT NULL REFERENCES status_list (list_id),
-        idx INTEGER NOT NULL,
-        credential_id TEXT NOT NULL UNIQUE,
-        batch_id TEXT,
-        status INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (list_id, idx)
-    )""",
-    # Indices reserved in a block and not yet bound (``reserve``, ``bind``).
-    """CREATE TABLE IF NOT EXISTS status_reserved (
-        list_id TEXT NOT NULL REFERENCES status_list (list_id),
-        idx INTEGER NOT NULL,
-        PRIMARY KEY (list_id, idx)
-    )""",
-    "CREATE INDEX IF NOT EXISTS status_entry_batch ON status_entry (batch_id)",
-    "CREATE INDEX IF NOT EXISTS status_entry_nonzero ON status_entry (list_id, status)",
-)
-
-_ENTRY_COLUMNS = "list_id, idx, credential_id, batch_id, status"
 
 
 class SqliteStatusStore:
@@ -412,43 +398,3 @@ class SqliteStatusStore:
         with self._lock:
             self._db.close()
             self._wal.close()
-
-
-def _selector(credential_id: str | None, batch_id: str | None) -> tuple[str, str]:
-    if (credential_id is None) == (batch_id is None):
-        raise ValueError("give exactly one of credential_id and batch_id")
-    if credential_id is not None:
-        return "credential_id = ?", credential_id
-    assert batch_id is not None
-    return "batch_id = ?", batch_id
-
-
-def _existing_credentials(db: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
-        chunk = ids[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        rows = db.execute(
-            f"SELECT credential_id FROM status_entry WHERE credential_id IN ({marks})",  # noqa: S608
-            chunk,
-        )
-        found.update(row[0] for row in rows)
-    return found
-
-
-def _bound(db: sqlite3.Connection, list_id: str, indices: Sequence[int]) -> bool:
-    return any(
-        db.execute(
-            "SELECT 1 FROM status_entry WHERE list_id = ? AND idx = ?", (list_id, idx)
-        ).fetchone()
-        for idx in indices
-    )
-
-
-def _reserved(db: sqlite3.Connection, list_id: str, indices: Sequence[int]) -> bool:
-    return any(
-        db.execute(
-            "SELECT 1 FROM status_reserved WHERE list_id = ? AND idx = ?", (list_id, idx)
-        ).fetchone()
-        for idx in indices
-    )
