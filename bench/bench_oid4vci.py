@@ -10,7 +10,8 @@
   request with its own fresh ``c_nonce`` from ``/nonce`` and proof(s) freshly signed by
   fresh holder keys, fully verified by the server (token, nonce consumed once, proof
   signature, ``typ``, ``aud``, ``iat``), and every answer a newly signed copy with its own
-  status index. The nonces are fetched and the proofs signed *before* the timed window
+  status index, sent once its issuance record and status binding are synced to disk (the
+  service's group commit). The nonces are fetched and the proofs signed *before* the timed window
   (well inside the 5-minute nonce and proof lifetimes): the window holds only credential
   requests, which is what the issue names, and the wallets' signing stays off the server's
   core. Latency is per credential request (write to last byte of the answer); credentials
