@@ -128,6 +128,9 @@ class GrantDesk:
         if now - self._purged_at < 60:
             return
         self._purged_at = now
+        # Expired grants leave memory too: their offers' claims are not kept longer than
+        # the store keeps them (OpenID4VCI 1.0 §15).
+        self._valid = {h: g for h, g in self._valid.items() if g.token.expires_at > now}
         grace = self._settings.access_token_lifetime + self._settings.clock_skew
         removed = self._store.purge(now, claims_grace=grace)
         if removed:

@@ -92,3 +92,13 @@ def test_unknown_tokens_are_never_remembered() -> None:
         with pytest.raises(InvalidToken):
             desk.authorize("Bearer unknown")
     assert desk._valid == {}
+
+
+def test_housekeeping_forgets_expired_grants() -> None:
+    desk, clock, tokens = _desk_with_tokens(2)
+    for token in tokens:
+        desk.authorize(f"Bearer {token}")
+    assert len(desk._valid) == 2
+    clock.advance(100.5)  # token 0 expired, token 1 still valid
+    desk.nonce()  # runs the housekeeping (at most once a minute)
+    assert [g.token.expires_at > clock.now() for g in desk._valid.values()] == [True]
