@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 
-import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -124,16 +123,8 @@ def base_url() -> Iterator[str]:
     thread.join(timeout=10)
 
 
-@pytest.fixture(params=["http.client", "httpx.Client"])
-def fetcher(request: pytest.FixtureRequest) -> Iterator[HttpxFetcher]:
-    # The fetcher's own kept-alive connections, and an httpx.Client handed in: same rules.
-    if request.param == "httpx.Client":
-        with (
-            httpx.Client(timeout=1.0, follow_redirects=False, trust_env=False) as client,
-            HttpxFetcher(client=client) as f,
-        ):
-            yield f
-        return
+@pytest.fixture
+def fetcher() -> Iterator[HttpxFetcher]:
     with HttpxFetcher(timeout=1.0) as f:
         yield f
 

@@ -1,19 +1,15 @@
-"""The HTTP adapter behind the ``Fetcher`` port (CONVENTIONS 9): the one place honnin does
-network I/O. Every transport failure becomes ``FetchError`` (``raise ... from exc``), with a
+"""The httpx adapter behind the ``Fetcher`` port (CONVENTIONS 9): the one place honnin does
+network I/O. Every httpx failure becomes ``FetchError`` (``raise ... from exc``), with a
 ``reason`` a caller can act on: ``invalid_url``, ``timeout``, ``connect``, ``network``,
 ``too_large``, ``encoding`` or ``status``.
-
-Requests go over kept-alive ``http.client`` connections (``_connections``) unless the caller
-hands in an ``httpx.Client``, which is then used as is.
 """
 
 from __future__ import annotations
 
-import http.client
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import SplitResult, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -21,8 +17,6 @@ from honnin import __version__
 from honnin.encoding import json_dumps, json_loads
 from honnin.errors import FetchError
 from honnin.ports import FetchedResource
-
-from ._connections import ConnectionPool
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +47,8 @@ def _where(url: str) -> str:
 
 
 class HttpxFetcher:
-    """Synchronous HTTP with timeouts, a body limit enforced while streaming, http(s) only,
-    no redirects followed and no content encodings accepted.
-
-    Connections are kept alive per origin and shared safely between threads. https is
-    verified against the same roots as httpx's default client. ``client``: an
-    ``httpx.Client`` to send through instead (its own pool, transport and TLS settings).
+    """Synchronous HTTP over httpx with timeouts, a body limit enforced while streaming,
+    http(s) only, no redirects followed and no content encodings accepted.
 
     Redirects are not followed because OpenID4VP §14.8 forbids it and it keeps requests on
     the host the caller checked; compressed bodies are refused so that ``max_bytes`` bounds
@@ -76,17 +66,18 @@ class HttpxFetcher:
         client: httpx.Client | None = None,
         user_agent: str = f"honnin/{__version__}",
     ) -> None:
-        self._client = client
-        self._pool = ConnectionPool(timeout=timeout, connect_timeout=connect_timeout or timeout)
-        self._headers = {
-            "accept": "*/*",
-            "user-agent": user_agent,
-            "accept-encoding": "identity",
-        }
+        self._own_client = client is None
+        self._client = client or httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=connect_timeout or timeout),
+            follow_redirects=False,
+            trust_env=False,
+        )
+        self._headers = {"user-agent": user_agent, "accept-encoding": "identity"}
 
     def close(self) -> None:
-        """Close the kept-alive connections (a client handed in is left to its owner)."""
-        self._pool.close()
+        """Close the underlying client (when this fetcher created it)."""
+        if self._own_client:
+            self._client.close()
 
     def __enter__(self) -> HttpxFetcher:
         return self
@@ -163,86 +154,10 @@ class HttpxFetcher:
             raise FetchError("not a valid URL", reason="invalid_url") from exc
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError("only absolute http(s) URLs are fetched", reason="invalid_url")
-        merged = {**self._headers, **{k.lower(): v for k, v in (headers or {}).items()}}
-        if self._client is not None:
-            return self._send_httpx(method, url, merged, form, content, max_bytes)
-        if form:
-            # The same encoding as httpx: UTF-8, spaces as '+' (HTML form urlencoded).
-            content = urlencode(dict(form)).encode("ascii")
-            merged.setdefault("content-type", "application/x-www-form-urlencoded")
-        return self._send(method, url, parts, merged, content, max_bytes)
-
-    def _send(
-        self,
-        method: str,
-        url: str,
-        parts: SplitResult,
-        headers: dict[str, str],
-        content: bytes | None,
-        max_bytes: int,
-    ) -> HttpResponse:
-        scheme, host = parts.scheme, parts.hostname or ""
-        origin = (scheme, host, parts.port or (443 if scheme == "https" else 80))
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        conn = self._pool.take(origin)
-        try:
-            try:
-                self._pool.connect(conn)
-            except TimeoutError as exc:
-                raise FetchError(f"{_where(url)} timed out", reason="timeout") from exc
-            except (OSError, UnicodeError) as exc:
-                raise FetchError(f"cannot connect to {_where(url)}", reason="connect") from exc
-            try:
-                conn.request(method, target, body=content, headers=headers)
-            except (http.client.InvalidURL, UnicodeError, ValueError) as exc:
-                raise FetchError("the URL cannot be fetched", reason="invalid_url") from exc
-            response = conn.getresponse()
-            answer = self._read_stdlib(url, response, max_bytes)
-        except FetchError:
-            conn.close()
-            raise
-        except TimeoutError as exc:
-            conn.close()
-            raise FetchError(f"{_where(url)} timed out", reason="timeout") from exc
-        except (OSError, http.client.HTTPException) as exc:
-            conn.close()
-            raise FetchError(f"HTTP exchange with {_where(url)} failed", reason="network") from exc
-        except BaseException:
-            conn.close()
-            raise
-        self._pool.give_back(origin, conn)
-        return answer
-
-    @staticmethod
-    def _read_stdlib(url: str, response: http.client.HTTPResponse, max_bytes: int) -> HttpResponse:
-        headers: dict[str, str] = {}
-        for name, value in response.getheaders():
-            key = name.lower()
-            # Repeated fields are one comma-separated list (RFC 9110 §5.3), as httpx gives.
-            headers[key] = f"{headers[key]}, {value}" if key in headers else value
-        _check_head(url, headers, max_bytes)
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in _chunks(response):
-            size += len(chunk)
-            if size > max_bytes:
-                raise _too_large(url, max_bytes)
-            chunks.append(chunk)
-        return HttpResponse(response.status, b"".join(chunks), headers)
-
-    def _send_httpx(
-        self,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        form: Mapping[str, str] | None,
-        content: bytes | None,
-        max_bytes: int,
-    ) -> HttpResponse:
-        assert self._client is not None
+        merged = {**self._headers, **(headers or {})}
         try:
             with self._client.stream(
-                method, url, headers=headers, data=dict(form) if form else None, content=content
+                method, url, headers=merged, data=dict(form) if form else None, content=content
             ) as response:
                 return self._read(url, response, max_bytes)
         except FetchError:
@@ -258,41 +173,27 @@ class HttpxFetcher:
 
     @staticmethod
     def _read(url: str, response: httpx.Response, max_bytes: int) -> HttpResponse:
-        headers = {name.lower(): value for name, value in response.headers.items()}
-        _check_head(url, headers, max_bytes)
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
+            raise FetchError(f"{_where(url)} sent a {encoding} body", reason="encoding")
+        declared = response.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            raise FetchError(
+                f"{_where(url)} announced {declared} bytes; the limit is {max_bytes}",
+                reason="too_large",
+                limit=max_bytes,
+            )
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_raw():
             size += len(chunk)
             if size > max_bytes:
-                raise _too_large(url, max_bytes)
+                # Stop reading at the limit: the rest of the body is never received.
+                raise FetchError(
+                    f"{_where(url)} sent more than {max_bytes} bytes",
+                    reason="too_large",
+                    limit=max_bytes,
+                )
             chunks.append(chunk)
+        headers = {name.lower(): value for name, value in response.headers.items()}
         return HttpResponse(response.status_code, b"".join(chunks), headers)
-
-
-def _check_head(url: str, headers: Mapping[str, str], max_bytes: int) -> None:
-    encoding = headers.get("content-encoding", "identity").strip().lower()
-    if encoding not in ("", "identity"):
-        raise FetchError(f"{_where(url)} sent a {encoding} body", reason="encoding")
-    declared = headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise FetchError(
-            f"{_where(url)} announced {declared} bytes; the limit is {max_bytes}",
-            reason="too_large",
-            limit=max_bytes,
-        )
-
-
-def _too_large(url: str, max_bytes: int) -> FetchError:
-    # Reading stops at the limit: the rest of the body is never received.
-    return FetchError(
-        f"{_where(url)} sent more than {max_bytes} bytes", reason="too_large", limit=max_bytes
-    )
-
-
-def _chunks(response: http.client.HTTPResponse) -> Iterator[bytes]:
-    # read1 returns what one socket read gives (chunked transfer coding already removed).
-    while chunk := response.read1(65536):
-        yield chunk
-    # The body was read to its end: the connection is ready for the next request.
-    response.close()
