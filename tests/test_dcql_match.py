@@ -302,8 +302,9 @@ def test_trusted_authorities() -> None:
         )
 
     assert match_query(query, [with_authorities({"aki": frozenset({aki})})]).satisfiable
+    # honnin supports only `aki` (spec/PROFILE.md): a federation identifier never matches.
     fed = {"openid_federation": frozenset({"https://ta.example"})}
-    assert match_query(query, [with_authorities(fed)]).satisfiable
+    assert not match_query(query, [with_authorities(fed)]).satisfiable
     other = {"aki": frozenset({"AAAA"}), "etsi_tl": frozenset({"https://ta.example"})}
     assert not match_query(query, [with_authorities(other)]).satisfiable
     assert not match_query(query, [with_authorities({})]).satisfiable

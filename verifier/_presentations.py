@@ -32,7 +32,7 @@ from honnin.jose import JwsAlgorithm, PublicKey
 from honnin.mdoc import openid4vp_session_transcript, verify_device_response
 from honnin.sdjwt import IssuerKeyResolution, KeyBinding, verify_sd_jwt_vc
 from honnin.status import StatusChecker, StatusReference, parse_status_reference
-from honnin.trust import certificates_from_x5c
+from honnin.trust import VerifiedChain, authority_key_identifiers, certificates_from_x5c
 
 from ._result import TrustDecision
 from ._trust import Decided, IssuerTrust
@@ -68,6 +68,9 @@ class _Resolved:
     valid_from: float
     valid_until: float
     resolution: IssuerKeyResolution
+    #: OpenID4VP 1.0 §6.1.1: the issuer's trusted-authority identifiers (computed once per
+    #: cached resolution, not per presentation).
+    authorities: dict[str, frozenset[str]]
 
     @classmethod
     def of(cls, decided: Decided, type_id: str | None, issuer: str) -> _Resolved:
@@ -82,7 +85,15 @@ class _Resolved:
             max(c.not_valid_before_utc for c in path).timestamp(),
             min(c.not_valid_after_utc for c in path).timestamp(),
             IssuerKeyResolution(key, issuer, "x5c", chain=decided.chain),
+            authorities_of(decided.chain),
         )
+
+
+def authorities_of(chain: VerifiedChain) -> dict[str, frozenset[str]]:
+    """The DCQL trusted-authority identifiers of a verified issuer chain (OpenID4VP 1.0
+    §6.1.1): ``aki``, the AuthorityKeyIdentifier KeyIdentifiers along the validated path.
+    honnin supports no other type (``etsi_tl`` / ``openid_federation`` never match)."""
+    return {"aki": authority_key_identifiers(chain.path)}
 
 
 class _EntitledX5cKeys:
@@ -164,6 +175,7 @@ class PresentationVerifier:
                 claims=verified.claims,
                 disclosed=tuple([d.path for d in verified.sd_jwt.disclosures]),
                 holder_binding=verified.key_binding is not None,
+                authorities=resolved.authorities,
             ),
             credential_type=resolved.type_id,
             type_value=verified.vct,
@@ -244,6 +256,7 @@ class PresentationVerifier:
                 doctype=document.doctype,
                 namespaces=namespaces,
                 holder_binding=True,
+                authorities=authorities_of(document.chain),
             ),
             credential_type=type_id,
             type_value=document.doctype,

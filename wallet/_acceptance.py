@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
+
+from cryptography import x509
 
 from honnin.cbor import cbor_to_json
 from honnin.cose import CoseAlgorithm, certificates_of
@@ -30,14 +32,21 @@ from honnin.errors import (
     MalformedCredential,
     UnknownCredentialType,
 )
-from honnin.jose import JwsAlgorithm, PublicKey, jwk_from_public_key, jwk_thumbprint
+from honnin.jose import JwsAlgorithm, PublicKey, jwk_from_public_key, jwk_thumbprint, parse_jws
 from honnin.mdoc import parse_issuer_signed, verify_issuer_signed
 from honnin.sdjwt import SdJwt, receive_sd_jwt
-from honnin.trust import certificates_from_x5c, check_issuer_identifier
+from honnin.trust import authority_key_identifiers, certificates_from_x5c, check_issuer_identifier
 
 from ._trust import IssuerDecision, TrustState, WalletTrust
 
-__all__ = ["CheckedCopy", "cbor_to_json", "check_copy", "copy_format"]
+__all__ = [
+    "CheckedCopy",
+    "authorities_of_chain",
+    "cbor_to_json",
+    "chain_of_copy",
+    "check_copy",
+    "copy_format",
+]
 
 #: SD-JWT VC §3.2.1: the typ of an SD-JWT VC (the legacy vc+sd-jwt is not accepted).
 SD_JWT_VC_TYP: Final = "dc+sd-jwt"
@@ -58,7 +67,9 @@ class CheckedCopy:
 
     ``claims`` is what DCQL matches against: the processed SD-JWT VC claims with every
     disclosure applied, or the mdoc ``{namespace: {element: JSON value}}``. ``content`` is
-    a digest of what every copy of a batch must share (WL-18).
+    a digest of what every copy of a batch must share (WL-18). ``authorities`` are the
+    issuer's DCQL trusted-authority identifiers (OpenID4VP 1.0 §6.1.1, ``aki`` only), from
+    the chain the copy carries.
     """
 
     format: CredentialFormat
@@ -71,6 +82,7 @@ class CheckedCopy:
     claims: dict[str, Any] = field(repr=False)
     valid_until: int | None
     content: str = field(repr=False)
+    authorities: Mapping[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @property
     def trust(self) -> TrustState:
@@ -97,10 +109,32 @@ def _type(catalogue: Catalogue, name: str, what: str) -> CredentialType:
     return found
 
 
+def authorities_of_chain(chain: Sequence[x509.Certificate]) -> dict[str, frozenset[str]]:
+    """The DCQL trusted-authority identifiers of the chain a credential carries (OpenID4VP
+    1.0 §6.1.1): ``aki`` only; honnin never matches ``etsi_tl`` / ``openid_federation``."""
+    return {"aki": authority_key_identifiers(chain)}
+
+
+def chain_of_copy(credential: str) -> list[x509.Certificate]:
+    """The issuer chain a stored copy carries, unverified (it was verified when accepted):
+    the SD-JWT VC ``x5c`` header (SD-JWT VC §3.5) or the mdoc issuerAuth ``x5chain``
+    (ISO/IEC 18013-5 §9.1.2.4, COSE label 33).
+
+    Raises:
+        MalformedCredential / MalformedJws / MalformedCose / MalformedInput: not a copy with
+            a chain.
+    """
+    if copy_format(credential) is CredentialFormat.SD_JWT_VC:
+        header = parse_jws(credential.split("~", 1)[0]).header
+        return certificates_from_x5c(header.get("x5c"))
+    issuer_signed = parse_issuer_signed(b64url_decode(credential, what="mdoc credential"))
+    return certificates_of(issuer_signed.issuer_auth)
+
+
 def _sd_jwt_vc(
     text: str, trust: WalletTrust, catalogue: Catalogue, now: float
-) -> tuple[SdJwt, IssuerDecision, CredentialType]:
-    decided: list[tuple[IssuerDecision, CredentialType]] = []
+) -> tuple[SdJwt, IssuerDecision, CredentialType, dict[str, frozenset[str]]]:
+    decided: list[tuple[IssuerDecision, CredentialType, dict[str, frozenset[str]]]] = []
     at = datetime.fromtimestamp(now, tz=UTC)
 
     def resolve(header: Mapping[str, Any], payload: Mapping[str, Any]) -> PublicKey:
@@ -116,12 +150,12 @@ def _sd_jwt_vc(
         chain = certificates_from_x5c(header.get("x5c"))
         decision = trust.issuer(chain, [credential_type.id, vct], at=at)
         check_issuer_identifier(decision.chain, iss)
-        decided.append((decision, credential_type))
+        decided.append((decision, credential_type, authorities_of_chain(chain)))
         return decision.chain.public_key  # type: ignore[return-value]
 
     sd_jwt = receive_sd_jwt(text, resolve, algorithms=_ES256, now=now)
-    decision, credential_type = decided[-1]
-    return sd_jwt, decision, credential_type
+    decision, credential_type, authorities = decided[-1]
+    return sd_jwt, decision, credential_type, authorities
 
 
 def _plaintext_paths(payload: Mapping[str, Any]) -> list[tuple[str, ...]]:
@@ -138,7 +172,7 @@ def _plaintext_paths(payload: Mapping[str, Any]) -> list[tuple[str, ...]]:
 def _check_sd_jwt_vc(
     text: str, trust: WalletTrust, catalogue: Catalogue, now: float
 ) -> CheckedCopy:
-    sd_jwt, decision, credential_type = _sd_jwt_vc(text, trust, catalogue, now)
+    sd_jwt, decision, credential_type, authorities = _sd_jwt_vc(text, trust, catalogue, now)
     claims = sd_jwt.claims
     if any(d.path and d.path[0] in REGISTERED and len(d.path) == 1 for d in sd_jwt.disclosures):
         # SD-JWT VC §3.2.2: iss, vct, cnf, status, the time claims are never disclosable.
@@ -170,6 +204,7 @@ def _check_sd_jwt_vc(
         claims=claims,
         valid_until=exp if isinstance(exp, int) else None,
         content=_digest({k: v for k, v in claims.items() if k not in _PER_COPY}),
+        authorities=authorities,
     )
 
 
@@ -202,6 +237,7 @@ def _check_mdoc(text: str, trust: WalletTrust, catalogue: Catalogue, now: float)
         claims=namespaces,
         valid_until=until,
         content=_digest({"doctype": doctype, "elements": namespaces, "validity": validity}),
+        authorities=authorities_of_chain(chain),
     )
 
 

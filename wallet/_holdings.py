@@ -4,7 +4,9 @@ One *credential* is a batch of copies of the same claims (OpenID4VCI 1.0 §12.2.
 issuance); each *copy* is bound to its own binding key. Records:
 
 * ``credential/<id>``: type, format, issuer, trust decision, the claims (for matching and
-  display), copies left; its index holds type, format and ``vct`` / docType for ``find``.
+  display), the issuer's DCQL trusted-authority identifiers (``authorities``, OpenID4VP 1.0
+  §6.1.1, computed at acceptance so matching parses no certificate), copies left; its index
+  holds type, format and ``vct`` / docType for ``find``.
 * ``credential_copy/<id>``: the copy in wire form and its key id; index: credential, key,
   and the verifier it was used with under the per-verifier policy.
 
@@ -25,9 +27,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
-from honnin.errors import InvalidKeyBinding, MalformedCredential, NotFound, WalletCorrupted
+from honnin.errors import (
+    HonninError,
+    InvalidKeyBinding,
+    MalformedCredential,
+    NotFound,
+    WalletCorrupted,
+)
 
-from ._acceptance import CheckedCopy
+from ._acceptance import CheckedCopy, authorities_of_chain, chain_of_copy
 from ._usage_policy import DEFAULT_LOW_WATER, CopyChoice, CopyUsage, UsagePlanner, UsagePolicy
 from ._vault import Vault
 from ._vault_records import Entry
@@ -68,7 +76,9 @@ class HeldCredential:
 
     ``names`` are the type's display names by locale (``ja``, ``en``); ``claims`` the
     values (SD-JWT VC claims, or mdoc ``{namespace: {element: value}}``), kept out of
-    ``repr``.
+    ``repr``. ``authorities``: the issuer's DCQL trusted-authority identifiers (OpenID4VP
+    1.0 §6.1.1; ``{"aki": ...}``), ``None`` for a credential stored before they were kept
+    (``Holdings.authorities`` computes them from a copy).
     """
 
     id: str
@@ -83,6 +93,7 @@ class HeldCredential:
     valid_until: int | None
     names: Mapping[str, str]
     claims: Mapping[str, Any] = field(repr=False)
+    authorities: Mapping[str, frozenset[str]] | None = field(default=None, repr=False)
 
     def name(self, lang: str = "ja") -> str:
         """The credential type's display name in ``lang`` (``ja`` or ``en``)."""
@@ -188,6 +199,7 @@ class Holdings:
             "valid_until": first.valid_until,
             "names": names,
             "claims": first.claims,
+            "authorities": _stored_authorities(first.authorities),
         }
         with self._vault.transaction():
             for copy in copies:
@@ -232,6 +244,29 @@ class Holdings:
             if held is not None:
                 out.append(held)
         return out
+
+    def authorities(self, held: HeldCredential) -> Mapping[str, frozenset[str]]:
+        """The issuer's DCQL trusted-authority identifiers of ``held`` (OpenID4VP 1.0
+        §6.1.1). A credential stored before they were kept gets them from one of its copies
+        (parsed once, then stored with the credential); none when no copy can tell."""
+        if held.authorities is not None:
+            return held.authorities
+        found: dict[str, frozenset[str]] = {}
+        entries = self._vault.find(COPY_KIND, credential=held.id)
+        record = self._vault.get(COPY_KIND, entries[0].id) if entries else None
+        wire = record.value.get("credential") if record and isinstance(record.value, dict) else None
+        if isinstance(wire, str):
+            try:
+                found = authorities_of_chain(chain_of_copy(wire))
+            except HonninError:
+                found = {}  # no readable chain: it matches no trusted_authorities query
+        credential = self._vault.get(CREDENTIAL_KIND, held.id)
+        if credential is not None:
+            value = dict(_value(credential.value, held.id))
+            value["authorities"] = _stored_authorities(found)
+            copies = credential.entry.index.get("copies")
+            self._write(held.id, value, int(copies or 0))
+        return found
 
     # -- using copies ----------------------------------------------------------------------
 
@@ -361,6 +396,20 @@ def _value(raw: Any, credential_id: str) -> dict[str, Any]:
     return raw
 
 
+def _stored_authorities(authorities: Mapping[str, frozenset[str]]) -> dict[str, list[str]]:
+    return {kind: sorted(values) for kind, values in authorities.items()}
+
+
+def _authorities(raw: object) -> dict[str, frozenset[str]] | None:
+    if not isinstance(raw, dict):
+        return None  # stored before authorities were kept
+    return {
+        str(kind): frozenset(v for v in values if isinstance(v, str))
+        for kind, values in raw.items()
+        if isinstance(values, list)
+    }
+
+
 def _held(credential_id: str, value: Mapping[str, Any], copies: int) -> HeldCredential:
     valid_until = value.get("valid_until")
     names = value.get("names")
@@ -377,4 +426,5 @@ def _held(credential_id: str, value: Mapping[str, Any], copies: int) -> HeldCred
         valid_until=valid_until if isinstance(valid_until, int) else None,
         names=dict(names) if isinstance(names, dict) else {},
         claims=value["claims"],
+        authorities=_authorities(value.get("authorities")),
     )

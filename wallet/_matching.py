@@ -106,12 +106,25 @@ def build_consent(
         )
         for h in usable
     }
+    # OpenID4VP 1.0 §6.1.1: the issuers' identifiers were kept at acceptance; a credential
+    # stored before that gets them from a copy, only when the query asks for them.
+    authorities = {
+        h.id: holdings.authorities(h)
+        for h in usable
+        if h.authorities is None and any(q.trusted_authorities for q in query.credentials)
+    }
     match = match_query(
-        query, [candidate_of(h, types[h.id], restricted[h.credential_type]) for h in usable]
+        query,
+        [
+            candidate_of(h, types[h.id], restricted[h.credential_type], authorities.get(h.id))
+            for h in usable
+        ],
     )
     refused_blocks = False
     if not match.satisfiable:
-        unrestricted = match_query(query, [candidate_of(h, types[h.id], ()) for h in usable])
+        unrestricted = match_query(
+            query, [candidate_of(h, types[h.id], (), authorities.get(h.id)) for h in usable]
+        )
         if not unrestricted.satisfiable:
             raise NoMatchingCredential(
                 "the wallet holds no credential that answers every required part of the request",

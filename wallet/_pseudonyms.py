@@ -82,6 +82,7 @@ class Pseudonyms:
             valid_until=None,
             names={lang: ctype.name(lang) for lang in ("ja", "en")},
             claims={"sub": self.key_for(client_id).pseudonym},
+            authorities={},  # self-issued: no issuer chain (OpenID4VP 1.0 §6.1.1)
         )
 
     def proof(self, client_id: str, nonce: str, iat: int) -> str:

@@ -95,9 +95,18 @@ def _without(claims: Any, path: Sequence[Any]) -> Any:
 
 
 def candidate_of(
-    held: HeldCredential, credential_type: CredentialType | None, restricted: Collection[ClaimPath]
+    held: HeldCredential,
+    credential_type: CredentialType | None,
+    restricted: Collection[ClaimPath],
+    authorities: Mapping[str, frozenset[str]] | None = None,
 ) -> CandidateCredential:
-    """The DCQL view of a held credential, with ``restricted`` claims taken out."""
+    """The DCQL view of a held credential, with ``restricted`` claims taken out.
+
+    ``authorities`` are the issuer's trusted-authority identifiers (OpenID4VP 1.0 §6.1.1,
+    ``aki`` only); ``held.authorities`` when not given (none when it has none stored).
+    """
+    if authorities is None:
+        authorities = held.authorities or {}
     claims: Any = held.claims
     if held.format == MSO_MDOC:
         if credential_type is not None and restricted:
@@ -112,10 +121,14 @@ def candidate_of(
                     )
                 }
             claims = kept
-        return CandidateCredential(held.id, MSO_MDOC, doctype=held.type_value, namespaces=claims)
+        return CandidateCredential(
+            held.id, MSO_MDOC, doctype=held.type_value, namespaces=claims, authorities=authorities
+        )
     for path in restricted:
         claims = _without(claims, path)
-    return CandidateCredential(held.id, SD_JWT_VC, vct=held.type_value, claims=claims)
+    return CandidateCredential(
+        held.id, SD_JWT_VC, vct=held.type_value, claims=claims, authorities=authorities
+    )
 
 
 def satisfiable_sets(

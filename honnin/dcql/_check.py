@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from ._constants import ALWAYS_VISIBLE_SD_JWT_VC_CLAIMS, CredentialFormat
+from ._match import authorities_match
 from ._models import ClaimsPath, ClaimsQuery, DcqlQuery
 from ._plan import CredentialPlan, QueryPlan, plan_for
 
@@ -45,6 +46,8 @@ class PresentedCredential:
             verifier. When ``None``, every top-level claim except the always-visible
             registered ones counts as disclosed. mdoc: derived from ``namespaces``.
         holder_binding: a holder-binding proof (KB-JWT / DeviceAuth) was verified.
+        authorities: trusted-authority type → identifiers of the issuer, from the verified
+            chain (same shape as ``CandidateCredential.authorities``; §6.1.1 ``aki`` only).
     """
 
     format: str
@@ -55,6 +58,7 @@ class PresentedCredential:
     disclosed: tuple[ClaimsPath, ...] | None = None
     holder_binding: bool = False
     vct_extends: tuple[str, ...] = ()
+    authorities: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def __init__(
         self,
@@ -66,9 +70,10 @@ class PresentedCredential:
         disclosed: tuple[ClaimsPath, ...] | None = None,
         holder_binding: bool = False,
         vct_extends: tuple[str, ...] = (),
+        authorities: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         set_format, set_vct, set_doctype, set_claims, set_namespaces, set_disclosed, \
-            set_binding, set_extends = _PRESENTED  # fmt: skip
+            set_binding, set_extends, set_authorities = _PRESENTED  # fmt: skip
         set_format(self, format)
         set_vct(self, vct)
         set_doctype(self, doctype)
@@ -77,6 +82,7 @@ class PresentedCredential:
         set_disclosed(self, disclosed)
         set_binding(self, holder_binding)
         set_extends(self, vct_extends)
+        set_authorities(self, _NO_AUTHORITIES if authorities is None else authorities)
 
     def __repr__(self) -> str:  # claim values stay out of logs
         return f"PresentedCredential(format={self.format!r})"
@@ -84,8 +90,9 @@ class PresentedCredential:
 
 _PRESENTED: Final = _slot_setters(
     PresentedCredential, "format", "vct", "doctype", "claims", "namespaces", "disclosed",
-    "holder_binding", "vct_extends",
+    "holder_binding", "vct_extends", "authorities",
 )  # fmt: skip
+_NO_AUTHORITIES: Final[Mapping[str, frozenset[str]]] = {}
 
 
 class DcqlProblem(StrEnum):
@@ -99,6 +106,9 @@ class DcqlProblem(StrEnum):
     HOLDER_BINDING_MISSING = "holder_binding_missing"  # §8.6 step 2.3
     CLAIMS_MISSING = "claims_missing"  # §6.4.1: requested claims absent or values differ
     REQUIRED_CREDENTIAL_MISSING = "required_credential_missing"  # §6.4.2
+    #: §6.1.1: the issuer matches none of the query's trusted_authorities (honnin supports
+    #: type ``aki`` only; ``etsi_tl`` / ``openid_federation`` never match).
+    UNTRUSTED_AUTHORITY = "untrusted_authority"
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +285,12 @@ def _check_one(
     elif not _type_ok(plan, p):
         problem = DcqlProblem.TYPE_MISMATCH
         detail = "the credential type is not one the query allows"
+    elif plan.trusted_authorities is not None and not authorities_match(
+        plan.trusted_authorities, p.authorities
+    ):
+        # §6.1.1: the credential must be issued under one of the trusted authorities.
+        problem = DcqlProblem.UNTRUSTED_AUTHORITY
+        detail = "the issuer matches none of the query's trusted_authorities"
     elif plan.holder_binding and not p.holder_binding:
         problem, detail = DcqlProblem.HOLDER_BINDING_MISSING, "the query requires holder binding"
     else:

@@ -14,7 +14,14 @@ from honnin.encoding import b64url_decode
 from honnin.errors import ClaimsPathError, MalformedBase64url, NoMatchingCredential
 
 from ._constants import CredentialFormat, TrustedAuthorityType
-from ._models import ClaimsPath, ClaimsQuery, CredentialQuery, CredentialSetQuery, DcqlQuery
+from ._models import (
+    ClaimsPath,
+    ClaimsQuery,
+    CredentialQuery,
+    CredentialSetQuery,
+    DcqlQuery,
+    TrustedAuthoritiesQuery,
+)
 from ._paths import select_claims, select_mdoc_claim
 
 
@@ -33,8 +40,9 @@ class CandidateCredential:
         namespaces: mdoc: namespace → data element → value, converted to JSON
             (RFC 8949 §6.1, as §6.3 requires for value matching).
         authorities: trusted-authority type → identifiers the credential's issuer matches
-            (``aki``: base64url KeyIdentifiers of the AuthorityKeyIdentifiers in its chain;
-            ``etsi_tl`` / ``openid_federation``: list or federation identifiers).
+            (§6.1.1 ``aki``: base64url KeyIdentifiers of the AuthorityKeyIdentifiers in its
+            chain, ``honnin.trust.authority_key_identifiers``). Only ``aki`` is supported:
+            a query of type ``etsi_tl`` or ``openid_federation`` matches no credential.
         holder_binding: the credential is bound to a holder key (``cnf`` / device key).
     """
 
@@ -159,17 +167,31 @@ def _raw(value: str) -> bytes | None:
         return None
 
 
-def _authorities_match(query: CredentialQuery, candidate: CandidateCredential) -> bool:
-    for authority in query.trusted_authorities or ():
-        have = candidate.authorities.get(authority.type, frozenset())
-        if authority.type == TrustedAuthorityType.AKI:
-            # §6.1.1: the raw KeyIdentifier bytes must match, not the text.
-            have_raw = {_raw(v) for v in have} - {None}
-            if any(_raw(v) in have_raw for v in authority.values):
-                return True
-        elif any(v in have for v in authority.values):
+def authorities_match(
+    trusted: Sequence[TrustedAuthoritiesQuery], authorities: Mapping[str, frozenset[str]]
+) -> bool:
+    """Whether a credential whose issuer has ``authorities`` (type → identifiers) matches
+    any of the Trusted Authorities Queries ``trusted`` (OpenID4VP 1.0 §6.1.1).
+
+    Only type ``aki`` is supported: its values match when the raw KeyIdentifier bytes equal
+    one of the credential's (not the base64url text). ``etsi_tl`` and ``openid_federation``
+    (and unknown types) never match: honnin resolves neither trust lists nor federations.
+    """
+    for authority in trusted:
+        if authority.type != TrustedAuthorityType.AKI:
+            continue  # §6.1.1 types honnin does not support never match
+        have = authorities.get(TrustedAuthorityType.AKI.value, frozenset())
+        if not have:
+            continue
+        # §6.1.1: the raw KeyIdentifier bytes must match, not the text.
+        have_raw = {_raw(v) for v in have} - {None}
+        if any(_raw(v) in have_raw for v in authority.values):
             return True
     return False
+
+
+def _authorities_match(query: CredentialQuery, candidate: CandidateCredential) -> bool:
+    return authorities_match(query.trusted_authorities or (), candidate.authorities)
 
 
 def claim_values(

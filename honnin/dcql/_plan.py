@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from ._constants import CredentialFormat
 from ._match import claim_values
-from ._models import ClaimsPath, ClaimsQuery, CredentialQuery, DcqlQuery
+from ._models import ClaimsPath, ClaimsQuery, CredentialQuery, DcqlQuery, TrustedAuthoritiesQuery
 
 #: (SD-JWT VC claims, mdoc namespaces) -> the selected values, or None when absent.
 Selector = Callable[[Mapping[str, Any] | None, Mapping[str, Mapping[str, Any]] | None], Any]
@@ -42,7 +42,8 @@ class CredentialPlan:
 
     ``prefixes`` / ``requested_set`` decide "is this disclosed path inside the query" by
     set look-ups when every requested pointer is made of plain strings (``None`` otherwise:
-    the general ``_covers`` walk applies).
+    the general ``_covers`` walk applies). ``trusted_authorities`` is the query's Trusted
+    Authorities Queries (§6.1.1), ``None`` when it has none.
     """
 
     query: CredentialQuery
@@ -57,6 +58,7 @@ class CredentialPlan:
     requested: tuple[ClaimsPath, ...]
     prefixes: frozenset[ClaimsPath] | None
     requested_set: frozenset[ClaimsPath]
+    trusted_authorities: tuple[TrustedAuthoritiesQuery, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +164,7 @@ def _compile_credential(query: CredentialQuery) -> CredentialPlan:
         requested=requested,
         prefixes=prefixes,
         requested_set=frozenset(requested),
+        trusted_authorities=query.trusted_authorities,
     )
 
 

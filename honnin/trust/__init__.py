@@ -5,10 +5,13 @@
   18013-5 IACA / document signer chains and SD-JWT VC ``x5c``).
 * ``TrustList`` says which anchors are trusted and which issuer may issue which credential
   type (spec/PROFILE.md "Trust model"; spec/trust-list.schema.json).
+* ``authority_key_identifiers`` gives the DCQL ``aki`` identifiers of a chain
+  (OpenID4VP 1.0 §6.1.1).
 * ``make_test_pki`` creates a root, issuer, verifier and registrar certificates for tests and
   demos.
 """
 
+from ._authorities import authority_key_identifier, authority_key_identifiers
 from ._certificates import (
     MAX_CERTIFICATE_SIZE,
     MAX_CHAIN_CERTIFICATES,
@@ -52,6 +55,8 @@ __all__ = [
     "TrustList",
     "TrustedParty",
     "VerifiedChain",
+    "authority_key_identifier",
+    "authority_key_identifiers",
     "certificate_from_der",
     "certificate_sha256",
     "certificates_from_der_list",
