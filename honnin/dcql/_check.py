@@ -313,7 +313,10 @@ def check_presented(
     (recorded in ``findings``); a malformed VP Token entry makes the token fail; then the
     remaining presentations must answer every required Credential Query or Credential Set
     (§6.4.2). ``values`` matching is applied as stated in §6.3, though §6.4.1 warns that a
-    verifier must not rely on it for security.
+    verifier must not rely on it for security. A query's ``trusted_authorities`` (§6.1.1)
+    are checked against ``PresentedCredential.authorities``: only type ``aki`` can match
+    (``etsi_tl`` / ``openid_federation`` are not supported and never do); a presentation
+    matching none is discarded with ``UNTRUSTED_AUTHORITY``.
 
     The query is compiled once per query object and cached, so checking many responses to
     the same query reuses its plan.
