@@ -177,3 +177,12 @@ def test_a_zero_r_or_s_is_an_invalid_signature(raw: bytes) -> None:
         der_ecdsa_signature(raw, 32)
     with pytest.raises(InvalidSignature):
         verify_bytes(b"data", raw, generate_key().public_key(), JwsAlgorithm.ES256)
+
+
+def test_many_shallow_texts_are_batched_and_one_deep_text_among_them_is_not() -> None:
+    shallow = [_b64(f'["s{i}","n{i}",{{"a":[{i}]}}]') for i in range(40)]
+    assert json_from_b64url_all(shallow) == _one_by_one(shallow)
+    deep = _b64("[" * 33 + "]" * 33)
+    assert json_from_b64url_all([*shallow[:5], deep, *shallow[5:]]) is None
+    at_limit = _b64("[" * 32 + "]" * 32)
+    assert json_from_b64url_all([*shallow, at_limit]) == _one_by_one([*shallow, at_limit])

@@ -10,6 +10,7 @@ from binascii import b2a_base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import Any, TypeAlias
 
 from honnin.encoding import b64url_encode, json_from_b64url, json_from_b64url_all
@@ -26,6 +27,8 @@ Decoded: TypeAlias = tuple[str, str, str, str | None, Any]
 
 _FROM_STD = bytes.maketrans(b"+/", b"-_")
 _DIGEST = type(hashlib.sha256()).digest
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
+_LIST, _STR, _THREE = frozenset({list}), frozenset({str}), frozenset({3})
 # 18 random bytes are exactly 24 base64 characters, so a batch of salts is one encoding.
 _POOL_SALT_BYTES = 18
 _POOL_SALT_CHARS = 24
@@ -136,6 +139,19 @@ def decode_all(encoded: tuple[str, ...], hash_alg: HashAlgorithm) -> list[Decode
     # RFC 9901 §4.2.3: each digest is over the ASCII text as received (the texts decoded
     # as base64url above, so they are ASCII). map() over C callables: no bytecode per text.
     digests = b64url_digests([*map(_DIGEST, map(hash_alg.new, map(str.encode, encoded)))])
+    if (
+        set(map(type, values)) <= _LIST
+        and set(map(len, values)) <= _THREE
+        and set(map(type, map(_FIRST, values))) <= _STR
+        and set(map(type, names := [*map(_SECOND, values)])) <= _STR
+        and FORBIDDEN_CLAIM_NAMES.isdisjoint(names)
+    ):
+        # The common case, object properties only (RFC 9901 §4.2.1), each rule checked for
+        # all disclosures at once and the tuples built by zip(); anything else takes the
+        # loop below, which reports the first broken rule in order.
+        return [
+            *zip(encoded, digests, map(_FIRST, values), names, map(_THIRD, values), strict=True)
+        ]
     out: list[Decoded] = []
     append = out.append
     for text, digest, items in zip(encoded, digests, values, strict=True):

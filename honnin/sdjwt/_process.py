@@ -119,8 +119,9 @@ class _Processor:
         # Clean: no digest of this array was seen before. Until a nested disclosure adds
         # digests to ``seen`` no step can then find a repeated digest, so the steps are
         # taken only before a nested disclosure is processed, and once at the end.
-        clean = seen.isdisjoint(digests)
+        clean = seen.isdisjoint(unique)
         pos = 0
+        found_list, owner = self.found, self.owner
         for digest in [*filter(table.__contains__, digests)]:
             found = table[digest]
             if not clean:
@@ -135,15 +136,24 @@ class _Processor:
                 raise _object_shape_error()
             if name in out or name in obj:
                 raise _exists_error(name)
-            kind = type(found[4])
-            if clean and (kind is dict or kind is list):
+            value = found[4]
+            kind = type(value)
+            if kind is not dict and kind is not list:
+                # A plain value: placed as _embed would, without its call and path steps.
+                found_list.append((found, (*path, name), owner))
+                out[name] = value
+                continue
+            if clean:
                 end = digests.index(digest, pos) + 1
                 seen.update(digests[pos:end])
                 pos = end
                 clean = False
             out[name] = self._embed(found, name, depth)
-        rest = digests[pos:] if pos else digests
-        if not clean and not seen.isdisjoint(rest):
+        if clean:  # no step taken: the whole array, whose set adds its stored hashes
+            seen.update(unique)
+            return out
+        rest = digests[pos:]
+        if not seen.isdisjoint(rest):
             raise _bad_digest(next(d for d in rest if d in seen), seen)
         seen.update(rest)
         return out
