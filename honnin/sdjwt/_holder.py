@@ -56,6 +56,7 @@ class SdJwt:
     __slots__ = (
         "_by_digest",
         "_checked_key",
+        "_encoded",
         "_kb_alg",
         "_parents",
         "_parts",
@@ -90,6 +91,7 @@ class SdJwt:
         self.hash_alg = hash_alg
         self._parents = tuple(parent for _, _, parent in placements)
         self._by_digest = {d.digest: i for i, d in enumerate(self.disclosures)}
+        self._encoded = tuple(d.encoded for d in self.disclosures)
         self._selector: DisclosureSelector | None = None
         self._prefix_hash: Any = None
         self._checked_key: HolderKey | None = None
@@ -268,9 +270,8 @@ class SdJwt:
         kb: _KbRequest | None,
         serialization: Serialization,
     ) -> str:
-        return self._render_encoded(
-            [self.disclosures[i].encoded for i in indices], kb, serialization
-        )
+        encoded = self._encoded
+        return self._render_encoded([*map(encoded.__getitem__, indices)], kb, serialization)
 
     def _render_encoded(
         self,

@@ -114,7 +114,10 @@ def resolve_now(clock: Clock | None, now: float | None) -> float:
     """``now`` if given, else the clock's time, else the system clock's."""
     if now is not None:
         return float(now)
-    return (clock or SystemClock()).now()
+    return (clock or _SYSTEM_CLOCK).now()
+
+
+_SYSTEM_CLOCK: Final = SystemClock()
 
 
 def check_time_claims(claims: Mapping[str, Any], now: float, skew: float) -> None:
