@@ -539,6 +539,8 @@ def test_public_api_is_pinned() -> None:
             "TrustList",
             "TrustedParty",
             "VerifiedChain",
+            "authority_key_identifier",
+            "authority_key_identifiers",
             "certificate_from_der",
             "certificate_sha256",
             "certificates_from_der_list",
