@@ -202,10 +202,13 @@ def parse_jws(
     """
     if not isinstance(token, str):
         raise MalformedJws("a compact JWS is a string")
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise MalformedJws(f"compact JWS has {len(parts)} segments, expected 3")
-    h64, p64, s64 = parts
+    # The segments are found with find/rfind and one membership test (memchr): split()
+    # and count() step through a long payload one character at a time.
+    first, last = token.find("."), token.rfind(".")
+    p64 = token[first + 1 : last]
+    if first == last or "." in p64:
+        raise MalformedJws(f"compact JWS has {token.count('.') + 1} segments, expected 3")
+    h64, s64 = token[:first], token[last + 1 :]
     if not h64 or not s64:
         raise MalformedJws("compact JWS with an empty header or signature segment")
     if len(h64) > (max_header * 4 + 2) // 3:
@@ -214,7 +217,7 @@ def parse_jws(
         raise TooLarge(f"JWS payload over {max_payload} bytes", limit=max_payload)
     cached = _parsed_headers.get(h64)
     header = _parse_header(h64) if cached is None else cached.copy()
-    # The token was split on '.', so the signing input is the token up to its last dot.
+    # The signing input is the token up to its last dot.
     return _unverified_jws(
         header,
         b64url_decode(p64, what="JWS payload"),

@@ -107,12 +107,13 @@ def split_sd_jwt(text: str) -> SdJwtParts:
 
 
 def _split_compact(text: str) -> SdJwtParts:
-    count = text.count(SEPARATOR)
-    if count == 0:
+    # At most MAX_DISCLOSURES + 2 splits: more parts than that means too many disclosures,
+    # and the work and the list stay bounded whatever the input.
+    parts = text.split(SEPARATOR, MAX_DISCLOSURES + 2)
+    if len(parts) == 1:
         raise MalformedCredential("not an SD-JWT: no '~' separator (RFC 9901 §4)")
-    if count > MAX_DISCLOSURES + 1:
+    if len(parts) > MAX_DISCLOSURES + 2:
         raise TooLarge(f"more than {MAX_DISCLOSURES} disclosures", limit=MAX_DISCLOSURES)
-    parts = text.split(SEPARATOR)
     last = parts[-1]
     if last and last.count(".") != 2:
         # RFC 9901 §4: an SD-JWT without KB-JWT ends with '~'; the last part is a KB-JWT or empty.
