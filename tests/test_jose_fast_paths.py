@@ -186,3 +186,18 @@ def test_many_shallow_texts_are_batched_and_one_deep_text_among_them_is_not() ->
     assert json_from_b64url_all([*shallow[:5], deep, *shallow[5:]]) is None
     at_limit = _b64("[" * 32 + "]" * 32)
     assert json_from_b64url_all([*shallow, at_limit]) == _one_by_one([*shallow, at_limit])
+
+
+@pytest.mark.parametrize(
+    ("token", "segments"),
+    [("abc", 1), ("abc.def", 2), ("a.b.c.d", 4), ("a..b.c", 4), ("...", 4), ("a.b.c.", 4)],
+)
+def test_a_compact_jws_needs_exactly_three_segments(token: str, segments: int) -> None:
+    with pytest.raises(MalformedJws, match=f"has {segments} segments"):
+        parse_jws(token)
+
+
+@pytest.mark.parametrize("token", [".e30.c2ln", "eyJhbGciOiJFUzI1NiJ9.e30."])
+def test_an_empty_header_or_signature_segment_is_refused(token: str) -> None:
+    with pytest.raises(MalformedJws, match="empty header or signature"):
+        parse_jws(token)

@@ -14,11 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from honnin.errors import HonninError
+from honnin.errors import HonninError, MalformedCredential, TooLarge
+from honnin.jose import generate_key, sign_jws
 from honnin.sdjwt import _process
 from honnin.sdjwt._constants import HashAlgorithm
 from honnin.sdjwt._disclosure import decode_all, encode_disclosure
 from honnin.sdjwt._process import process_payload
+from honnin.sdjwt._serialization import split_sd_jwt
 
 _NAMES = ("a", "b", "c")
 
@@ -88,3 +90,18 @@ def test_a_digest_repeated_after_a_nested_disclosure_is_found_before_a_shape_err
         patch.setattr(_process, "_STR", frozenset())
         assert _outcome(payload, [nested, leaf, element]) == expected
     assert expected.__name__ == "NonUniqueDigests"
+
+
+@pytest.mark.parametrize(("count", "too_many"), [(2000, False), (2001, True), (5000, True)])
+def test_the_disclosure_limit_with_the_bounded_split(count: int, too_many: bool) -> None:
+    text = sign_jws({}, generate_key()) + "~" + "WyJhIiwiYiJd~" * count
+    if too_many:
+        with pytest.raises(TooLarge):
+            split_sd_jwt(text)
+    else:
+        assert len(split_sd_jwt(text).disclosures) == count
+
+
+def test_text_without_a_separator_is_not_an_sd_jwt() -> None:
+    with pytest.raises(MalformedCredential, match="no '~'"):
+        split_sd_jwt("a.b.c")
