@@ -108,11 +108,8 @@ def build_consent(
     }
     # OpenID4VP 1.0 §6.1.1: the issuers' identifiers were kept at acceptance; a credential
     # stored before that gets them from a copy, only when the query asks for them.
-    authorities = {
-        h.id: holdings.authorities(h)
-        for h in usable
-        if h.authorities is None and any(q.trusted_authorities for q in query.credentials)
-    }
+    asked = any(q.trusted_authorities is not None for q in query.credentials)
+    authorities = {h.id: holdings.authorities(h) for h in usable if asked and h.authorities is None}
     match = match_query(
         query,
         [

@@ -285,9 +285,7 @@ def _check_one(
     elif not _type_ok(plan, p):
         problem = DcqlProblem.TYPE_MISMATCH
         detail = "the credential type is not one the query allows"
-    elif plan.trusted_authorities is not None and not authorities_match(
-        plan.trusted_authorities, p.authorities
-    ):
+    elif plan.trusted_aki is not None and not authorities_match(plan.trusted_aki, p.authorities):
         # §6.1.1: the credential must be issued under one of the trusted authorities.
         problem = DcqlProblem.UNTRUSTED_AUTHORITY
         detail = "the issuer matches none of the query's trusted_authorities"

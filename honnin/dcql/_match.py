@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, Final
 
 from honnin.encoding import b64url_decode
 from honnin.errors import ClaimsPathError, MalformedBase64url, NoMatchingCredential
@@ -23,6 +24,8 @@ from ._models import (
     TrustedAuthoritiesQuery,
 )
 from ._paths import select_claims, select_mdoc_claim
+
+_AKI: Final = TrustedAuthorityType.AKI.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,38 +163,34 @@ def _meta_matches(query: CredentialQuery, candidate: CandidateCredential) -> boo
     return False
 
 
+@lru_cache(maxsize=4096)
 def _raw(value: str) -> bytes | None:
+    # Cached: a wallet compares the same few identifiers for each of many credentials.
     try:
         return b64url_decode(value, what="aki")
     except MalformedBase64url:
         return None
 
 
-def authorities_match(
-    trusted: Sequence[TrustedAuthoritiesQuery], authorities: Mapping[str, frozenset[str]]
-) -> bool:
-    """Whether a credential whose issuer has ``authorities`` (type → identifiers) matches
-    any of the Trusted Authorities Queries ``trusted`` (OpenID4VP 1.0 §6.1.1).
+def trusted_aki(trusted: Sequence[TrustedAuthoritiesQuery] | None) -> frozenset[bytes] | None:
+    """The raw KeyIdentifiers of the ``aki`` Trusted Authorities Queries in ``trusted``
+    (OpenID4VP 1.0 §6.1.1), or ``None`` when the Credential Query has none.
 
-    Only type ``aki`` is supported: its values match when the raw KeyIdentifier bytes equal
-    one of the credential's (not the base64url text). ``etsi_tl`` and ``openid_federation``
-    (and unknown types) never match: honnin resolves neither trust lists nor federations.
+    Only type ``aki`` is supported: ``etsi_tl`` and ``openid_federation`` (and unknown types)
+    contribute nothing, so a query naming only those matches no credential; honnin resolves
+    neither trust lists nor federations.
     """
-    for authority in trusted:
-        if authority.type != TrustedAuthorityType.AKI:
-            continue  # §6.1.1 types honnin does not support never match
-        have = authorities.get(TrustedAuthorityType.AKI.value, frozenset())
-        if not have:
-            continue
-        # §6.1.1: the raw KeyIdentifier bytes must match, not the text.
-        have_raw = {_raw(v) for v in have} - {None}
-        if any(_raw(v) in have_raw for v in authority.values):
-            return True
-    return False
+    if trusted is None:
+        return None
+    wanted = (_raw(v) for a in trusted if a.type == _AKI for v in a.values)
+    return frozenset(raw for raw in wanted if raw is not None)
 
 
-def _authorities_match(query: CredentialQuery, candidate: CandidateCredential) -> bool:
-    return authorities_match(query.trusted_authorities or (), candidate.authorities)
+def authorities_match(wanted: frozenset[bytes], authorities: Mapping[str, frozenset[str]]) -> bool:
+    """Whether a credential whose issuer has ``authorities`` (type → identifiers) has one of
+    the ``wanted`` raw KeyIdentifiers (``trusted_aki``). §6.1.1: the raw bytes must match,
+    not the base64url text."""
+    return not wanted.isdisjoint(map(_raw, authorities.get(_AKI, ())))
 
 
 def claim_values(
@@ -223,11 +222,13 @@ def claim_values(
     return selected
 
 
-def _match_candidate(query: CredentialQuery, c: CandidateCredential) -> CandidateMatch | None:
+def _match_candidate(
+    query: CredentialQuery, c: CandidateCredential, wanted: frozenset[bytes] | None
+) -> CandidateMatch | None:
     if c.format != query.format or not _meta_matches(query, c):
         return None
-    if query.trusted_authorities is not None and not _authorities_match(query, c):
-        return None
+    if wanted is not None and not authorities_match(wanted, c.authorities):
+        return None  # §6.1.1: issued under none of the trusted authorities
     if query.require_cryptographic_holder_binding and not c.holder_binding:
         # App. B.3: credentials without holder binding cannot answer such a query.
         return None
@@ -268,7 +269,8 @@ def match_query(query: DcqlQuery, candidates: Sequence[CandidateCredential]) -> 
     """
     per_query: dict[str, CredentialQueryMatch] = {}
     for credential_query in query.credentials:
-        found = (_match_candidate(credential_query, c) for c in candidates)
+        wanted = trusted_aki(credential_query.trusted_authorities)
+        found = (_match_candidate(credential_query, c, wanted) for c in candidates)
         per_query[credential_query.id] = CredentialQueryMatch(
             credential_query, tuple(m for m in found if m is not None)
         )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ._constants import CredentialFormat
-from ._match import claim_values
+from ._match import claim_values, trusted_aki
 from ._models import ClaimsPath, ClaimsQuery, CredentialQuery, DcqlQuery, TrustedAuthoritiesQuery
 
 #: (SD-JWT VC claims, mdoc namespaces) -> the selected values, or None when absent.
@@ -43,7 +43,8 @@ class CredentialPlan:
     ``prefixes`` / ``requested_set`` decide "is this disclosed path inside the query" by
     set look-ups when every requested pointer is made of plain strings (``None`` otherwise:
     the general ``_covers`` walk applies). ``trusted_authorities`` is the query's Trusted
-    Authorities Queries (§6.1.1), ``None`` when it has none.
+    Authorities Queries (§6.1.1), ``None`` when it has none; ``trusted_aki`` their raw
+    ``aki`` KeyIdentifiers (the only type honnin supports; see ``trusted_aki``).
     """
 
     query: CredentialQuery
@@ -59,6 +60,7 @@ class CredentialPlan:
     prefixes: frozenset[ClaimsPath] | None
     requested_set: frozenset[ClaimsPath]
     trusted_authorities: tuple[TrustedAuthoritiesQuery, ...] | None = None
+    trusted_aki: frozenset[bytes] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +167,7 @@ def _compile_credential(query: CredentialQuery) -> CredentialPlan:
         prefixes=prefixes,
         requested_set=frozenset(requested),
         trusted_authorities=query.trusted_authorities,
+        trusted_aki=trusted_aki(query.trusted_authorities),
     )
 
 
