@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -147,8 +148,8 @@ def build_kb_jwt(
     alg = alg or holder_algorithm(holder_key)
     header = _KB_HEADERS.get(alg)
     if header is None:
-        header = b64url_encode(encode_json({"alg": alg.value, "typ": KB_JWT_TYP}).encode())
-        _KB_HEADERS[alg] = header
+        text = encode_json({"alg": alg.value, "typ": KB_JWT_TYP})
+        header = _KB_HEADERS[alg] = b64url_encode(text.encode()).encode("ascii") + b"."
     if digest is None:
         digest = sd_hash(hash_input, hash_alg)
     if extra_claims:
@@ -159,18 +160,27 @@ def build_kb_jwt(
             f'{{"iat":{iat},"aud":{encode_basestring(aud)},'
             f'"nonce":{encode_basestring(nonce)},"sd_hash":"{digest}"}}'
         )
-    signing_input = f"{header}.{b64url_encode(body.encode('utf-8'))}"
+    # Built as bytes (as sign_jws does): the signing input is what gets signed and, with
+    # the signature, the token.
+    signing_input = header + _b64url(body.encode("utf-8"))
     if is_ec_private_key(holder_key) or isinstance(holder_key, _PRIVATE_KEY_TYPES):
-        signature = sign_bytes(signing_input.encode("ascii"), holder_key, alg)
+        signature = sign_bytes(signing_input, holder_key, alg)
     else:
-        signature = holder_key.sign(signing_input.encode("ascii"))
-    return f"{signing_input}.{b64url_encode(signature)}"
+        signature = holder_key.sign(signing_input)
+    return (signing_input + b"." + _b64url(signature)).decode("ascii")
+
+
+def _b64url(data: bytes) -> bytes:
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 _PRIVATE_KEY_TYPES = (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)
 
-#: The base64url KB-JWT protected header per algorithm (it never changes).
-_KB_HEADERS: dict[JwsAlgorithm, str] = {}
+#: The base64url KB-JWT protected header and its '.' per algorithm (it never changes).
+_KB_HEADERS: dict[JwsAlgorithm, bytes] = {}
 
 
 @lru_cache(maxsize=256)
