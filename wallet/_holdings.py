@@ -27,15 +27,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
-from honnin.errors import (
-    HonninError,
-    InvalidKeyBinding,
-    MalformedCredential,
-    NotFound,
-    WalletCorrupted,
-)
+from honnin.errors import InvalidKeyBinding, MalformedCredential, NotFound, WalletCorrupted
 
-from ._acceptance import CheckedCopy, authorities_of_chain, chain_of_copy
+from ._acceptance import CheckedCopy
+from ._authorities import of_copy, parse_stored, to_stored
 from ._usage_policy import DEFAULT_LOW_WATER, CopyChoice, CopyUsage, UsagePlanner, UsagePolicy
 from ._vault import Vault
 from ._vault_records import Entry
@@ -199,7 +194,7 @@ class Holdings:
             "valid_until": first.valid_until,
             "names": names,
             "claims": first.claims,
-            "authorities": _stored_authorities(first.authorities),
+            "authorities": to_stored(first.authorities),
         }
         with self._vault.transaction():
             for copy in copies:
@@ -256,14 +251,11 @@ class Holdings:
         record = self._vault.get(COPY_KIND, entries[0].id) if entries else None
         wire = record.value.get("credential") if record and isinstance(record.value, dict) else None
         if isinstance(wire, str):
-            try:
-                found = authorities_of_chain(chain_of_copy(wire))
-            except HonninError:
-                found = {}  # no readable chain: it matches no trusted_authorities query
+            found = of_copy(wire)
         credential = self._vault.get(CREDENTIAL_KIND, held.id)
         if credential is not None:
             value = dict(_value(credential.value, held.id))
-            value["authorities"] = _stored_authorities(found)
+            value["authorities"] = to_stored(found)
             copies = credential.entry.index.get("copies")
             self._write(held.id, value, int(copies or 0))
         return found
@@ -396,20 +388,6 @@ def _value(raw: Any, credential_id: str) -> dict[str, Any]:
     return raw
 
 
-def _stored_authorities(authorities: Mapping[str, frozenset[str]]) -> dict[str, list[str]]:
-    return {kind: sorted(values) for kind, values in authorities.items()}
-
-
-def _authorities(raw: object) -> dict[str, frozenset[str]] | None:
-    if not isinstance(raw, dict):
-        return None  # stored before authorities were kept
-    return {
-        str(kind): frozenset(v for v in values if isinstance(v, str))
-        for kind, values in raw.items()
-        if isinstance(values, list)
-    }
-
-
 def _held(credential_id: str, value: Mapping[str, Any], copies: int) -> HeldCredential:
     valid_until = value.get("valid_until")
     names = value.get("names")
@@ -426,5 +404,5 @@ def _held(credential_id: str, value: Mapping[str, Any], copies: int) -> HeldCred
         valid_until=valid_until if isinstance(valid_until, int) else None,
         names=dict(names) if isinstance(names, dict) else {},
         claims=value["claims"],
-        authorities=_authorities(value.get("authorities")),
+        authorities=parse_stored(value.get("authorities")),
     )
