@@ -7,7 +7,6 @@ a payroll export fails at the desk, not when the employee scans the QR code.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -15,6 +14,7 @@ from honnin.clock import Clock
 from honnin.credential_types import CredentialType
 from honnin.credentials import CredentialFormat
 from honnin.errors import UnsupportedCredentialFormat
+from honnin.identifiers import new_identifier
 from honnin.oid4vci import TxCodeInputMode
 
 from ._codes import new_secret, new_tx_code, secret_hash, tx_code_hash
@@ -134,7 +134,7 @@ class OfferDesk:
         ref = new_secret() if by_reference else None
         now = self._clock.now()
         record = OfferRecord(
-            offer_id=secrets.token_urlsafe(12),
+            offer_id=new_identifier(12),
             credential_type=type_id,
             configuration_id=config_id,
             format=fmt,

@@ -23,6 +23,7 @@ from honnin.clock import Clock, SystemClock
 from honnin.credential_types import Catalogue
 from honnin.dcql import dcql_query_json
 from honnin.errors import NotFound
+from honnin.identifiers import new_identifier
 from honnin.jose import parse_jws
 from honnin.ports import Fetcher
 from honnin.status import StatusChecker
@@ -228,7 +229,7 @@ class Verifier:
         )
         request_object = sign_request(self.identity, claims)
         transaction = Transaction(
-            id=random_token(),
+            id=new_identifier(32),
             request_id=random_token(24),
             state=state,
             nonce=nonce,

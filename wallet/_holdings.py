@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from honnin.errors import InvalidKeyBinding, MalformedCredential, NotFound, WalletCorrupted
+from honnin.identifiers import new_identifier
 
 from ._acceptance import CheckedCopy
 from ._authorities import of_copy, parse_stored, to_stored
@@ -180,7 +181,7 @@ class Holdings:
                 reason="batch_mismatch",
             )
         self._check_keys(copies)
-        credential_id = secrets.token_urlsafe(12)
+        credential_id = new_identifier(12)
         credential_type = first.credential_type
         names = {lang: credential_type.name(lang) for lang in ("ja", "en")}
         value = {
