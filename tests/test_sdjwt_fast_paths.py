@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from honnin.errors import HonninError, MalformedCredential, TooLarge
 from honnin.jose import generate_key, sign_jws
-from honnin.sdjwt import _process
+from honnin.sdjwt import _process, issue_sd_jwt
 from honnin.sdjwt._constants import HashAlgorithm
 from honnin.sdjwt._disclosure import decode_all, encode_disclosure
 from honnin.sdjwt._process import process_payload
@@ -105,3 +105,13 @@ def test_the_disclosure_limit_with_the_bounded_split(count: int, too_many: bool)
 def test_text_without_a_separator_is_not_an_sd_jwt() -> None:
     with pytest.raises(MalformedCredential, match="no '~'"):
         split_sd_jwt("a.b.c")
+
+
+@pytest.mark.parametrize("impostor", [True, 1.0])
+def test_compiled_path_cache_does_not_take_an_equal_but_ill_typed_segment(impostor: object) -> None:
+    # True == 1 == 1.0 and they hash alike: a path refused when fresh stays refused after
+    # the same path with the int segment was compiled and cached.
+    key = generate_key()
+    issue_sd_jwt({"a": [1, 2]}, key, disclosable=[("a", 1)])
+    with pytest.raises(TypeError):
+        issue_sd_jwt({"a": [1, 2]}, key, disclosable=[("a", impostor)])  # type: ignore[list-item]

@@ -258,8 +258,23 @@ def _payload_json(payload: dict[str, Any]) -> str:
 # An issuer signs many credentials of one type with the same disclosable paths; the tree is
 # never changed after it is built, so it is compiled once (as ``re`` caches its patterns).
 _compiled = lru_cache(maxsize=128)(_compile)
-#: Paths of these exact types are hashable, and equal only to equal paths: cache keys.
-_HASHABLE_PATHS = frozenset({tuple, str})
+#: Segments of these exact types are equal only to equal segments (True == 1 and 1.0 == 1
+#: would let a path that as_claim_path refuses hit the tree compiled for another).
+_EXACT_SEGMENTS = frozenset({str, int, type(None)})
+
+
+def _cacheable(paths: tuple[ClaimPath | str, ...]) -> bool:
+    """Whether ``paths`` can key the cache: JSON pointers, or tuples of exact segments."""
+    for path in paths:
+        kind = type(path)
+        if kind is str:
+            continue
+        if kind is not tuple:
+            return False
+        for segment in path:
+            if type(segment) not in _EXACT_SEGMENTS:
+                return False
+    return True
 
 
 def _holder_jwk(holder_key: PublicKey | Mapping[str, Any]) -> dict[str, Any]:
@@ -308,7 +323,7 @@ def issue_sd_jwt(
     if decoys < 0:
         raise ValueError("decoys must be >= 0")
     paths = tuple(disclosable)
-    if set(map(type, paths)) <= _HASHABLE_PATHS:
+    if _cacheable(paths):
         root, marked = _compiled(paths)
     else:
         root, marked = _compile(paths)

@@ -67,5 +67,7 @@ def as_claim_path(path: ClaimPath | str) -> ClaimPath:
         raise TypeError(f"a claim path is a tuple or a JSON pointer string: {path!r}")
     for segment in path:
         if segment is not None and type(segment) is not str and type(segment) is not int:
-            raise TypeError(f"a claim path holds str, int or None (not bool): {path!r}")
+            raise TypeError(
+                f"a claim path holds str, int or None, not {type(segment).__name__}: {path!r}"
+            )
     return path
