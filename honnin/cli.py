@@ -28,10 +28,11 @@ import os
 import shutil
 import sys
 import textwrap
+import warnings
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 from honnin import __version__
 from honnin.errors import HonninError
@@ -51,6 +52,7 @@ __all__ = [
     "add_json_option",
     "add_serve_options",
     "add_trust_options",
+    "load_settings",
     "load_trust",
     "main",
     "print_json",
@@ -81,6 +83,41 @@ class CommandFailed(Exception):
         super().__init__(message)
         self.exit_code = code
         self.reason = reason or ("usage" if code == 2 else "failed")
+
+
+_S_co = TypeVar("_S_co", covariant=True)
+
+
+class SettingsSource(Protocol[_S_co]):
+    """What a service's settings class offers (``IssuerSettings``, ``VerifierSettings``)."""
+
+    def from_file(self, path: str, **overrides: Any) -> _S_co: ...
+
+    def from_environment(self, **overrides: Any) -> _S_co: ...
+
+
+def load_settings(
+    source: SettingsSource[_S_co], config: str | None, overrides: dict[str, Any]
+) -> _S_co:
+    """A service's settings from ``config`` (a TOML or JSON file) or the environment, with
+    ``overrides`` (the command's flags) on top; a renamed setting's ``FutureWarning`` is
+    shown as a progress line.
+
+    Raises:
+        CommandFailed: the settings do not validate (reason ``invalid_settings``).
+    """
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", FutureWarning)
+            if config:
+                settings = source.from_file(config, **overrides)
+            else:
+                settings = source.from_environment(**overrides)
+    except ValueError as exc:  # pydantic.ValidationError is a ValueError
+        raise CommandFailed(f"{exc}", reason="invalid_settings") from exc
+    for warning in caught:
+        progress(f"warning: {warning.message}")
+    return settings
 
 
 def print_json(value: Any) -> None:

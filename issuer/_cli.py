@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from honnin.cli import (
     add_group,
     add_json_option,
     add_serve_options,
+    load_settings,
     print_json,
     progress,
     shared_options,
@@ -52,18 +52,7 @@ def _settings(args: argparse.Namespace, **flags: Any) -> IssuerSettings:
     overrides = {name: value for name, value in flags.items() if value is not None}
     if args.dev:
         overrides["dev"] = True
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", FutureWarning)
-            if args.config:
-                settings = IssuerSettings.from_file(args.config, **overrides)
-            else:
-                settings = IssuerSettings.from_environment(**overrides)
-    except ValueError as exc:  # pydantic.ValidationError is a ValueError
-        raise CommandFailed(f"{exc}", reason="invalid_settings") from exc
-    for warning in caught:
-        progress(f"warning: {warning.message}")
-    return settings
+    return load_settings(IssuerSettings, args.config, overrides)
 
 
 def _dev_identity(settings: IssuerSettings, iss: str) -> IssuerIdentity:

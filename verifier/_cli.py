@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,6 +33,7 @@ from honnin.cli import (
     add_json_option,
     add_serve_options,
     add_trust_options,
+    load_settings,
     print_json,
     progress,
     shared_options,
@@ -65,18 +65,7 @@ def _settings(args: argparse.Namespace, **flags: Any) -> VerifierSettings:
         # The flags replace the trust configuration of the file and the environment.
         overrides["trust_list_file"] = args.trust_list
         overrides["trust_anchor_files"] = tuple(args.trust_anchor or ())
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", FutureWarning)
-            if args.config:
-                settings = VerifierSettings.from_file(args.config, **overrides)
-            else:
-                settings = VerifierSettings.from_environment(**overrides)
-    except ValueError as exc:  # pydantic.ValidationError is a ValueError
-        raise CommandFailed(f"{exc}", reason="invalid_settings") from exc
-    for warning in caught:
-        progress(f"warning: {warning.message}")
-    return settings
+    return load_settings(VerifierSettings, args.config, overrides)
 
 
 def _trust(settings: VerifierSettings) -> TrustList | list[x509.Certificate]:
