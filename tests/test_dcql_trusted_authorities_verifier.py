@@ -16,38 +16,27 @@ from cryptography.x509.oid import NameOID
 from test_verifier_support import (
     SLIP,
     Holder,
+    agency,
     ask,
     catalogue_type,
+    clock,
     form,
     issue_mdoc_credential,
     issue_sd_jwt_vc,
-    pki_at,
+    pki,
     present_mdoc,
     present_sd_jwt,
 )
 
-from honnin.clock import FixedClock, SystemClock
+from honnin.clock import FixedClock
 from honnin.dcql import DcqlProblem, PresentedCredential, check_presented, parse_dcql_query
 from honnin.encoding import b64url_encode
 from honnin.trust import TestPki, authority_key_identifier, authority_key_identifiers
 from verifier import Query, VerificationResult, Verifier
 
+__all__ = ["agency", "clock", "pki"]  # shared fixtures from test_verifier_support
+
 OTHER_AKI = b64url_encode(bytes(range(20)))
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(int(SystemClock().now()))
-
-
-@pytest.fixture
-def pki(clock: FixedClock) -> TestPki:
-    return pki_at(clock)
-
-
-@pytest.fixture
-def agency(pki: TestPki, clock: FixedClock) -> Verifier:
-    return Verifier.create("Hello Work", trust=[pki.root.certificate], clock=clock)
 
 
 def _ski(certificate: x509.Certificate) -> str:

@@ -15,12 +15,14 @@ from test_verifier_support import (
     PURPOSE,
     SLIP,
     Holder,
+    agency,
     ask,
     catalogue_type,
+    clock,
     form,
     issue_mdoc_credential,
     issue_sd_jwt_vc,
-    pki_at,
+    pki,
     present_mdoc,
     present_sd_jwt,
     present_slip,
@@ -29,7 +31,7 @@ from test_verifier_support import (
     slip_query,
 )
 
-from honnin.clock import FixedClock, SystemClock
+from honnin.clock import FixedClock
 from honnin.errors import (
     Expired,
     InvalidRequest,
@@ -38,21 +40,7 @@ from honnin.errors import (
 )
 from verifier import Query, VerificationResult, Verifier
 
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(int(SystemClock().now()))
-
-
-@pytest.fixture
-def pki(clock: FixedClock) -> Any:
-    return pki_at(clock)
-
-
-@pytest.fixture
-def agency(pki: Any, clock: FixedClock) -> Verifier:
-    return Verifier.create("Hello Work", trust=[pki.root.certificate], clock=clock)
-
+__all__ = ["agency", "clock", "pki"]  # shared fixtures from test_verifier_support
 
 # -- the happy paths ---------------------------------------------------------------------
 

@@ -8,17 +8,19 @@ import pytest
 from test_verifier_support import (
     SLIP,
     Holder,
+    agency,
     catalogue_type,
+    clock,
     encrypted_request,
     encryption_jwk,
     issue_mdoc_credential,
-    pki_at,
+    pki,
     present_mdoc,
     response_payload,
     slip_presentation,
 )
 
-from honnin.clock import FixedClock, SystemClock
+from honnin.clock import FixedClock
 from honnin.encoding import json_dumps
 from honnin.errors import (
     DecryptionFailed,
@@ -29,20 +31,7 @@ from honnin.errors import (
 from honnin.jose.jwe import encrypt_response
 from verifier import Query, Verifier
 
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(int(SystemClock().now()))
-
-
-@pytest.fixture
-def pki(clock: FixedClock) -> Any:
-    return pki_at(clock)
-
-
-@pytest.fixture
-def agency(pki: Any, clock: FixedClock) -> Verifier:
-    return Verifier.create("Hello Work", trust=[pki.root.certificate], clock=clock)
+__all__ = ["agency", "clock", "pki"]  # shared fixtures from test_verifier_support
 
 
 @pytest.mark.parametrize("enc", ["A128GCM", "A256GCM"])

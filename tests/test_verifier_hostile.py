@@ -13,12 +13,14 @@ from test_verifier_support import (
     ISSUER,
     SLIP,
     Holder,
+    agency,
     ask,
     catalogue_type,
+    clock,
     form,
     issue_mdoc_credential,
     issue_sd_jwt_vc,
-    pki_at,
+    pki,
     present_mdoc,
     present_sd_jwt,
     present_slip,
@@ -26,7 +28,7 @@ from test_verifier_support import (
     sd_jwt_answer,
 )
 
-from honnin.clock import FixedClock, SystemClock
+from honnin.clock import FixedClock
 from honnin.errors import (
     FetchError,
 )
@@ -36,20 +38,7 @@ from honnin.status import StatusList, StatusReference, build_status_list_jwt
 from honnin.trust import TrustList, make_certificate
 from verifier import Query, Verifier
 
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(int(SystemClock().now()))
-
-
-@pytest.fixture
-def pki(clock: FixedClock) -> Any:
-    return pki_at(clock)
-
-
-@pytest.fixture
-def agency(pki: Any, clock: FixedClock) -> Verifier:
-    return Verifier.create("Hello Work", trust=[pki.root.certificate], clock=clock)
+__all__ = ["agency", "clock", "pki"]  # shared fixtures from test_verifier_support
 
 
 def test_a_replayed_vp_token_from_another_transaction_fails_on_the_nonce(

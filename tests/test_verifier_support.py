@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from honnin.clock import Clock, FixedClock
+from honnin.clock import Clock, FixedClock, SystemClock
 from honnin.credential_types import CredentialType, load_catalogue
 from honnin.encoding import b64url_encode, json_dumps
 from honnin.jose import generate_key, jwk_from_public_key, parse_jws
@@ -34,6 +35,22 @@ def catalogue_type(type_id: str) -> CredentialType:
 
 def pki_at(clock: Clock) -> TestPki:
     return make_test_pki([ISSUER, HOSPITAL], now=datetime.fromtimestamp(clock.now(), tz=UTC))
+
+
+# The in-process verifier's fixtures, shared by the verifier test modules (import them).
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(int(SystemClock().now()))
+
+
+@pytest.fixture
+def pki(clock: FixedClock) -> TestPki:
+    return pki_at(clock)
+
+
+@pytest.fixture
+def agency(pki: TestPki, clock: FixedClock) -> Verifier:
+    return Verifier.create("Hello Work", trust=[pki.root.certificate], clock=clock)
 
 
 @dataclass
