@@ -53,6 +53,46 @@ def selector(credential_id: str | None, batch_id: str | None) -> tuple[str, str]
     return "batch_id = ?", batch_id
 
 
+def credential_ids(entries: Sequence[tuple[int, str]]) -> list[str]:
+    """The credential ids of ``(index, credential id)`` entries, which must be distinct.
+
+    Raises:
+        ValueError: one credential id twice.
+    """
+    ids = [credential_id for _, credential_id in entries]
+    if len(set(ids)) != len(ids):
+        raise ValueError("credential ids in one allocation must be distinct")
+    return ids
+
+
+def refuse_existing(db: sqlite3.Connection, ids: Sequence[str]) -> None:
+    """Raise ``ValueError`` if any of ``ids`` already holds an index (one index per copy)."""
+    known = existing_credentials(db, ids)
+    if known:
+        raise ValueError(f"credential ids already hold an index: {sorted(known)}")
+
+
+def insert_entries(
+    db: sqlite3.Connection,
+    list_id: str,
+    entries: Sequence[tuple[int, str]],
+    batch_id: str | None,
+) -> None:
+    """Bind each ``(index, credential id)`` of ``entries`` (``sqlite3.IntegrityError`` when
+    an index is bound already)."""
+    db.executemany(
+        "INSERT INTO status_entry (list_id, idx, credential_id, batch_id) VALUES (?, ?, ?, ?)",
+        [(list_id, idx, cid, batch_id) for idx, cid in entries],
+    )
+
+
+def count_allocated(db: sqlite3.Connection, list_id: str, count: int) -> None:
+    """Add ``count`` taken indices (bound or reserved) to the list's tally."""
+    db.execute(
+        "UPDATE status_list SET allocated = allocated + ? WHERE list_id = ?", (count, list_id)
+    )
+
+
 def existing_credentials(db: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
     """Which of ``ids`` already hold an index."""
     found: set[str] = set()

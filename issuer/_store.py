@@ -42,7 +42,16 @@ from ._status_schema import (
     bound as _bound,
 )
 from ._status_schema import (
-    existing_credentials as _existing_credentials,
+    count_allocated as _count_allocated,
+)
+from ._status_schema import (
+    credential_ids as _credential_ids,
+)
+from ._status_schema import (
+    insert_entries as _insert_entries,
+)
+from ._status_schema import (
+    refuse_existing as _refuse_existing,
 )
 from ._status_schema import (
     reserved as _reserved,
@@ -277,10 +286,7 @@ class SqliteStatusStore:
                     )
                 except sqlite3.IntegrityError as exc:
                     raise _IndexTaken(str(exc)) from exc
-                db.execute(
-                    "UPDATE status_list SET allocated = allocated + ? WHERE list_id = ?",
-                    (len(indices), list_id),
-                )
+                _count_allocated(db, list_id, len(indices))
         except _IndexTaken:
             return False
         return True
@@ -288,50 +294,31 @@ class SqliteStatusStore:
     def bind(
         self, list_id: str, entries: Sequence[tuple[int, str]], *, batch_id: str | None
     ) -> None:
-        ids = [credential_id for _, credential_id in entries]
-        if len(set(ids)) != len(ids):
-            raise ValueError("credential ids in one allocation must be distinct")
+        ids = _credential_ids(entries)
         with self._write("bind", synced=False) as db:
-            known = _existing_credentials(db, ids)
-            if known:
-                raise ValueError(f"credential ids already hold an index: {sorted(known)}")
+            _refuse_existing(db, ids)
             for idx, _ in entries:
                 gone = db.execute(
                     "DELETE FROM status_reserved WHERE list_id = ? AND idx = ?", (list_id, idx)
                 )
                 if gone.rowcount != 1:
                     raise ValueError(f"index {idx} of {list_id!r} is not reserved")
-            db.executemany(
-                "INSERT INTO status_entry (list_id, idx, credential_id, batch_id)"
-                " VALUES (?, ?, ?, ?)",
-                [(list_id, idx, cid, batch_id) for idx, cid in entries],
-            )
+            _insert_entries(db, list_id, entries, batch_id)
 
     def allocate(
         self, list_id: str, entries: Sequence[tuple[int, str]], *, batch_id: str | None
     ) -> bool:
-        ids = [credential_id for _, credential_id in entries]
-        if len(set(ids)) != len(ids):
-            raise ValueError("credential ids in one allocation must be distinct")
+        ids = _credential_ids(entries)
         try:
             with self._write("allocate") as db:
-                known = _existing_credentials(db, ids)
-                if known:
-                    raise ValueError(f"credential ids already hold an index: {sorted(known)}")
+                _refuse_existing(db, ids)
                 if _reserved(db, list_id, [idx for idx, _ in entries]):
                     raise _IndexTaken("reserved by another registry")
                 try:
-                    db.executemany(
-                        "INSERT INTO status_entry (list_id, idx, credential_id, batch_id)"
-                        " VALUES (?, ?, ?, ?)",
-                        [(list_id, idx, cid, batch_id) for idx, cid in entries],
-                    )
+                    _insert_entries(db, list_id, entries, batch_id)
                 except sqlite3.IntegrityError as exc:
                     raise _IndexTaken(str(exc)) from exc
-                db.execute(
-                    "UPDATE status_list SET allocated = allocated + ? WHERE list_id = ?",
-                    (len(entries), list_id),
-                )
+                _count_allocated(db, list_id, len(entries))
         except _IndexTaken:
             return False
         return True
