@@ -7,10 +7,12 @@ disclosed beyond the query so that they are never passed on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
+
+from honnin._slots import slot_setters
 
 from ._constants import ALWAYS_VISIBLE_SD_JWT_VC_CLAIMS, CredentialFormat
 from ._match import authorities_match
@@ -20,17 +22,6 @@ from ._plan import CredentialPlan, QueryPlan, plan_for
 # Plain strings: comparing with a StrEnum member costs an enum attribute look-up each time.
 _SD_JWT_VC: Final = CredentialFormat.SD_JWT_VC.value
 _MSO_MDOC: Final = CredentialFormat.MSO_MDOC.value
-
-
-def _slot_setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], ...]:
-    """The slot descriptors' setters of a frozen slots dataclass, for its ``__init__``.
-
-    The ``__init__`` dataclasses generates for a frozen class stores each field through
-    ``object.__setattr__``, about four times the cost of a slot store; these results are
-    built for every presentation checked, so their ``__init__`` stores through the slot
-    descriptors instead. The instances stay frozen (``__setattr__`` still refuses).
-    """
-    return tuple(cls.__dict__[name].__set__ for name in names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +79,7 @@ class PresentedCredential:
         return f"PresentedCredential(format={self.format!r})"
 
 
-_PRESENTED: Final = _slot_setters(
+_PRESENTED: Final = slot_setters(
     PresentedCredential, "format", "vct", "doctype", "claims", "namespaces", "disclosed",
     "holder_binding", "vct_extends", "authorities",
 )  # fmt: skip
@@ -152,7 +143,7 @@ class AcceptedPresentation:
         return f"AcceptedPresentation(query_id={self.query_id!r}, index={self.index})"
 
 
-_ACCEPTED: Final = _slot_setters(AcceptedPresentation, "query_id", "index", "claim_set", "values")
+_ACCEPTED: Final = slot_setters(AcceptedPresentation, "query_id", "index", "claim_set", "values")
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,9 +174,7 @@ class PresentationCheck:
         set_extra(self, {} if extra_claims is None else extra_claims)
 
 
-_CHECK: Final = _slot_setters(
-    PresentationCheck, "satisfied", "accepted", "findings", "extra_claims"
-)
+_CHECK: Final = slot_setters(PresentationCheck, "satisfied", "accepted", "findings", "extra_claims")
 
 
 def _covers(requested: ClaimsPath, disclosed: ClaimsPath) -> bool:

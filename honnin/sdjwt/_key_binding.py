@@ -13,6 +13,7 @@ from typing import Any, Final, Protocol, TypeAlias, runtime_checkable
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from honnin._slots import slot_setters
 from honnin.encoding import b64url_encode
 from honnin.errors import HonninError, InvalidKeyBinding
 from honnin.jose import (
@@ -31,7 +32,6 @@ from honnin.jose import (
 
 from ._constants import KB_JWT_TYP, HashAlgorithm
 from ._disclosure import encode_json
-from ._serialization import slot_setters
 
 
 class KeyBinding(Enum):

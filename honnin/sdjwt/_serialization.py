@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
+from honnin._slots import slot_setters
 from honnin.encoding import json_dumps, json_loads
 from honnin.errors import MalformedCredential, TooLarge
 from honnin.jose import UnverifiedJws, parse_jws
@@ -70,17 +71,6 @@ class SdJwtParts:
         set_kb_jwt(self, kb_jwt)
         set_hash_input(self, hash_input)
         set_json_signatures(self, json_signatures)
-
-
-def slot_setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], ...]:
-    """The slot descriptors' setters of a frozen slots dataclass, for its ``__init__``.
-
-    The ``__init__`` dataclasses generate for a frozen class stores each field through
-    ``object.__setattr__``, several times the cost of a slot store; objects built once per
-    presentation store through the slot descriptors instead. The instances stay frozen
-    (``__setattr__`` still refuses).
-    """
-    return tuple(cls.__dict__[name].__set__ for name in names)
 
 
 _PARTS_SLOTS: Final = slot_setters(

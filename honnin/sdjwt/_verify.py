@@ -8,6 +8,7 @@ from typing import Any, Final, TypeAlias
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from honnin._slots import slot_setters
 from honnin.clock import Clock, SystemClock
 from honnin.errors import Expired, HonninError, InvalidClaim, InvalidKeyBinding, NotYetValid
 from honnin.jose import (
@@ -30,7 +31,7 @@ from ._constants import (
 from ._disclosure import Disclosure, decode_all
 from ._key_binding import KeyBinding, VerifiedKeyBinding, verify_kb_jwt
 from ._process import Placement, disclosures_of, process_payload
-from ._serialization import SdJwtParts, Serialization, slot_setters, split_sd_jwt
+from ._serialization import SdJwtParts, Serialization, split_sd_jwt
 
 #: Resolves the issuer's key from the protected header and the (unverified) payload, e.g.
 #: by ``x5c`` chain or issuer metadata; it raises a ``HonninError`` when it cannot.
