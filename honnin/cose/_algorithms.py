@@ -9,21 +9,11 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Final
 
-from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
-
-from honnin.errors import InvalidSignature, UnsupportedAlgorithm
+from honnin.errors import UnsupportedAlgorithm
 from honnin.jose import (
     JwsAlgorithm,
     PrivateKey,
     PublicKey,
-    is_ec_private_key,
-    is_ec_public_key,
     sign_bytes,
     verify_bytes,
 )
@@ -116,58 +106,22 @@ def mac_algorithm_from_header(alg: object, allowed: frozenset[MacAlgorithm]) -> 
     return found
 
 
-# ECDSA parameters per algorithm (RFC 9053 §2.1), with the ``ec.ECDSA`` objects built once:
-# constructing one costs about a tenth of a P-256 verification, on every call otherwise.
-_ECDSA: Final[dict[CoseAlgorithm, tuple[type[ec.EllipticCurve], ec.ECDSA, int]]] = {
-    CoseAlgorithm.ES256: (ec.SECP256R1, ec.ECDSA(hashes.SHA256()), 32),
-    CoseAlgorithm.ESP256: (ec.SECP256R1, ec.ECDSA(hashes.SHA256()), 32),
-    CoseAlgorithm.ES384: (ec.SECP384R1, ec.ECDSA(hashes.SHA384()), 48),
-    CoseAlgorithm.ES512: (ec.SECP521R1, ec.ECDSA(hashes.SHA512()), 66),
-}
-
-
 def sign_raw(data: bytes, key: PrivateKey, alg: CoseAlgorithm) -> bytes:
-    """The raw COSE signature of ``data`` (``r || s`` for ECDSA, RFC 9053 §2.1).
-
-    Same contract as ``honnin.jose.sign_bytes``, with the ECDSA objects cached.
+    """The raw COSE signature of ``data`` (``r || s`` for ECDSA, RFC 9053 §2.1): the same
+    bytes as the JWS signature of ``alg.jws`` (``honnin.jose.sign_bytes``).
 
     Raises:
         UnsupportedAlgorithm: the key does not belong to ``alg``.
     """
-    params = _ECDSA.get(alg)
-    if params is None:
-        return sign_bytes(data, key, alg.jws)
-    curve, ecdsa, size = params
-    if not is_ec_private_key(key) or not isinstance(key.curve, curve):
-        raise UnsupportedAlgorithm(f"{alg.name} needs a {curve.name} key")
-    r, s = decode_dss_signature(key.sign(data, ecdsa))
-    return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+    return sign_bytes(data, key, alg.jws)
 
 
 def verify_raw(data: bytes, signature: bytes, key: PublicKey, alg: CoseAlgorithm) -> None:
     """Verify a raw COSE signature; the key must belong to ``alg`` (no alg/key confusion).
-
-    Same contract as ``honnin.jose.verify_bytes``, with the ECDSA objects cached.
+    RFC 9053 §2.1 signatures are exactly ``r || s``, as in JWS: ``honnin.jose.verify_bytes``.
 
     Raises:
         UnsupportedAlgorithm: the key does not belong to ``alg``.
         InvalidSignature: the signature does not verify (or is not exactly ``r || s``).
     """
-    params = _ECDSA.get(alg)
-    if params is None:
-        verify_bytes(data, signature, key, alg.jws)
-        return
-    curve, ecdsa, size = params
-    if not is_ec_public_key(key) or not isinstance(key.curve, curve):
-        raise UnsupportedAlgorithm(f"{alg.name} needs a {curve.name} key")
-    if len(signature) != 2 * size:
-        # RFC 9053 §2.1: exactly r || s; DER and short forms are rejected.
-        raise InvalidSignature(f"{alg.name} signature must be {2 * size} bytes")
-    r = int.from_bytes(signature[:size], "big")
-    s = int.from_bytes(signature[size:], "big")
-    if r == 0 or s == 0:
-        raise InvalidSignature("ECDSA signature with r or s equal to zero")
-    try:
-        key.verify(encode_dss_signature(r, s), data, ecdsa)
-    except _CryptoInvalidSignature as exc:
-        raise InvalidSignature("signature does not verify") from exc
+    verify_bytes(data, signature, key, alg.jws)
