@@ -23,6 +23,11 @@ per-issuer caches (parsed certificates, validated chains, document signer keys) 
 emptied, so the certificate is parsed and the chain validated from scratch; its floor adds
 the one certificate signature verification (root over document signer) to the MSO's.
 
+The two "bare minimum" rows are the least work any verifier of the same bytes must do in
+Python on the same libraries, with no checks at all (see ``_bare_issuer`` and
+``_bare_response``): they bound from below what a pure-Python verifier can reach against
+pymdoccbor and against the floor.
+
 Every figure is the median of alternated samples (honnin, floor, peer in turn, see
 ``bench._sampling``) on thread CPU time; the ratios use CPU time. Wall medians of the same
 samples are in each row's ``extra`` (``*_wall_us``).
@@ -30,13 +35,15 @@ samples are in each row's ``extra`` (``*_wall_us``).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import cycle
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
+import cbor2
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
@@ -195,6 +202,96 @@ def _floor(setup: _Setup) -> dict[str, Callable[[], object]]:
     }
 
 
+def _bare_issuer(
+    data: bytes, known_signer: bytes, signer: ec.EllipticCurvePublicKey
+) -> tuple[dict[str, Any], Any]:
+    """The least work of issuer data authentication, and nothing more (see the module doc).
+
+    cbor2 decodes with no options; the chain check is one byte comparison of the x5chain
+    certificate with a document signer already trusted; the MSO signature; the MSO decoded
+    (cbor2's own tdate decoder); every item hashed over its tag-24 bytes, compared with its
+    digest and decoded, all items in one decoder call; validity compared with the clock.
+    No shape, type, profile, duplicate-key, algorithm or doctype check.
+    """
+    return _bare_issuer_signed(cbor2.loads(data), known_signer, signer)
+
+
+def _bare_issuer_signed(
+    issuer_signed: dict[str, Any], known_signer: bytes, signer: ec.EllipticCurvePublicKey
+) -> tuple[dict[str, Any], Any]:
+    protected, unprotected, payload, signature = issuer_signed["issuerAuth"]
+    if unprotected[33] != known_signer:
+        raise AssertionError("unknown document signer")
+    signer.verify(_der_signature(signature), _sign1_tbs(protected, payload), _ECDSA)
+    mso = cbor2.loads(cbor2.loads(payload).value)
+    elements: dict[str, Any] = {}
+    for ns, items in issuer_signed["nameSpaces"].items():
+        digests = mso["valueDigests"][ns]
+        contents = [item.value for item in items]
+        decoded = cbor2.loads(cbor.head(4, len(contents)) + b"".join(contents))
+        for content, item in zip(contents, decoded, strict=True):
+            tagged = b"\xd8\x18" + cbor.bstr_header(len(content)) + content
+            if digests[item["digestID"]] != hashlib.sha256(tagged).digest():
+                raise AssertionError("digest mismatch")
+            elements[item["elementIdentifier"]] = item["elementValue"]
+    now = datetime.now(UTC)
+    validity = mso["validityInfo"]
+    if not validity["validFrom"] <= now <= validity["validUntil"]:
+        raise AssertionError("outside validity")
+    return elements, mso
+
+
+def _bare_response(
+    data: bytes, known_signer: bytes, signer: ec.EllipticCurvePublicKey, transcript: bytes
+) -> dict[str, Any]:
+    """``_bare_issuer`` on the one Document of a DeviceResponse, then the device signature:
+    the device key from its COSE_Key coordinates, DeviceAuthenticationBytes spliced from the
+    verifier's transcript and the received DeviceNameSpacesBytes."""
+    document = cbor2.loads(data)["documents"][0]
+    issuer_signed = document["issuerSigned"]
+    elements, mso = _bare_issuer_signed(issuer_signed, known_signer, signer)
+    device_key = mso["deviceKeyInfo"]["deviceKey"]
+    holder = ec.EllipticCurvePublicKey.from_encoded_point(
+        ec.SECP256R1(), b"\x04" + device_key[-2] + device_key[-3]
+    )
+    namespaces = document["deviceSigned"]["nameSpaces"].value
+    inner = b"".join(
+        (
+            b"\x84\x74DeviceAuthentication",
+            transcript,
+            cbor2.dumps(document["docType"]),
+            b"\xd8\x18" + cbor.bstr_header(len(namespaces)) + namespaces,
+        )
+    )
+    device_auth = b"\xd8\x18" + cbor.bstr_header(len(inner)) + inner
+    protected, _, _, signature = document["deviceSigned"]["deviceAuth"]["deviceSignature"]
+    holder.verify(_der_signature(signature), _sign1_tbs(protected, device_auth), _ECDSA)
+    return elements
+
+
+def _bare(setup: _Setup) -> dict[str, Callable[[], object]]:
+    """The bare minimum rows over the same rotations as honnin's verification rows."""
+    known = setup.issuer.certificate.public_bytes(serialization.Encoding.DER)
+    signer = setup.issuer.private_key.public_key()
+    assert isinstance(signer, ec.EllipticCurvePublicKey)
+    transcript = TRANSCRIPT.encoded
+    expected = (
+        verify_device_response(
+            setup.responses[0], trust_anchors=setup.anchors, session_transcript=TRANSCRIPT
+        )
+        .documents[0]
+        .elements[NS]
+    )
+    if _bare_response(setup.responses[0], known, signer, transcript) != dict(expected):
+        raise AssertionError("the bare verifier and honnin disagree on the elements")
+    next_issued = cycle(setup.issued_bytes).__next__
+    next_response = cycle(setup.responses).__next__
+    return {
+        "verify issuer bare": lambda: _bare_issuer(next_issued(), known, signer)[0],
+        "verify response bare": lambda: _bare_response(next_response(), known, signer, transcript),
+    }
+
+
 def _peer(setup: _Setup) -> dict[str, Callable[[], object]] | None:
     """pymdoccbor's issue and verify (issuerAuth signature, chain to the root, all digests)."""
     try:
@@ -244,12 +341,16 @@ _TARGETS = {
     "verify issuer": ">=15x faster than pymdoccbor",
     "verify issuer cold": "(record: first MSO of a new issuer)",
     "verify response": "<=1.5x floor (2 ECDSA verifications)",
+    "verify issuer bare": "(record: lower bound for any pure-Python verifier)",
+    "verify response bare": "(record: lower bound for any pure-Python verifier)",
 }
 _STEPS = {
     "issue": "issue 20 elements",
     "verify issuer": "issuerAuth + chain + 20 digests",
     "verify issuer cold": "same, chain cold (new issuer)",
     "verify response": "DeviceResponse 5/20, issuer + device sig",
+    "verify issuer bare": "issuerAuth + 20 digests, bare minimum (no checks)",
+    "verify response bare": "DeviceResponse 5/20, bare minimum (no checks)",
 }
 
 
@@ -259,11 +360,16 @@ def run(quick: bool) -> list[Row]:
     setup = _Setup()
     floor = _floor(setup)
     peer = _peer(setup)
+    floor["verify issuer bare"] = floor["verify issuer"]
+    floor["verify response bare"] = floor["verify response"]
+    if peer is not None:
+        peer["verify issuer bare"] = peer["verify issuer"]
     ours: dict[str, Callable[[], object]] = {
         "issue": setup.issue_bytes,
         "verify issuer": setup.verify_issuer,
         "verify issuer cold": setup.verify_issuer_cold,
         "verify response": setup.verify_response,
+        **_bare(setup),
     }
     rows: list[Row] = []
     for step, label in _STEPS.items():
@@ -281,7 +387,7 @@ def run(quick: bool) -> list[Row]:
             "issuer_signed_bytes": len(setup.issuer_signed),
             "device_response_bytes": len(setup.responses[0]),
         }
-        if step == "verify issuer cold":
+        if step in ("verify issuer cold", "verify issuer bare", "verify response bare"):
             pass  # recorded, no target
         elif peer_t is not None:
             extra["met"] = peer_t.cpu_us / honnin_t.cpu_us >= 15

@@ -23,6 +23,11 @@ rotation: a verifier must load each ``cnf.jwk`` it has not seen (the key's first
 costs OpenSSL more than later ones). It only explains the gap; the floor and the ratio
 stay as the issue defines them.
 
+Each shape also has a "verify, bare minimum" row: the least work any verifier of these
+presentations must do in Python on the same libraries, with no checks at all (see
+``_bare_verify``). It is honnin's code only in that it reads the same bytes; its ratio to
+the floor says how far below the ``<=1.5x floor`` target a pure-Python verifier can go.
+
 Every figure is the median of alternated samples (honnin, floor, peer in turn, see
 ``bench._sampling``) on thread CPU time; the ratios use CPU time. Wall medians of the same
 samples are in each row's ``extra`` (``*_wall_us``).
@@ -30,12 +35,16 @@ samples are in each row's ``extra`` (``*_wall_us``).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from itertools import cycle
 from typing import Any
 
+import pybase64
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from bench._harness import Row
@@ -167,6 +176,70 @@ def _floor(shape: _Shape) -> dict[str, Callable[[], object]]:
     }
 
 
+def _b64(text: str) -> bytes:
+    return pybase64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _der(signature: bytes) -> bytes:
+    return encode_dss_signature(
+        int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    )
+
+
+def _bare_verify(presentation: str, issuer_pub: ec.EllipticCurvePublicKey) -> dict[str, Any]:
+    """The least work a verifier of these presentations must do, and nothing more.
+
+    Both signatures (the holder key loaded from ``cnf.jwk``), the header and payload of
+    both JWTs decoded, each disclosure hashed, decoded and placed, ``sd_hash`` computed and
+    compared with ``nonce`` and ``aud``, on the fastest primitives of the stack (pybase64,
+    the json module's C scanner without hooks, hashlib) and batched as honnin batches them:
+    the digests base64-encoded in one call, the disclosures parsed as one JSON array. No
+    check beyond those comparisons: no duplicate names, no depth, no digest uniqueness, no
+    alg allow-list, no claim types, no time window, top-level disclosures only (the shapes
+    here have no others). A lower bound for a verifier on these libraries, not a verifier.
+    """
+    issued, _, kb_jwt = presentation.rpartition("~")
+    jwt, *disclosures = issued.split("~")
+    header, payload, signature = jwt.split(".")
+    json.loads(_b64(header))
+    issuer_pub.verify(_der(_b64(signature)), f"{header}.{payload}".encode(), _ECDSA)
+    claims: dict[str, Any] = json.loads(_b64(payload))
+    digests = set(claims.pop("_sd"))
+    claims.pop("_sd_alg")
+    # SHA-256 digests are 32 bytes: each padded to 33 is exactly 44 base64 characters.
+    joined = pybase64.urlsafe_b64encode(
+        b"\0".join(hashlib.sha256(d.encode()).digest() for d in disclosures) + b"\0"
+    ).decode()
+    values = json.loads(b"[" + b",".join(map(_b64, disclosures)) + b"]")
+    for index, (_, name, value) in enumerate(values):
+        if joined[44 * index : 44 * index + 43] in digests:
+            claims[name] = value
+    jwk = claims["cnf"]["jwk"]
+    holder_pub = ec.EllipticCurvePublicKey.from_encoded_point(
+        ec.SECP256R1(), b"\x04" + _b64(jwk["x"]) + _b64(jwk["y"])
+    )
+    kb_header, kb_payload, kb_signature = kb_jwt.split(".")
+    json.loads(_b64(kb_header))
+    holder_pub.verify(_der(_b64(kb_signature)), f"{kb_header}.{kb_payload}".encode(), _ECDSA)
+    kb = json.loads(_b64(kb_payload))
+    sd_hash = pybase64.urlsafe_b64encode(hashlib.sha256(f"{issued}~".encode()).digest())
+    if (kb["nonce"], kb["aud"], kb["sd_hash"]) != (NONCE, AUD, sd_hash.rstrip(b"=").decode()):
+        raise AssertionError("the bare verifier rejects a valid presentation")
+    return claims
+
+
+def _bare(shape: _Shape) -> Callable[[], object]:
+    """``_bare_verify`` over the same rotation of presentations as honnin's verify row."""
+    for presentation in shape.presentations[:4]:
+        expected = shape.verify_one(presentation)
+        got = _bare_verify(presentation, shape.issuer_pub)
+        if {k: got[k] for k in expected} != expected:
+            raise AssertionError("the bare verifier and honnin disagree on the claims")
+    next_presentation = cycle(shape.presentations).__next__
+    issuer_pub = shape.issuer_pub
+    return lambda: _bare_verify(next_presentation(), issuer_pub)
+
+
 def _peer(shape: _Shape) -> dict[str, Callable[[], object]] | None:
     """The same three steps with PyPI sd-jwt 0.10.4, or None when it is not installed."""
     try:
@@ -283,4 +356,39 @@ def run(quick: bool) -> list[Row]:
                     extra=extra,
                 )
             )
+        rows.append(_bare_row(shape, floor, peer, samples, min_time, rotation))
     return rows
+
+
+def _bare_row(
+    shape: _Shape,
+    floor: dict[str, Callable[[], object]],
+    peer: dict[str, Callable[[], object]] | None,
+    samples: int,
+    min_time: float,
+    rotation: int,
+) -> Row:
+    """The bare minimum of a verification, against the same floor and peer in the same run."""
+    bare_t, floor_t, peer_t = alternated(
+        [_bare(shape), floor["verify"], peer["verify"] if peer else None],
+        samples=samples,
+        min_time=min_time,
+    )
+    assert bare_t is not None and floor_t is not None
+    return Row(
+        group=shape.name,
+        step="verify, bare minimum (no checks)",
+        honnin_us=bare_t.cpu_us,
+        floor_us=floor_t.cpu_us,
+        peer="sd-jwt 0.10.4" if peer_t else None,
+        peer_us=peer_t.cpu_us if peer_t else None,
+        target="(record: lower bound for any pure-Python verifier)",
+        extra={
+            "clock": "thread CPU time (wall in *_wall_us)",
+            "bare_wall_us": bare_t.wall_us,
+            "floor_wall_us": floor_t.wall_us,
+            "peer_wall_us": peer_t.wall_us if peer_t else None,
+            "samples": samples,
+            "rotation": rotation,
+        },
+    )
