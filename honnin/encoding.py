@@ -130,6 +130,10 @@ _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def _check_depth_and_strings(value: Any, max_depth: int, check_strings: bool) -> None:
+    if not check_strings:
+        if (type(value) is dict or type(value) is list) and _nests_deeper(value, max_depth):
+            raise MalformedJson(f"JSON nested deeper than {max_depth}", max_depth=max_depth)
+        return
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
@@ -146,6 +150,28 @@ def _check_depth_and_strings(value: Any, max_depth: int, check_strings: bool) ->
             stack.extend((v, depth + 1) for v in node)
         elif check_strings and isinstance(node, str):
             _check_utf8(node)
+
+
+def _nests_deeper(container: dict[str, Any] | list[Any], max_depth: int) -> bool:
+    """Whether a container (depth 1) holds a container deeper than ``max_depth``.
+
+    Level by level: one comprehension per depth keeps only the child containers, so the
+    loop runs in C over the scalars that make up most of a document.
+    """
+    level: list[Any] = [container]
+    depth = 1
+    while True:
+        level = [
+            child
+            for node in level
+            for child in (node.values() if type(node) is dict else node)
+            if type(child) is dict or type(child) is list
+        ]
+        if not level:
+            return False
+        depth += 1
+        if depth > max_depth:
+            return True
 
 
 def _check_utf8(text: str) -> None:

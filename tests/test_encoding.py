@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -106,3 +108,50 @@ def test_json_size_limit() -> None:
 def test_json_str_with_a_raw_lone_surrogate_is_malformed() -> None:
     with pytest.raises(MalformedJson, match="lone surrogate"):
         json_loads('{"a":"' + chr(0xD800) + '"}')
+
+
+def _reference_depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_reference_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_reference_depth(v) for v in value), default=0)
+    return 0
+
+
+def test_json_depth_limit_counts_objects_and_arrays_alike() -> None:
+    at_limit = '{"a":' * 16 + "[" * 16 + "]" * 16 + "}" * 16
+    json_loads(at_limit)
+    with pytest.raises(MalformedJson, match="deeper than 32"):
+        json_loads('{"a":' * 17 + "[" * 16 + "]" * 16 + "}" * 17)
+
+
+def test_json_many_shallow_containers_pass_the_depth_check() -> None:
+    # 2,000 brackets but depth 3: the bracket-count screen lets it through to the walk.
+    wide = json_loads("[" + ",".join('{"k":[1,2]}' for _ in range(1000)) + "]")
+    assert len(wide) == 1000 and wide[999] == {"k": [1, 2]}
+
+
+def test_json_one_deep_branch_in_a_wide_document_is_found() -> None:
+    deep = "[" * 33 + "]" * 33
+    text = '{"wide":[' + ",".join(["{}"] * 500) + '],"deep":' + deep + "}"
+    with pytest.raises(MalformedJson, match="deeper than 32"):
+        json_loads(text)
+
+
+json_values = st.recursive(
+    st.none() | st.integers() | st.text(max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3), children, max_size=3)
+    ),
+    max_leaves=40,
+)
+
+
+@given(value=json_values, limit=st.integers(min_value=1, max_value=12))
+def test_json_depth_check_agrees_with_a_recursive_depth(value: object, limit: int) -> None:
+    text = json.dumps(value)
+    if _reference_depth(value) > limit:
+        with pytest.raises(MalformedJson, match=f"deeper than {limit}"):
+            json_loads(text, max_depth=limit)
+    else:
+        assert json_loads(text, max_depth=limit) == value
