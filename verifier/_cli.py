@@ -156,20 +156,20 @@ def _serve(args: argparse.Namespace) -> int:
             "--dev serves plain http with development keys: loopback hosts only",
             reason="insecure_settings",
         )
-    verifier = build_verifier(settings)
-    try:
-        app = create_app(verifier, settings)
-    except ValueError as exc:
-        raise CommandFailed(str(exc), reason="insecure_settings") from exc
-    mode = " (development mode)" if settings.dev else ""
-    progress(f"honnin verifier {verifier.client_id} serving {settings.base_url}{mode}")
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=settings.access_log,
-    )
+    with build_verifier(settings) as verifier:
+        try:
+            app = create_app(verifier, settings)
+        except ValueError as exc:
+            raise CommandFailed(str(exc), reason="insecure_settings") from exc
+        mode = " (development mode)" if settings.dev else ""
+        progress(f"honnin verifier {verifier.client_id} serving {settings.base_url}{mode}")
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            access_log=settings.access_log,
+        )
     return 0
 
 

@@ -13,7 +13,6 @@ from contextvars import ContextVar
 
 from honnin.clock import Clock, as_datetime
 from honnin.errors import UntrustedIssuer
-from honnin.http import HttpxFetcher
 from honnin.jose import PublicKey
 from honnin.ports import FetchedResource, Fetcher
 from honnin.status import ListTokenHeader, StatusChecker
@@ -71,10 +70,9 @@ def status_key_resolver(trust: IssuerTrust, clock: Clock) -> object:
     return resolve
 
 
-def status_checker_for(trust: IssuerTrust, fetcher: Fetcher | None, clock: Clock) -> StatusChecker:
-    """A ``StatusChecker`` over ``fetcher`` (``honnin.http.HttpxFetcher`` when ``None``:
-    no redirects, bounded bodies and timeouts), which never fetches in ``no_status_fetch``."""
-    if fetcher is None:
-        fetcher = HttpxFetcher()
+def status_checker_for(trust: IssuerTrust, fetcher: Fetcher, clock: Clock) -> StatusChecker:
+    """A ``StatusChecker`` over ``fetcher`` (the ``Verifier`` makes a
+    ``honnin.http.HttpxFetcher`` when given none: no redirects, bounded bodies and
+    timeouts), which never fetches in ``no_status_fetch``."""
     resolver = status_key_resolver(trust, clock)
     return StatusChecker(_Guarded(fetcher), resolver, clock=clock)  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ from honnin.clock import Clock, SystemClock
 from honnin.credential_types import Catalogue
 from honnin.dcql import dcql_query_json
 from honnin.errors import NotFound
+from honnin.http import HttpxFetcher
 from honnin.identifiers import new_identifier
 from honnin.jose import parse_jws
 from honnin.ports import Fetcher
@@ -61,6 +62,8 @@ class Verifier:
 
     Build with ``Verifier.create`` (a generated key and test-PKI certificate) or
     ``Verifier.load`` (your own key and chain). Thread-safe; share one per process.
+    ``close()`` (or ``with``) releases its transaction store and the HTTP client it made
+    for status lists; a ``fetcher`` or ``status_checker`` you pass stays yours to close.
     """
 
     def __init__(
@@ -93,7 +96,13 @@ class Verifier:
             catalogue=self.catalogue,
             restricted=trust.restricted_claims if isinstance(trust, TrustList) else None,
         )
-        checker = status_checker or status_checker_for(self.trust, fetcher, self.clock)
+        #: The status-list HTTP client made here (closed by ``close``), if any.
+        self._own_fetcher: HttpxFetcher | None = None
+        checker = status_checker
+        if checker is None:
+            if fetcher is None:
+                fetcher = self._own_fetcher = HttpxFetcher()
+            checker = status_checker_for(self.trust, fetcher, self.clock)
         #: True when the status checker is the one made here, which stops rather than
         #: fetch in ``_status.no_status_fetch`` (the service then verifies on its loop).
         self.verifies_on_loop = status_checker is None
@@ -160,6 +169,23 @@ class Verifier:
     def name(self) -> str:
         """The verifier's display name (``client_metadata.client_name``)."""
         return self.identity.name
+
+    def close(self) -> None:
+        """Close the transaction store and the status-list HTTP client made for this verifier.
+
+        Idempotent. A ``fetcher`` or ``status_checker`` given to the constructor is not
+        closed: its owner closes it.
+        """
+        self.store.close()
+        own, self._own_fetcher = self._own_fetcher, None
+        if own is not None:
+            own.close()
+
+    def __enter__(self) -> Verifier:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @property
     def client_id(self) -> str:
