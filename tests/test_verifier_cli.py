@@ -16,6 +16,7 @@ import httpx
 import pytest
 from test_oid4vp_service_support import bound_socket, serving
 from test_verifier_support import (
+    SLIP,
     Holder,
     encryption_jwk,
     issue_sd_jwt_vc,
@@ -158,3 +159,71 @@ def test_serve_dev_runs_a_real_service(tmp_path: Path) -> None:
     log = err.decode()
     assert f"serving http://127.0.0.1:{port} (development mode)" in log
     assert "POST /transactions" not in log  # --no-access-log
+
+
+# -- registrations from the settings -----------------------------------------------------------
+
+
+def _registration_setup(tmp_path: Path, client_id: str) -> tuple[Path, Path, str]:
+    from honnin.registration import build_registration
+
+    pki = pki_at(SystemClock())
+    trust_file = tmp_path / "trust-list.json"
+    trust_file.write_text(json.dumps(pki.trust_list_document({"Example Corp": [SLIP]})))
+    now = int(SystemClock().now())
+    token = build_registration(
+        client_id=client_id, name="Hello Work", purpose="unemployment benefit application",
+        entitlements={SLIP: [["payment_amount"]]}, key=pki.registrar.private_key,
+        chain=pki.registrar.chain, issued_at=now - 60, expires_at=now + 86_400,
+    )  # fmt: skip
+    registration_file = tmp_path / "hello-work.registration.jwt"
+    registration_file.write_text(token + "\n")
+    return trust_file, registration_file, token
+
+
+def test_serve_settings_carry_the_registrations_into_requests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from honnin.registration import verifier_info_entry
+    from verifier import Query
+    from verifier._cli import build_verifier
+
+    monkeypatch.chdir(tmp_path)  # the development key is written to ./verifier-dev-keys
+    trust_file, registration_file, token = _registration_setup(tmp_path, "x509_san_dns:127.0.0.1")
+    settings = VerifierSettings(
+        dev=True, trust_list_file=str(trust_file), registration_files=(str(registration_file),),
+        store_path=str(tmp_path / "verifier.sqlite3"),
+    )  # fmt: skip
+    with build_verifier(settings) as agency:
+        made = agency.request(
+            Query.of(SLIP, "payment_amount"), purpose="unemployment benefit application"
+        )
+        claims = request_claims(made.request_object)
+    assert verifier_info_entry(token) in claims["verifier_info"]
+
+
+def test_a_registration_for_another_verifier_stops_serve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    trust_file, registration_file, _ = _registration_setup(tmp_path, "x509_san_dns:other.example")
+    monkeypatch.setenv("HONNIN_VERIFIER_STORE_PATH", str(tmp_path / "verifier.sqlite3"))
+    code, _, err = _run(
+        capsys, "verifier", "serve", "--dev", "--trust-list", str(trust_file),
+        "--registration", str(registration_file),
+    )  # fmt: skip
+    assert code == 1 and err.startswith("error: policy_violation:")
+
+
+def test_an_unreadable_registration_file_is_invalid_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    trust_file, _, _ = _registration_setup(tmp_path, "x509_san_dns:127.0.0.1")
+    monkeypatch.setenv("HONNIN_VERIFIER_STORE_PATH", str(tmp_path / "verifier.sqlite3"))
+    code, _, err = _run(
+        capsys, "verifier", "serve", "--dev", "--trust-list", str(trust_file),
+        "--registration", str(tmp_path / "missing.jwt"),
+    )  # fmt: skip
+    assert code == 1
+    assert err.startswith("error: invalid_settings: cannot read the registration file")

@@ -65,6 +65,8 @@ def _settings(args: argparse.Namespace, **flags: Any) -> VerifierSettings:
         # The flags replace the trust configuration of the file and the environment.
         overrides["trust_list_file"] = args.trust_list
         overrides["trust_anchor_files"] = tuple(args.trust_anchor or ())
+    if getattr(args, "registration", None):
+        overrides["registration_files"] = tuple(args.registration)
     return load_settings(VerifierSettings, args.config, overrides)
 
 
@@ -136,7 +138,21 @@ def build_verifier(settings: VerifierSettings) -> Verifier:
         store=SqliteTransactionStore(settings.store_path),
         base_url=settings.base_url,
         transaction_lifetime=settings.transaction_lifetime,
+        registrations=_registrations(settings),
     )
+
+
+def _registrations(settings: VerifierSettings) -> list[str]:
+    """The registration JWTs of ``registration_files`` (the ``Verifier`` verifies them)."""
+    tokens = []
+    for name in settings.registration_files:
+        try:
+            tokens.append(Path(name).read_text(encoding="ascii").strip())
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandFailed(
+                f"cannot read the registration file {name}: {exc}", reason="invalid_settings"
+            ) from exc
+    return tokens
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -301,6 +317,13 @@ def register(subparsers: Subparsers) -> None:
     )
     add_serve_options(serve, port=8400)
     add_trust_options(serve)
+    serve.add_argument(
+        "--registration",
+        action="append",
+        metavar="FILE",
+        help="a registration JWT a registrar signed for this verifier, one purpose per file "
+        "(repeat for more; replaces the settings' registration_files)",
+    )
     serve.set_defaults(func=_serve)
 
     request = add_command(

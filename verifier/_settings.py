@@ -65,7 +65,10 @@ class VerifierSettings(BaseSettings):
     ``transaction_lifetime`` bounds how long a request can be fetched and answered; results
     are kept ``result_retention`` seconds after that. ``key_file`` and ``chain_file`` are the
     verifier's own PEM key and certificate chain (leaf first); ``trust_list_file`` or
-    ``trust_anchor_files`` say which issuers it trusts.
+    ``trust_anchor_files`` say which issuers it trusts. ``registration_files`` hold the
+    registrations a registrar signed for this verifier, one JWT per file and purpose; each
+    request carries the one for its purpose in ``verifier_info`` (OpenID4VP 1.0 §5.11;
+    spec/PROFILE.md "Verifier registrations").
     """
 
     model_config = SettingsConfigDict(
@@ -98,6 +101,7 @@ class VerifierSettings(BaseSettings):
     chain_file: str | None = Field(default=None, validation_alias=_renamed("chain_file"))
     trust_list_file: str | None = None
     trust_anchor_files: tuple[str, ...] = ()
+    registration_files: tuple[str, ...] = ()
     redirect_uri: str | None = None
 
     @classmethod
