@@ -80,6 +80,24 @@ def test_request_then_result(server: tuple[str, Any], capsys: pytest.CaptureFixt
     assert "verified: true" in out and "payment_amount: 5000000" in out
 
 
+def test_request_asks_for_a_pseudonym(
+    server: tuple[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from honnin.pseudonym import pseudonym_credential_query
+
+    base, _ = server
+    code, out, _ = _run(
+        capsys, "verifier", "request", "--pseudonym", "--purpose", "sign in",
+        "--server", base, "--json",
+    )  # fmt: skip
+    assert code == 0
+    dcql = request_claims(httpx.get(json.loads(out)["request_uri"]).text)["dcql_query"]
+    (credential,) = dcql["credentials"]
+    assert credential["meta"] == pseudonym_credential_query("who")["meta"]
+    code, _, err = _run(capsys, "verifier", "request", "--purpose", "x", "--server", base)
+    assert code == 2 and "--pseudonym" in err
+
+
 def test_request_prints_a_terminal_qr(
     server: tuple[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -242,3 +242,48 @@ def test_http_is_refused_unless_allowed_for_loopback(agency: Agency, tmp_path: P
     created = agency.create(claims=["payment_amount"])
     with Wallet.open(tmp_path / "w", PIN, kdf=FAST) as wallet, pytest.raises(InvalidRequest):
         wallet.consider(created["uri"])
+
+
+# -- pairwise pseudonyms through the back office ------------------------------------------------
+
+
+def test_a_sign_in_by_pseudonym_through_the_service(agency: Agency, tmp_path: Path) -> None:
+    with agency.wallet(tmp_path / "w") as wallet:
+        answers = []
+        for _ in range(2):
+            created = agency.create(pseudonym=True, purpose="sign in to My Page")
+            assert _present(wallet, created["uri"]) == Submission(200)
+            answers.append(agency.result(created))
+        expected = wallet.pseudonym(agency.verifier.client_id)
+    first, again = answers
+    assert first["verified"] and first["pseudonym"] == again["pseudonym"] == expected
+    assert first["claims"] == {"sub": expected}
+
+
+def test_a_pseudonym_together_with_claims_through_the_service(
+    agency: Agency, tmp_path: Path
+) -> None:
+    created = agency.create(claims=["payment_amount"], pseudonym=True)
+    with agency.wallet(tmp_path / "w") as wallet:
+        assert _present(wallet, created["uri"]) == Submission(200)
+        expected = wallet.pseudonym(agency.verifier.client_id)
+    result = agency.result(created)
+    assert result["verified"] and result["pseudonym"] == expected
+    assert result["claims"]["payment_amount"] == sample()["payment_amount"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"pseudonym": False},
+        {"dcql_query": {"credentials": []}, "credential_type": SLIP},
+        {"dcql_query": {"credentials": [{"id": "q", "format": "dc+sd-jwt"}]}, "pseudonym": True},
+    ],
+)
+def test_a_transaction_body_that_asks_for_nothing_or_too_much_is_refused(
+    agency: Agency, body: dict[str, Any]
+) -> None:
+    answer = agency.http.post(
+        f"{agency.base}/transactions", json={"purpose": PURPOSE, **body}, headers=_auth()
+    )
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_request"

@@ -58,7 +58,9 @@ _POLL_INTERVAL: Final = 0.25
 
 
 class TransactionBody(BaseModel):
-    """``POST /transactions``: ``dcql_query`` or ``credential_type`` (+ ``claims``)."""
+    """``POST /transactions``: ``dcql_query`` or ``credential_type`` (+ ``claims``), and/or
+    ``pseudonym`` (the wallet's pairwise pseudonym for this verifier, spec/PROFILE.md
+    "Pairwise pseudonyms"; alone, it is a sign-in)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -70,14 +72,22 @@ class TransactionBody(BaseModel):
     response_mode: Literal["direct_post", "direct_post.jwt"] | None = None
     redirect_uri: str | None = Field(default=None, max_length=2048)
     request_uri_method: Literal["get", "post"] | None = None
+    pseudonym: bool = False
 
     def query(self) -> Query:
-        if (self.dcql_query is None) == (self.credential_type is None):
-            raise InvalidRequest("give exactly one of dcql_query or credential_type")
+        if self.dcql_query is not None and self.credential_type is not None:
+            raise InvalidRequest("give one of dcql_query or credential_type, not both")
         if self.dcql_query is not None:
+            if self.pseudonym:
+                # A raw DCQL query is used as given: it names its own credentials.
+                raise InvalidRequest("with dcql_query, ask for the pseudonym in the query")
             return Query.dcql(self.dcql_query)
-        assert self.credential_type is not None
-        return Query.of(self.credential_type, *self.claims, format=self.format)
+        if self.credential_type is None:
+            if not self.pseudonym:
+                raise InvalidRequest("give dcql_query, credential_type or pseudonym")
+            return Query.pseudonym()
+        query = Query.of(self.credential_type, *self.claims, format=self.format)
+        return query & Query.pseudonym() if self.pseudonym else query
 
 
 class _Service:

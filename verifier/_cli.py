@@ -221,8 +221,10 @@ def _request(args: argparse.Namespace) -> int:
         body["claims"] = [c.strip() for c in (args.claims or "").split(",") if c.strip()]
         if args.format:
             body["format"] = args.format
-    else:
-        raise CommandFailed("give --type (with --claims) or --dcql FILE", code=2)
+    elif not args.pseudonym:
+        raise CommandFailed("give --type (with --claims), --dcql FILE or --pseudonym", code=2)
+    if args.pseudonym:
+        body["pseudonym"] = True
     if args.redirect_uri:
         body["redirect_uri"] = args.redirect_uri
     created = _call("POST", f"{args.server.rstrip('/')}/transactions", args, json=body)
@@ -248,6 +250,8 @@ def _result(args: argparse.Namespace) -> int:
         sys.stdout.write("pending: no response yet\n")
     else:
         sys.stdout.write(f"verified: {str(result['verified']).lower()}\n")
+        if result.get("pseudonym"):
+            sys.stdout.write(f"  pseudonym: {result['pseudonym']}\n")
         for key, value in result.get("claims", {}).items():
             sys.stdout.write(f"  {key}: {value}\n")
         for error in result.get("errors", []):
@@ -337,6 +341,7 @@ def register(subparsers: Subparsers) -> None:
             "honnin verifier request --type withholding-slip --claims "
             'payment_amount,withholding_tax --purpose "benefit application"',
             'honnin verifier request --dcql query.json --purpose "age check" --json',
+            'honnin verifier request --pseudonym --purpose "sign in to My Page"',
         ],
         parents=[back_office],
     )
@@ -344,6 +349,11 @@ def register(subparsers: Subparsers) -> None:
     request.add_argument("--claims", help="comma-separated claim paths (a,b.c)")
     request.add_argument("--format", choices=["dc+sd-jwt", "mso_mdoc"])
     request.add_argument("--dcql", metavar="FILE", help="a DCQL query instead of --type/--claims")
+    request.add_argument(
+        "--pseudonym",
+        action="store_true",
+        help="also ask for the wallet's pairwise pseudonym for this verifier (alone: a sign-in)",
+    )
     request.add_argument("--purpose", required=True, help="why the claims are needed")
     request.add_argument("--redirect-uri", help="same-device return URL")
     add_json_option(request)

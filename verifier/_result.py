@@ -324,6 +324,7 @@ class VerificationResult:
             "flagged": [f.to_json() for f in self.flagged],
             "verified_at": self.verified_at,
             "wallet_error": self.wallet_error,
+            "pseudonym": self.pseudonym,
         }
 
     @classmethod
