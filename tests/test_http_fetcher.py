@@ -89,9 +89,16 @@ async def _echo(request: Request) -> Response:
     )
 
 
+async def _cookie(request: Request) -> Response:
+    answer = JSONResponse({"cookie": request.headers.get("cookie")})
+    answer.set_cookie("session", "tracking-id-0123456789", path="/")
+    return answer
+
+
 def _app() -> Starlette:
     return Starlette(
         routes=[
+            Route("/cookie", _cookie),
             Route("/json", _json),
             Route("/sized", _sized),
             Route("/endless", _endless),
@@ -333,3 +340,11 @@ def test_received_descriptions_are_sanitised(fetcher: HttpxFetcher, base_url: st
         400, {"error": "invalid_grant", "error_description": 'a"\\\n' + "x" * 1000}
     )
     assert weird.error_description == "a???" + "x" * 296  # type: ignore[attr-defined]
+
+
+def test_cookies_are_neither_kept_nor_sent(fetcher: HttpxFetcher, base_url: str) -> None:
+    # A cookie would link a wallet's requests to one another (unlinkability).
+    first = fetcher.request("GET", f"{base_url}/cookie", max_bytes=1024)
+    assert "tracking-id" in first.headers["set-cookie"]
+    second = fetcher.request("GET", f"{base_url}/cookie", max_bytes=1024)
+    assert second.json() == {"cookie": None}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from http.cookiejar import Cookie, CookieJar
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,6 +41,26 @@ class HttpResponse:
         return f"HttpResponse(status={self.status}, bytes={len(self.body)})"
 
 
+class _NoCookies(CookieJar):
+    """A cookie jar that keeps nothing and sends nothing.
+
+    A cookie set by an issuer or a verifier and sent back on the next request would tie
+    that request to the earlier one: two presentations of different copies to the same
+    verifier would be linkable through it (ISO/IEC 23220-1 unlinkability; DESIGN
+    "Unlinkability"). No protocol here uses cookies, and RFC 6265 §5.3 lets a user agent
+    ignore ``Set-Cookie`` entirely.
+    """
+
+    def set_cookie(self, cookie: Cookie) -> None:
+        return None
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def add_cookie_header(self, request: Any) -> None:
+        return None
+
+
 def _where(url: str) -> str:
     # Messages name scheme and host only: paths and queries can carry codes and ids.
     parts = urlsplit(url)  # already parsed once by request(), so it cannot raise here
@@ -48,7 +69,8 @@ def _where(url: str) -> str:
 
 class HttpxFetcher:
     """Synchronous HTTP over httpx with timeouts, a body limit enforced while streaming,
-    http(s) only, no redirects followed and no content encodings accepted.
+    http(s) only, no redirects followed, no content encodings accepted, and no cookies
+    kept or sent (they would link one request to the next).
 
     Redirects are not followed because OpenID4VP §14.8 forbids it and it keeps requests on
     the host the caller checked; compressed bodies are refused so that ``max_bytes`` bounds
@@ -71,6 +93,7 @@ class HttpxFetcher:
             timeout=httpx.Timeout(timeout, connect=connect_timeout or timeout),
             follow_redirects=False,
             trust_env=False,
+            cookies=_NoCookies(),
         )
         self._headers = {"user-agent": user_agent, "accept-encoding": "identity"}
 
