@@ -5,6 +5,8 @@
     honnin wallet list [--json]
     honnin wallet present REQUEST_URI [--yes]           # shows the consent, asks, posts
     honnin wallet delete ID
+    honnin wallet withdraw CLIENT_ID [--json]           # end a verifier relationship
+    honnin wallet revoke ID [--yes]                     # ask the issuer to revoke, for good
     honnin wallet log [--json | --verify]               # who received what, and when
 
 The wallet options (``--wallet``, ``--pin``, ``--trust-list``, ``--trust-anchor``, ``--dev``)
@@ -40,6 +42,7 @@ from honnin.cli import (
 )
 from honnin.oid4vci import TxCode
 
+from ._cli_controls import register_controls
 from ._consent import ConsentRequest
 from ._holdings import HeldCredential
 from ._keywrap import KdfParams
@@ -71,10 +74,12 @@ def register(subparsers: Subparsers) -> None:
     parser, commands = add_group(
         subparsers,
         "wallet",
-        help="hold credentials: receive (OpenID4VCI), list, present (OpenID4VP), delete, log",
+        help="hold credentials: receive (OpenID4VCI), list, present (OpenID4VP), delete,"
+        " withdraw, revoke, log",
         description="A wallet in one encrypted file: receive credentials from an offer, "
         "list them, answer a presentation request after showing who asks for what and why, "
-        "delete credentials, and read the transparency log of every disclosure.\n\nThe "
+        "delete credentials, withdraw from a verifier, ask an issuer to revoke, and read "
+        "the transparency log of every disclosure.\n\nThe "
         "file is --wallet (or HONNIN_WALLET, default honnin.wallet); the PIN comes from "
         "--pin, HONNIN_WALLET_PIN or a prompt. Trust: --trust-list FILE (or "
         "HONNIN_WALLET_TRUST_LIST) or --trust-anchor PEM; without either, signatures are "
@@ -171,6 +176,8 @@ def register(subparsers: Subparsers) -> None:
     delete.add_argument("credential_id", metavar="ID", help="the id 'list' shows")
     add_json_option(delete)
     delete.set_defaults(func=_delete)
+
+    register_controls(commands, wallet, _open)  # withdraw, revoke (wallet/_cli_controls.py)
 
     log = add_command(
         commands,
