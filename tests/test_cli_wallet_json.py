@@ -15,7 +15,6 @@ from test_oid4vci_service_fixtures import LiveIssuer, live_issuer
 from test_oid4vp_service_support import bound_socket, serving
 from test_wallet_role_support import PIN, PURPOSE, SLIP, sample
 
-from honnin.cli import main
 from honnin.http import HttpxFetcher
 from honnin.trust import certificates_to_pem
 from verifier import Verifier, VerifierSettings, create_app
@@ -53,16 +52,6 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
         with serving(create_app(agency, settings), sock):
             yield Services(live, base, anchors)
         fetcher.close()
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 def test_receive_present_and_result_as_json(services: Services, tmp_path: Path, run: Run) -> None:

@@ -12,7 +12,6 @@ import pytest
 from test_oid4vci_service_fixtures import LiveIssuer, live_issuer
 from test_wallet_role_support import FAST, PIN, PURPOSE, SLIP, StatusLists, sample
 
-from honnin.cli import main
 from honnin.credentials import CredentialBatch
 from honnin.pseudonym import pseudonym_credential_query
 from honnin.status import StatusValue
@@ -26,16 +25,6 @@ Run = Callable[..., tuple[int, str, str]]
 def live() -> Iterator[LiveIssuer]:
     with live_issuer() as running:
         yield running
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 def _options(path: Path) -> list[str]:
