@@ -3,8 +3,8 @@
 Endpoints (HOSTILE-CASES §2.2 for the behaviour on hostile input):
 
 * ``POST /transactions`` (back office, bearer token): a transaction from a DCQL query or a
-  catalogue type + claims, and a purpose; answers its id, the ``openid4vp://`` URI and QR
-  links.
+  catalogue type + claims, and a purpose, optionally ``transaction_data`` (a list of JSON
+  objects, OpenID4VP 1.0 §5.1); answers its id, the ``openid4vp://`` URI and QR links.
 * ``GET|POST /request/{id}``: the signed request object, ``application/oauth-authz-req+jwt``,
   served again until answered or expired (D2); POST takes ``wallet_metadata`` /
   ``wallet_nonce`` (§5.10). Unknown ids: 404 with an empty body (VS-02).
@@ -73,6 +73,8 @@ class TransactionBody(BaseModel):
     redirect_uri: str | None = Field(default=None, max_length=2048)
     request_uri_method: Literal["get", "post"] | None = None
     pseudonym: bool = False
+    #: OpenID4VP 1.0 §5.1: transaction data objects, encoded by the verifier.
+    transaction_data: list[dict[str, Any]] | None = Field(default=None, min_length=1, max_length=16)
 
     def query(self) -> Query:
         if self.dcql_query is not None and self.credential_type is not None:
@@ -134,6 +136,7 @@ class _Service:
             request_uri_method=body.request_uri_method,
             redirect_uri=body.redirect_uri,
             lifetime=self.settings.transaction_lifetime,
+            transaction_data=body.transaction_data,
         )
         base = f"{self.settings.base_url}/transactions/{presentation.transaction_id}"
         return json_response(

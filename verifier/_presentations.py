@@ -124,6 +124,8 @@ class CheckedPresentation:
     issuer_name: str
     trust: TrustDecision
     status: str
+    #: The verified KB-JWT's claims (SD-JWT VC), for the transaction data check (App. B.3.3).
+    kb_claims: Mapping[str, Any] | None = None
 
 
 class PresentationVerifier:
@@ -183,6 +185,7 @@ class PresentationVerifier:
             issuer_name=resolved.decided.issuer_name,
             trust=resolved.decided.decision,
             status=status,
+            kb_claims=None if verified.key_binding is None else verified.key_binding.claims,
         )
 
     def _resolve_x5c(

@@ -57,6 +57,7 @@ from ._result import (
     VerifiedCredential,
 )
 from ._store import Transaction, TransactionStatus, TransactionStore
+from ._transaction_data import Assigned, assign, check_hashes
 
 __all__ = ["Outcome", "ResponseProcessor"]
 
@@ -247,6 +248,14 @@ class ResponseProcessor:
         errors: list[CredentialError] = []
         checked: dict[str, list[CheckedPresentation]] = {}
         presented: dict[str, list[PresentedCredential]] = {}
+        bound: dict[str, list[Assigned]] = {}
+        if transaction.transaction_data:
+            # §5.1 / App. B.3.3: each item is authorized by one presented credential.
+            bound, orphans = assign(transaction.transaction_data, token.keys() & by_id.keys())
+            for index in orphans:
+                detail = f"no presented credential authorizes transaction_data[{index}] (§8.4)"
+                errors.append(CredentialError("invalid_key_binding", detail, None, None,
+                                              "transaction_data"))  # fmt: skip
         for query_id, items in token.items():
             credential_query = by_id.get(query_id)
             if credential_query is None:
@@ -258,6 +267,8 @@ class ResponseProcessor:
             for index, item in enumerate(items):
                 try:
                     done = self._one(item, credential_query, ctx, pseudonym)
+                    if query_id in bound:
+                        check_hashes(done.kb_claims, bound[query_id])
                 except HonninError as exc:
                     errors.append(_error(exc, query_id, index))
                 else:

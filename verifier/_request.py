@@ -89,9 +89,11 @@ def request_claims(
     iat: int,
     exp: int,
     registration: str | None = None,
+    transaction_data: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The request object claims (OpenID4VP 1.0 §5.1, §5.2, §8.2, §8.3); ``registration``,
-    when given, travels in ``verifier_info`` (§5.11, spec/PROFILE.md)."""
+    when given, travels in ``verifier_info`` (§5.11, spec/PROFILE.md); ``transaction_data``
+    (encoded strings) in ``transaction_data`` (§5.1) when non-empty."""
     metadata: dict[str, Any] = {
         "vp_formats_supported": VP_FORMATS,
         "client_name": identity.name,
@@ -100,7 +102,7 @@ def request_claims(
     if encryption_jwk is not None:
         metadata["jwks"] = {"keys": [dict(encryption_jwk)]}
         metadata["encrypted_response_enc_values_supported"] = list(ENC_VALUES)
-    return {
+    claims: dict[str, Any] = {
         "iss": identity.client_id,
         "aud": SELF_ISSUED_AUD,
         "iat": iat,
@@ -118,6 +120,9 @@ def request_claims(
             *([verifier_info_entry(registration)] if registration is not None else []),
         ],
     }
+    if transaction_data:
+        claims["transaction_data"] = list(transaction_data)
+    return claims
 
 
 def sign_request(identity: VerifierIdentity, claims: Mapping[str, Any]) -> str:
@@ -171,6 +176,8 @@ class PresentationRequest:
     purpose: str
     request_uri: str | None = None
     request_uri_method: str | None = None
+    #: The ``transaction_data`` strings sent (§5.1), empty without transaction data.
+    transaction_data: tuple[str, ...] = ()
 
     @property
     def uri(self) -> str:

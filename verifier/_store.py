@@ -49,6 +49,8 @@ class Transaction:
     public part of ``request_uri``; ``state`` and ``nonce`` travel in the request object.
     ``encryption_jwk`` is the ephemeral private key for ``direct_post.jwt`` (kept out of
     ``repr``); it is ``None`` for unencrypted modes and after the transaction is answered.
+    ``transaction_data`` are the request's ``transaction_data`` strings exactly as sent
+    (OpenID4VP 1.0 §5.1), from which the response's hashes are recomputed (App. B.3.3).
     """
 
     id: str
@@ -72,6 +74,7 @@ class Transaction:
     result: Mapping[str, Any] | None = field(default=None, repr=False)
     response_code: str | None = field(default=None, repr=False)
     answered_at: float | None = None
+    transaction_data: tuple[str, ...] = ()
 
     def is_expired(self, now: float) -> bool:
         """Whether the transaction can no longer be answered at ``now``."""

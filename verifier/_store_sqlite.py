@@ -24,7 +24,7 @@ from ._store import Transaction, TransactionStatus
 
 __all__ = ["SqliteTransactionStore"]
 
-_SCHEMA_VERSION: Final = 1
+_SCHEMA_VERSION: Final = 2
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS transactions (
     id TEXT PRIMARY KEY,
@@ -47,17 +47,18 @@ CREATE TABLE IF NOT EXISTS transactions (
     status TEXT NOT NULL,
     result TEXT,
     response_code TEXT,
-    answered_at REAL
+    answered_at REAL,
+    transaction_data TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS transactions_expiry ON transactions (expires_at);
 """
 _COLUMNS: Final = (
     "id, request_id, state, nonce, kid, client_id, response_uri, response_mode, dcql, purpose,"
     " created_at, expires_at, request_object, encryption_key, enc_values, redirect_uri,"
-    " request_uri_method, status, result, response_code, answered_at"
+    " request_uri_method, status, result, response_code, answered_at, transaction_data"
 )
 # Statements are assembled once, from the constants here only: never from input.
-_INSERT: Final = f"INSERT INTO transactions ({_COLUMNS}) VALUES ({', '.join('?' * 21)})"  # noqa: S608
+_INSERT: Final = f"INSERT INTO transactions ({_COLUMNS}) VALUES ({', '.join('?' * 22)})"  # noqa: S608
 _LOOKUPS: Final = {
     column: f"SELECT {_COLUMNS} FROM transactions WHERE {column} = ?"  # noqa: S608
     for column in ("id", "request_id", "state", "kid")
@@ -111,9 +112,14 @@ class SqliteTransactionStore:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, _SCHEMA_VERSION):
+        if version not in (0, 1, _SCHEMA_VERSION):
             raise ValueError(f"{target}: transaction store schema {version} is not supported")
         self._db.executescript(_SCHEMA)
+        if version == 1:
+            # Schema 2 adds the request's transaction_data strings (OpenID4VP 1.0 §5.1).
+            self._db.execute(
+                "ALTER TABLE transactions ADD COLUMN transaction_data TEXT NOT NULL DEFAULT ''"
+            )
         self._db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
     def add(self, transaction: Transaction) -> None:
@@ -124,6 +130,7 @@ class SqliteTransactionStore:
             t.response_mode, t.dcql_json, t.purpose, t.created_at, t.expires_at,
             t.request_object, key, " ".join(t.enc_values), t.redirect_uri,
             t.request_uri_method, t.status.value, None, None, None,
+            " ".join(t.transaction_data),
         )  # fmt: skip
         with _guarded(self._lock, "add"):
             self._db.execute(_INSERT, row)
@@ -183,7 +190,7 @@ class SqliteTransactionStore:
 def _from_row(row: tuple[Any, ...]) -> Transaction:
     (tid, request_id, state, nonce, kid, client_id, response_uri, response_mode, dcql, purpose,
      created, expires, request_object, key, enc_values, redirect_uri, method, status, result,
-     code, answered) = row  # fmt: skip
+     code, answered, transaction_data) = row  # fmt: skip
     return Transaction(
         id=tid,
         request_id=request_id,
@@ -206,4 +213,5 @@ def _from_row(row: tuple[Any, ...]) -> Transaction:
         result=None if result is None else json_loads(result),
         response_code=code,
         answered_at=answered,
+        transaction_data=tuple(transaction_data.split()),
     )

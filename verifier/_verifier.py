@@ -12,7 +12,7 @@ The happy path (DESIGN.md)::
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -26,6 +26,7 @@ from honnin.errors import NotFound
 from honnin.http import HttpxFetcher
 from honnin.identifiers import new_identifier
 from honnin.jose import parse_jws
+from honnin.oid4vp import TransactionData
 from honnin.ports import Fetcher
 from honnin.status import StatusChecker
 from honnin.trust import TrustList, san_dns_names
@@ -48,6 +49,7 @@ from ._request import (
 from ._result import RecordedResult, VerificationResult
 from ._status import status_checker_for
 from ._store import MemoryTransactionStore, Transaction, TransactionStore
+from ._transaction_data import encode_for_request
 from ._trust import IssuerTrust
 
 __all__ = ["Verifier"]
@@ -211,6 +213,7 @@ class Verifier:
         request_uri_method: str | None = None,
         redirect_uri: str | None = None,
         lifetime: int | None = None,
+        transaction_data: Sequence[TransactionData | Mapping[str, Any]] | None = None,
     ) -> PresentationRequest:
         """Create a transaction and its signed request object (OpenID4VP 1.0 §5).
 
@@ -221,8 +224,15 @@ class Verifier:
         With ``registrations``, the registration for ``purpose`` is sent in
         ``verifier_info`` (spec/PROFILE.md "Verifier registrations").
 
+        ``transaction_data`` (OpenID4VP 1.0 §5.1, §8.4): items the person authorizes with a
+        holder-bound SD-JWT VC; the response verifies only when the KB-JWT of the credential
+        each names carries their hashes (App. B.3.3).
+
         Raises:
             InvalidDcqlQuery: the query does not make a valid DCQL query.
+            InvalidRequest: a transaction data item is malformed, names an id not in the
+                query or a query that is not a holder-bound dc+sd-jwt one
+                (``error`` ``invalid_transaction_data``).
             PolicyViolation: this verifier holds registrations but none for ``purpose``, or
                 the query asks beyond it (HOSTILE-CASES VS-37: refused before any wallet
                 sees it).
@@ -232,6 +242,7 @@ class Verifier:
         if not purpose or not purpose.strip():
             raise ValueError("a purpose is required: the wallet shows it to the person")
         dcql = query.to_dcql(purpose=purpose)
+        encoded = () if transaction_data is None else encode_for_request(transaction_data, dcql)
         now = self.clock.now()
         registration = self.registrations.for_request(dcql, purpose, now)
         expires_at = now + (lifetime or self.transaction_lifetime)
@@ -252,6 +263,7 @@ class Verifier:
             iat=math.floor(now),
             exp=math.floor(expires_at),
             registration=registration,
+            transaction_data=encoded,
         )
         request_object = sign_request(self.identity, claims)
         transaction = Transaction(
@@ -273,6 +285,7 @@ class Verifier:
                 "encrypted_response_enc_values_supported"]),
             redirect_uri=redirect_uri,
             request_uri_method=request_uri_method,
+            transaction_data=encoded,
         )  # fmt: skip
         self.store.add(transaction)
         request_uri = None
@@ -291,6 +304,7 @@ class Verifier:
             purpose=purpose,
             request_uri=request_uri,
             request_uri_method=request_uri_method,
+            transaction_data=encoded,
         )
 
     def request_object(self, request_id: str, *, wallet_nonce: str | None = None) -> str:

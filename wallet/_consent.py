@@ -18,6 +18,7 @@ from typing import Any
 from honnin.credential_types import Catalogue, ClaimPath, CredentialType
 from honnin.dcql import CredentialQuery, DcqlMatch, claim_values
 from honnin.errors import PolicyViolation, UntrustedVerifier
+from honnin.oid4vp import TransactionData
 from honnin.registration import RegistrationCheck
 
 from ._choices import CredentialChoice, Refusal, RefusedClaim, RequestedClaim
@@ -91,6 +92,9 @@ class ConsentRequest:
         self._wallet = wallet
         self.verifier: RequestingVerifier = resolved.verifier
         self.purpose: str = resolved.purpose
+        #: What the person authorizes by presenting (OpenID4VP 1.0 §5.1, §8.4): each item's
+        #: ``type``, ``credential_ids`` and type-specific ``details``, in request order.
+        self.transaction_data: tuple[TransactionData, ...] = resolved.transaction_data
         #: How the request compares with the verifier's registration (None without one).
         self.registration_check = check
         self.refused: tuple[RefusedClaim, ...] = self._refusals() + self._unregistered()

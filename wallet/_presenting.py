@@ -7,7 +7,8 @@ or an mdoc DeviceResponse with only the approved elements, device-signed over th
 SessionTranscript (client_id, nonce, the thumbprint of the verifier's encryption key or
 null, response_uri; App. B.2.6.1). With ``direct_post.jwt`` the parameters are encrypted
 to the verifier's key (ECDH-ES, §8.3). Copies are marked used before anything leaves the
-wallet (HOSTILE-CASES WL-35).
+wallet (HOSTILE-CASES WL-35). A KB-JWT also carries the hashes of the transaction data its
+credential authorizes (OpenID4VP 1.0 §8.4, App. B.3.3; ``_transaction_data``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from honnin.encoding import b64url_decode, b64url_encode, json_dumps
+from honnin.errors import InvalidRequest
 from honnin.jose.jwe import encrypt_response
 from honnin.mdoc import build_device_response, build_document, openid4vp_session_transcript
 from honnin.sdjwt import SdJwt, Serialization
@@ -28,6 +30,7 @@ from ._request import ResolvedRequest
 from ._selection import MSO_MDOC, Planned, under
 from ._signer import Signer
 from ._signing import CoseSigner, build_kb_jwt
+from ._transaction_data import transaction_data_claims
 
 __all__ = ["PresentationResponse", "build_response"]
 
@@ -66,6 +69,7 @@ def _sd_jwt_presentation(
     signer: Signer,
     resolved: ResolvedRequest,
     iat: int,
+    extra: Mapping[str, Any] | None,
 ) -> str:
     credential = SdJwt.parse(copy.credential)
     paths = list(dict.fromkeys(tuple(c.path) for c in planned.claims))
@@ -83,6 +87,7 @@ def _sd_jwt_presentation(
         nonce=request.nonce,
         aud=request.client_id,
         iat=iat,
+        extra=extra,
     )
     return hash_input + kb_jwt
 
@@ -131,9 +136,22 @@ def build_response(
     """
     approval.claim()
     resolved = approval.request
+    bound = transaction_data_claims(
+        resolved.transaction_data, resolved.transaction_data_strings, approval.plan.keys()
+    )
     tag = holdings.verifier_tag(resolved.verifier.client_id)
     taken: list[HeldCopy] = []
     vp_token: dict[str, list[str]] = {}
+    for query_id, planned in approval.plan.items():
+        if query_id in bound and (
+            planned.candidate.id == PSEUDONYM_ID or planned.candidate.format == MSO_MDOC
+        ):
+            # Only an SD-JWT VC's KB-JWT binds transaction data here (App. B.3.3).
+            raise InvalidRequest(
+                f"{query_id!r} cannot carry transaction data",
+                error="invalid_transaction_data",
+                reason="transaction_data",
+            )
     for query_id, planned in approval.plan.items():
         if planned.candidate.id == PSEUDONYM_ID and pseudonyms is not None:
             client_id, nonce = resolved.request.client_id, resolved.request.nonce
@@ -146,7 +164,9 @@ def build_response(
             presentation = _mdoc_presentation(copy, planned, signer, resolved)
         else:
             withheld = approval.withheld.get(query_id, ())
-            presentation = _sd_jwt_presentation(copy, planned, withheld, signer, resolved, int(now))
+            presentation = _sd_jwt_presentation(
+                copy, planned, withheld, signer, resolved, int(now), bound.get(query_id)
+            )
         vp_token[query_id] = [presentation]
     request = resolved.request
     response = None

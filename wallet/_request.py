@@ -16,7 +16,7 @@ Unsigned requests are refused unless the wallet was opened with ``allow_unsigned
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -41,6 +41,7 @@ from honnin.oid4vp import (
     ClientIdPrefix,
     RequestUriMethod,
     ResponseMode,
+    TransactionData,
     parse_authorization_request,
     parse_authorization_request_uri,
     parse_client_id,
@@ -55,6 +56,7 @@ from honnin.registration import (
 )
 from honnin.trust import certificates_from_der_list, san_dns_names
 
+from ._transaction_data import check_transaction_data
 from ._trust import TrustState, VerifierDecision, WalletTrust
 
 __all__ = ["RequestResolver", "RequestingVerifier", "ResolvedRequest"]
@@ -122,6 +124,11 @@ class ResolvedRequest:
     response_uri: str
     encryption_jwk: dict[str, Any] | None = field(default=None, repr=False)
     enc: JweEncryption | None = None
+    #: The request's transaction data (§5.1), parsed, in request order; what the person
+    #: authorizes by presenting. ``transaction_data_strings`` are the strings as received,
+    #: which the KB-JWT hashes (App. B.3.3).
+    transaction_data: tuple[TransactionData, ...] = ()
+    transaction_data_strings: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def encrypted(self) -> bool:
@@ -182,8 +189,10 @@ class RequestResolver:
         fetcher: Callable[[], HttpxFetcher],
         allow_unsigned: bool,
         allow_loopback_http: bool,
+        transaction_data_types: Collection[str] = frozenset(),
     ) -> None:
         self._trust = trust
+        self._transaction_data_types = frozenset(transaction_data_types)
         self._now = now
         self._fetcher = fetcher
         self._allow_unsigned = allow_unsigned
@@ -355,15 +364,9 @@ class RequestResolver:
                 f"response_mode {request.response_mode!r} is not supported by this wallet",
                 reason="response_mode",
             )
-        if request.transaction_data is not None:
-            # §8.4: a wallet that does not understand transaction data must refuse it.
-            raise InvalidRequest(
-                "transaction_data is not supported by this wallet",
-                error="invalid_transaction_data",
-                reason="transaction_data",
-            )
         if request.dcql_query is None:
             raise InvalidRequest("scope-based requests are not supported; send dcql_query")
+        transaction_data = check_transaction_data(request, self._transaction_data_types)
         assert request.response_uri is not None  # §8.2, checked by AuthorizationRequest
         require_https(request.response_uri, what="response_uri", allow_loopback_http=self._loopback)
         jwk: dict[str, Any] | None = None
@@ -378,6 +381,8 @@ class RequestResolver:
             response_uri=request.response_uri,
             encryption_jwk=jwk,
             enc=enc,
+            transaction_data=transaction_data,
+            transaction_data_strings=request.transaction_data or (),
         )
 
 

@@ -47,12 +47,21 @@ def build_proof(signer: Signer, *, audience: str, nonce: str | None, now: float)
 
 
 def build_kb_jwt(
-    signer: Signer, hash_input: str, hash_alg: HashAlgorithm, *, nonce: str, aud: str, iat: int
+    signer: Signer,
+    hash_input: str,
+    hash_alg: HashAlgorithm,
+    *,
+    nonce: str,
+    aud: str,
+    iat: int,
+    extra: Mapping[str, Any] | None = None,
 ) -> str:
     """A KB-JWT over the presentation ``<JWS>~<D1>~...~`` (RFC 9901 §4.3; ``sd_hash`` per
-    §4.3.1; OpenID4VP App. B.3.6: ``aud`` is the full client_id, ``nonce`` the request's)."""
+    §4.3.1; OpenID4VP App. B.3.6: ``aud`` is the full client_id, ``nonce`` the request's);
+    ``extra`` adds claims such as ``transaction_data_hashes`` (App. B.3.3)."""
     sd_hash = b64url_encode(hash_alg.new(hash_input.encode("ascii")).digest())
-    claims = {"iat": iat, "aud": aud, "nonce": nonce, "sd_hash": sd_hash}
+    claims: dict[str, Any] = {**(extra or {})}
+    claims.update({"iat": iat, "aud": aud, "nonce": nonce, "sd_hash": sd_hash})
     return sign_jws_with(signer, claims, {"typ": KB_JWT_TYP})
 
 

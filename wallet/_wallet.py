@@ -91,6 +91,7 @@ class Wallet(PrivacyControls):
         sleep: Callable[[float], None] = time.sleep,
         low_water: int = DEFAULT_LOW_WATER,
         on_running_low: Callable[[HeldCredential], None] | None = None,
+        transaction_data_types: Iterable[str] = (),
     ) -> None:
         self.vault = vault
         self.clock: Clock = clock or SystemClock()
@@ -108,6 +109,7 @@ class Wallet(PrivacyControls):
             fetcher=lambda: self._transport.fetcher,
             allow_unsigned=allow_unsigned_requests,
             allow_loopback_http=allow_loopback_http,
+            transaction_data_types=frozenset(transaction_data_types),
         )
         self._offers = OfferClient(
             self._transport,
@@ -142,7 +144,10 @@ class Wallet(PrivacyControls):
         ``options``: ``copy_policy`` (``once`` / ``per_verifier`` / ``rotate``),
         ``low_water`` and ``on_running_low`` (called with the credential when fewer fresh
         copies are left), ``catalogue``, ``allow_unsigned_requests`` and
-        ``allow_loopback_http`` (development only), ``fetcher``, ``sleep``. A new wallet's
+        ``allow_loopback_http`` (development only), ``fetcher``, ``sleep``,
+        ``transaction_data_types`` (the OpenID4VP 1.0 §5.1 transaction data types this wallet
+        lets the person authorize; empty by default: requests with transaction data are
+        refused with ``invalid_transaction_data``). A new wallet's
         recovery code is in ``wallet.vault.recovery_code``: show it to the person once.
 
         Raises:

@@ -10,6 +10,8 @@
 - ``AuthorizationResponse`` / ``VpErrorResponse`` (§8.1, §8.5) with their ``direct_post``
   forms, ``select_response_encryption`` for ``direct_post.jwt`` (§8.3), and the
   ``request_uri`` POST form (§5.10).
+- Transaction data (§5.1, §8.4, App. B.3.3): ``TransactionData``,
+  ``encode_transaction_data``, ``parse_transaction_data``, ``transaction_data_hash``.
 
 Encryption itself lives in ``honnin.jose.jwe``.
 """
@@ -56,6 +58,15 @@ from ._response import (
     parse_request_uri_post,
     select_response_encryption,
 )
+from ._transaction_data import (
+    DEFAULT_TRANSACTION_DATA_HASH,
+    TRANSACTION_DATA_HASH_ALGORITHMS,
+    TransactionData,
+    common_hash_algorithm,
+    encode_transaction_data,
+    parse_transaction_data,
+    transaction_data_hash,
+)
 from ._uri import (
     AuthorizationRequestLink,
     build_authorization_request_uri,
@@ -63,10 +74,12 @@ from ._uri import (
 )
 
 __all__ = [
+    "DEFAULT_TRANSACTION_DATA_HASH",
     "OPENID4VP_SCHEME",
     "REQUEST_OBJECT_MEDIA_TYPE",
     "REQUEST_OBJECT_TYP",
     "SELF_ISSUED_AUDIENCE",
+    "TRANSACTION_DATA_HASH_ALGORITHMS",
     "VP_TOKEN",
     "AuthorizationRequest",
     "AuthorizationRequestLink",
@@ -79,6 +92,7 @@ __all__ = [
     "RequestUriPost",
     "ResponseMode",
     "SignedRequestObject",
+    "TransactionData",
     "UnverifiedRequestObject",
     "VerifierInfo",
     "VpErrorCode",
@@ -87,13 +101,17 @@ __all__ = [
     "build_request_object",
     "check_client_id_certificate",
     "check_uri_host",
+    "common_hash_algorithm",
+    "encode_transaction_data",
     "parse_authorization_request",
     "parse_authorization_request_uri",
     "parse_authorization_response",
     "parse_client_id",
     "parse_request_uri_post",
+    "parse_transaction_data",
     "parse_unverified_request_object",
     "select_response_encryption",
+    "transaction_data_hash",
     "verify_request_object_signature",
     "x509_hash",
     "x509_hash_client_id",
