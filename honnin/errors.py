@@ -284,7 +284,8 @@ class InvalidKeyBinding(HonninError):
     """Holder binding failed: KB-JWT, mdoc DeviceAuth or a proof of possession.
 
     ``reason`` names the failed check (``nonce``, ``aud``, ``sd_hash``, ``iat``, ``typ``,
-    ``signature``, ``missing``, ``forbidden``, ``cnf``, ``transcript``).
+    ``signature``, ``missing``, ``forbidden``, ``cnf``, ``transcript``, and
+    ``transaction_data`` for KB-JWT ``transaction_data_hashes``, OpenID4VP 1.0 App. B.3.3).
     """
 
     code = "invalid_key_binding"

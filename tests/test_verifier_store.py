@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import stat
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -209,3 +212,49 @@ def test_a_response_code_is_redeemed_once(kind: type[TransactionStore]) -> None:
     assert not store.redeem("tx-1", "wrong")
     assert store.redeem("tx-1", "rc")
     assert not store.redeem("tx-1", "rc")
+
+
+_SCHEMA_1 = """
+CREATE TABLE transactions (
+    id TEXT PRIMARY KEY, request_id TEXT NOT NULL UNIQUE, state TEXT NOT NULL UNIQUE,
+    nonce TEXT NOT NULL UNIQUE, kid TEXT UNIQUE, client_id TEXT NOT NULL,
+    response_uri TEXT NOT NULL, response_mode TEXT NOT NULL, dcql TEXT NOT NULL,
+    purpose TEXT NOT NULL, created_at REAL NOT NULL, expires_at REAL NOT NULL,
+    request_object TEXT NOT NULL, encryption_key TEXT, enc_values TEXT NOT NULL,
+    redirect_uri TEXT, request_uri_method TEXT, status TEXT NOT NULL, result TEXT,
+    response_code TEXT, answered_at REAL
+);
+CREATE INDEX transactions_expiry ON transactions (expires_at);
+PRAGMA user_version = 1;
+"""
+
+
+def test_a_schema_1_store_is_migrated_and_keeps_its_transactions(tmp_path: Path) -> None:
+    # A file written before transaction_data existed (schema 1): a pending transaction.
+    path = tmp_path / "verifier.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.executescript(_SCHEMA_1)
+        db.execute(
+            "INSERT INTO transactions VALUES"
+            " (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL, NULL, ?, NULL, NULL, NULL)",
+            ("tx-old", "req-old", "state-old", "nonce-old", "x509_san_dns:verifier.example",
+             "https://verifier.example/response", "direct_post", '{"credentials":[]}',
+             "testing", 1_000.0, 2_000.0, "h.p.s", "", "pending"),
+        )  # fmt: skip
+        db.commit()
+    store = SqliteTransactionStore(path)
+    try:
+        old = store.get("tx-old")
+        assert old is not None and old.nonce == "nonce-old" and old.transaction_data == ()
+        new = replace(_transaction(1), transaction_data=("eyJ0eXBlIjoieCJ9",))
+        store.add(new)
+        assert store.get("tx-1") == new
+    finally:
+        store.close()
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    reopened = SqliteTransactionStore(path)  # schema 2 opens as it is
+    try:
+        assert reopened.get("tx-1") == new
+    finally:
+        reopened.close()
