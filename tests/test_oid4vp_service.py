@@ -101,7 +101,9 @@ def test_cross_device_sd_jwt_vc_flow(service: Service) -> None:
     # The QR code decodes to the openid4vp:// URI, which names the request_uri.
     qr = service.http.get(created["qr_png"], headers=_auth())
     assert qr.headers["content-type"] == "image/png"
-    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.content)))
+    decoded = zxingcpp.read_barcodes(
+        Image.open(io.BytesIO(qr.content)), formats=zxingcpp.BarcodeFormat.QRCode
+    )
     assert [d.text for d in decoded] == [created["uri"]]
     query = parse_qs(urlsplit(created["uri"]).query)
     assert query["client_id"] == [service.agency.client_id]

@@ -32,7 +32,9 @@ _GLYPHS = {"█": (False, False), "▄": (True, False), "▀": (False, True), " 
 
 
 def _decode(image: Image.Image) -> list[str]:
-    return [code.text for code in zxingcpp.read_barcodes(image)]
+    return [
+        code.text for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    ]
 
 
 def _text_rows(text: str) -> list[tuple[bool, ...]]:

@@ -35,7 +35,9 @@ def _wallet(live: LiveIssuer, path: Path, **options: object) -> Wallet:
 
 
 def _scan(png: bytes) -> str:
-    (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    (decoded,) = zxingcpp.read_barcodes(
+        Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode
+    )
     return str(decoded.text)
 
 

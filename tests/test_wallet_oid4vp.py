@@ -88,7 +88,9 @@ def agency() -> Iterator[Agency]:
 def _scan(agency: Agency, created: dict[str, Any]) -> str:
     png = agency.http.get(created["qr_png"], headers=_auth())
     assert png.headers["content-type"] == "image/png"
-    (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))
+    (decoded,) = zxingcpp.read_barcodes(
+        Image.open(io.BytesIO(png.content)), formats=zxingcpp.BarcodeFormat.QRCode
+    )
     assert decoded.text == created["uri"]
     return str(decoded.text)
 
