@@ -79,6 +79,8 @@ def test_accept_an_mdoc_batch(world: Parties, tmp_path: Path) -> None:
     with world.stocked(tmp_path / "w", copies=2, fmt="mso_mdoc") as wallet:
         (held,) = wallet.credentials()
         assert held.format == "mso_mdoc"
+        # The document signer's URI SAN: the same issuer identifier as its SD-JWT VC 'iss'.
+        assert held.issuer == world.employer.iss
         assert held.type_value == "example.honnin.withholding_slip.1"
         assert held.copies == 2
         namespace = held.claims["example.honnin.withholding_slip.1"]

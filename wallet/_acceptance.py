@@ -35,7 +35,12 @@ from honnin.errors import (
 from honnin.jose import JwsAlgorithm, PublicKey, jwk_from_public_key, jwk_thumbprint, parse_jws
 from honnin.mdoc import parse_issuer_signed, verify_issuer_signed
 from honnin.sdjwt import SdJwt, receive_sd_jwt
-from honnin.trust import authority_key_identifiers, certificates_from_x5c, check_issuer_identifier
+from honnin.trust import (
+    authority_key_identifiers,
+    certificates_from_x5c,
+    check_issuer_identifier,
+    san_uris,
+)
 
 from ._trust import IssuerDecision, TrustState, WalletTrust
 
@@ -208,6 +213,14 @@ def _check_sd_jwt_vc(
     )
 
 
+def _mdoc_issuer(leaf: x509.Certificate) -> str:
+    """An mdoc names no ``iss``: the document signer's URI SAN is the issuer identifier
+    (spec/PROFILE.md §6.2), so both formats of one issuer show the same one; a certificate
+    without it is named by its subject."""
+    uris = san_uris(leaf)
+    return uris[0] if uris else leaf.subject.rfc4514_string()
+
+
 def _check_mdoc(text: str, trust: WalletTrust, catalogue: Catalogue, now: float) -> CheckedCopy:
     issuer_signed = parse_issuer_signed(b64url_decode(text, what="mdoc credential"))
     doctype = issuer_signed.unverified_mso().doctype
@@ -231,7 +244,7 @@ def _check_mdoc(text: str, trust: WalletTrust, catalogue: Catalogue, now: float)
         credential=text,
         credential_type=credential_type,
         type_value=doctype,
-        issuer=verified.chain.leaf.subject.rfc4514_string(),
+        issuer=_mdoc_issuer(verified.chain.leaf),
         decision=decision,
         key_id=jwk_thumbprint(jwk_from_public_key(verified.device_key)),
         claims=namespaces,
