@@ -24,6 +24,7 @@ from honnin.clock import Clock, SystemClock
 from honnin.credential_types import Catalogue, CredentialType, load_catalogue
 from honnin.credentials import CredentialBatch, CredentialFormat, HolderKey, holder_jwk
 from honnin.errors import NotFound, UnknownCredentialType, UnsupportedCredentialFormat
+from honnin.identifiers import new_identifier
 from honnin.jose import jwk_thumbprint, public_key_from_jwk
 from honnin.status import TokenForm
 
@@ -246,7 +247,8 @@ class Issuer(OfferDesk):
         The record and the status binding are committed, not yet synced: call ``sync``
         (or let the service's group commit do it) before handing the batch out.
         """
-        batch_id = new_secret(16)
+        # A batch id is printed and typed back ('honnin issuer revoke BATCH_ID'): never '-…'.
+        batch_id = new_identifier(16)
         copy_ids = [f"{batch_id}.{n}" for n in range(len(jwks))]
         references = self.status.allocate_batch(copy_ids, batch_id=batch_id)
         now = self.clock.now()
