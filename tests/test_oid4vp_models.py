@@ -78,6 +78,7 @@ def test_public_api_is_pinned() -> None:
         "build_authorization_request_uri",
         "build_request_object",
         "check_client_id_certificate",
+        "check_transaction_data_targets",
         "check_uri_host",
         "common_hash_algorithm",
         "encode_transaction_data",

@@ -22,12 +22,11 @@ from honnin.oid4vp import (
     TRANSACTION_DATA_HASH_ALGORITHMS,
     TransactionData,
     VpErrorCode,
+    check_transaction_data_targets,
     encode_transaction_data,
     parse_transaction_data,
     transaction_data_hash,
 )
-
-from ._catalogue import SD_JWT_VC
 
 __all__ = ["Assigned", "assign", "check_hashes", "encode_for_request"]
 
@@ -46,21 +45,10 @@ def encode_for_request(
     Raises:
         InvalidRequest (``error`` ``invalid_transaction_data``): as above.
     """
-    by_id = {q.id: q for q in query.credentials}
     encoded = []
     for item in items:
         text = encode_transaction_data(item)
-        parsed = parse_transaction_data(text)
-        for credential_id in parsed.credential_ids:
-            found = by_id.get(credential_id)
-            if found is None:
-                raise _invalid(f"credential_ids names {credential_id!r}, not in the query")
-            if found.format != SD_JWT_VC or not found.require_cryptographic_holder_binding:
-                raise _invalid(
-                    f"{credential_id!r}: transaction data needs a holder-bound dc+sd-jwt query"
-                )
-        if not TRANSACTION_DATA_HASH_ALGORITHMS.intersection(parsed.hash_algorithms):
-            raise _invalid("none of transaction_data_hashes_alg is supported")
+        check_transaction_data_targets(parse_transaction_data(text), query)
         encoded.append(text)
     if not encoded:
         raise _invalid("transaction_data must be non-empty when given (§5.1)")

@@ -20,18 +20,16 @@ from typing import Any
 
 from honnin.errors import InvalidRequest
 from honnin.oid4vp import (
-    TRANSACTION_DATA_HASH_ALGORITHMS,
     AuthorizationRequest,
     TransactionData,
     VpErrorCode,
+    check_transaction_data_targets,
     common_hash_algorithm,
     parse_transaction_data,
     transaction_data_hash,
 )
 
 __all__ = ["check_transaction_data", "transaction_data_claims"]
-
-_SD_JWT_VC = "dc+sd-jwt"
 
 
 def _invalid(message: str) -> InvalidRequest:
@@ -57,25 +55,13 @@ def check_transaction_data(
         raise _invalid("transaction_data is not supported by this wallet")
     if request.dcql_query is None:
         raise _invalid("transaction_data needs a DCQL query to name credentials in (§5.1)")
-    queries = {q.id: q for q in request.dcql_query.credentials}
     items = []
     for text in request.transaction_data:
         item = parse_transaction_data(text)
         if item.type not in supported_types:
             # §5.1: even one unrecognised type refuses the request.
             raise _invalid(f"transaction data type {item.type[:64]!r} is not supported")
-        for credential_id in item.credential_ids:
-            query = queries.get(credential_id)
-            if query is None:
-                raise _invalid(f"credential_ids names {credential_id[:64]!r}, not in the query")
-            if query.format != _SD_JWT_VC or not query.require_cryptographic_holder_binding:
-                # App. B.3.3 binds through the KB-JWT; mdoc is left to profiles.
-                raise _invalid(
-                    f"{credential_id[:64]!r}: transaction data is supported for holder-bound"
-                    " dc+sd-jwt credentials only"
-                )
-        if not TRANSACTION_DATA_HASH_ALGORITHMS.intersection(item.hash_algorithms):
-            raise _invalid("none of transaction_data_hashes_alg is supported by this wallet")
+        check_transaction_data_targets(item, request.dcql_query)
         items.append(item)
     return tuple(items)
 

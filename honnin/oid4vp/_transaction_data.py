@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from pydantic import Field, StrictStr, model_validator
 
+from honnin.dcql import DcqlQuery
 from honnin.encoding import b64url_encode, json_dumps, json_from_b64url
 from honnin.errors import InvalidRequest, MalformedInput
 from honnin.oauth import WireMessage, parse_message, problem
@@ -29,6 +30,7 @@ __all__ = [
     "DEFAULT_TRANSACTION_DATA_HASH",
     "TRANSACTION_DATA_HASH_ALGORITHMS",
     "TransactionData",
+    "check_transaction_data_targets",
     "common_hash_algorithm",
     "encode_transaction_data",
     "parse_transaction_data",
@@ -48,6 +50,7 @@ TRANSACTION_DATA_HASH_ALGORITHMS: Final = frozenset(_HASHES)
 #: A transaction data string beyond this is refused (a request object is bounded anyway).
 MAX_TRANSACTION_DATA: Final = 64 * 1024
 _KNOWN: Final = frozenset({"type", "credential_ids", "transaction_data_hashes_alg"})
+_SD_JWT_VC: Final = "dc+sd-jwt"
 
 
 def _invalid(message: str) -> InvalidRequest:
@@ -171,3 +174,27 @@ def common_hash_algorithm(items: Sequence[TransactionData]) -> str:
         if alg in _HASHES and all(alg in item.hash_algorithms for item in items[1:]):
             return alg
     raise _invalid("no supported hash algorithm is accepted by every transaction data item")
+
+
+def check_transaction_data_targets(item: TransactionData, query: DcqlQuery) -> None:
+    """Check what ``item`` binds to in ``query``, as honnin's verifier and wallet both do:
+    every id of ``credential_ids`` is a Credential Query of the request (§5.1), each a
+    holder-bound ``dc+sd-jwt`` one (App. B.3.3 binds through the KB-JWT; OpenID4VP 1.0
+    leaves mdoc transaction data to profiles), and one of its hash algorithms is computed
+    here.
+
+    Raises:
+        InvalidRequest (``error`` ``invalid_transaction_data``): any of those fails.
+    """
+    queries = {q.id: q for q in query.credentials}
+    for credential_id in item.credential_ids:
+        found = queries.get(credential_id)
+        if found is None:
+            raise _invalid(f"credential_ids names {credential_id[:64]!r}, not in the query")
+        if found.format != _SD_JWT_VC or not found.require_cryptographic_holder_binding:
+            raise _invalid(
+                f"{credential_id[:64]!r}: transaction data is supported for holder-bound"
+                " dc+sd-jwt credentials only"
+            )
+    if not TRANSACTION_DATA_HASH_ALGORITHMS.intersection(item.hash_algorithms):
+        raise _invalid("none of transaction_data_hashes_alg is supported")
