@@ -103,6 +103,26 @@ class _IssuerFacts(NamedTuple):
     device_key: PublicKey
     alg: CoseAlgorithm
 
+    def issuer_signed(self) -> VerifiedIssuerSigned:
+        return VerifiedIssuerSigned(**self.result_fields())
+
+    def mdoc(self, device_auth: str) -> VerifiedMdoc:
+        return VerifiedMdoc(**self.result_fields(), device_auth=device_auth)
+
+    def result_fields(self) -> dict[str, Any]:
+        """The members both result types share."""
+        mso = self.mso
+        return {
+            "doctype": mso.doctype,
+            "elements": self.elements,
+            "chain": self.chain,
+            "validity": mso.validity,
+            "status": mso.status,
+            "device_key": self.device_key,
+            "digest_algorithm": mso.digest_algorithm,
+            "issuer_algorithm": self.alg,
+        }
+
 
 _SYSTEM_CLOCK: Final = SystemClock()
 
@@ -269,7 +289,7 @@ def verify_issuer_signed(
         Expired / NotYetValid: validityInfo against the clock.
         DigestMismatch: an item whose digest the MSO does not carry.
     """
-    mso, elements, chain, device_key, alg = _verify_issuer(
+    return _verify_issuer(
         ensure_issuer_signed(issuer_signed),
         doctype=None,
         trust_anchors=trust_anchors,
@@ -278,17 +298,7 @@ def verify_issuer_signed(
         digest_algorithms=digest_algorithms,
         expected_doctype=expected_doctype,
         clock_skew=clock_skew,
-    )
-    return VerifiedIssuerSigned(
-        doctype=mso.doctype,
-        elements=elements,
-        chain=chain,
-        validity=mso.validity,
-        status=mso.status,
-        device_key=device_key,
-        digest_algorithm=mso.digest_algorithm,
-        issuer_algorithm=alg,
-    )
+    ).issuer_signed()
 
 
 def _documents(value: object, max_documents: int) -> tuple[list[Any], dict[str, int]]:
@@ -366,7 +376,7 @@ def verify_device_response(
         doctype = document["docType"]
         if not isinstance(doctype, str):
             raise MalformedCredential("Document docType must be a text string")
-        mso, elements, chain, device_key, alg = _verify_issuer(
+        facts = _verify_issuer(
             issuer_signed_from_cbor_value(document["issuerSigned"]),
             doctype=doctype,
             trust_anchors=trust_anchors,
@@ -378,23 +388,11 @@ def verify_device_response(
         )
         method = verify_device_signed(
             document["deviceSigned"],
-            device_key=device_key,
+            device_key=facts.device_key,
             doctype=doctype,
             session_transcript=session_transcript,
             reader_key=reader_key,
             allowed=allowed if device_allowed is None else device_allowed,
         )
-        results.append(
-            VerifiedMdoc(
-                doctype=mso.doctype,
-                elements=elements,
-                chain=chain,
-                validity=mso.validity,
-                status=mso.status,
-                device_key=device_key,
-                digest_algorithm=mso.digest_algorithm,
-                issuer_algorithm=alg,
-                device_auth=method,
-            )
-        )
+        results.append(facts.mdoc(method))
     return VerifiedDeviceResponse(VERSION, tuple(results), errors)
