@@ -289,3 +289,31 @@ def test_a_transaction_body_that_asks_for_nothing_or_too_much_is_refused(
         f"{agency.base}/transactions", json={"purpose": PURPOSE, **body}, headers=_auth()
     )
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_request"
+
+
+# -- transaction data over HTTP (OpenID4VP 1.0 §5.1, App. B.3.3) --------------------------------
+
+
+def test_transaction_data_is_shown_bound_and_checked_over_http(
+    agency: Agency, tmp_path: Path
+) -> None:
+    kind = "https://honnin.example/tx/payment-confirmation"
+    item = {"type": kind, "credential_ids": [SLIP], "amount": "12000", "currency": "JPY"}
+    created = agency.create(claims=["payment_amount"], transaction_data=[item])
+    with agency.wallet(tmp_path / "w", transaction_data_types=[kind]) as wallet:
+        consent = wallet.consider(_scan(agency, created))
+        (shown,) = consent.transaction_data
+        assert shown.type == kind and shown.details == {"amount": "12000", "currency": "JPY"}
+        assert wallet.present(consent.approve(), post=True) == Submission(200)
+    result = agency.result(created)
+    assert result["verified"], result
+    assert result["claims"] == {"payment_amount": sample()["payment_amount"]}
+
+
+def test_a_wallet_without_the_type_sends_nothing_over_http(agency: Agency, tmp_path: Path) -> None:
+    item = {"type": "https://honnin.example/tx/unknown", "credential_ids": [SLIP]}
+    created = agency.create(claims=["payment_amount"], transaction_data=[item])
+    with agency.wallet(tmp_path / "w") as wallet, pytest.raises(InvalidRequest) as refused:
+        wallet.consider(created["uri"])
+    assert refused.value.fields["error"] == "invalid_transaction_data"
+    assert agency.result(created)["status"] == "pending"
