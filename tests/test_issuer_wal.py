@@ -13,20 +13,18 @@ from typing import Any
 
 import pytest
 from test_oid4vci_service_fixtures import (
+    CLAIMS,
+    SD,
     LiveIssuer,
     assert_oauth_error,
     live_issuer,
     wallet_for,
 )
 
-from honnin.credential_types import load_catalogue
 from honnin.errors import StoreUnavailable
 from honnin.jose import generate_key, jwk_from_public_key
 from issuer import Issuer, SqliteIssuanceStore, SqliteStatusStore
 from issuer._wal import SyncGroup, WalSync
-
-CLAIMS = load_catalogue().get("withholding-slip").sample_claims()
-SD = "withholding-slip.sd_jwt_vc"
 
 
 class RecordingSync:

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from test_oid4vci_service_fixtures import (
+    CLAIMS,
+    SD,
     LiveIssuer,
     ProtocolWallet,
     assert_oauth_error,
@@ -15,11 +17,7 @@ from test_oid4vci_service_fixtures import (
     wallet_for,
 )
 
-from honnin.credential_types import load_catalogue
 from honnin.errors import StoreUnavailable
-
-CLAIMS = load_catalogue().get("withholding-slip").sample_claims()
-SD = "withholding-slip.sd_jwt_vc"
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import httpx
 import uvicorn
 
 from honnin.clock import SystemClock
+from honnin.credential_types import load_catalogue
 from honnin.jose import PrivateKey, generate_key
 from honnin.oid4vci import (
     CredentialOffer,
@@ -27,6 +28,11 @@ from honnin.oid4vci import (
     parse_credential_offer_uri,
 )
 from issuer import Issuer, IssuerSettings, Offer, create_app
+
+#: The withholding slip's sample claims and its SD-JWT VC configuration id, which most
+#: service tests issue.
+CLAIMS = load_catalogue().get("withholding-slip").sample_claims()
+SD = "withholding-slip.sd_jwt_vc"
 
 
 class ShiftedClock:

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 from test_oid4vci_service_fixtures import (
+    CLAIMS,
+    SD,
     LiveIssuer,
     ShiftedClock,
     assert_oauth_error,
@@ -14,16 +16,12 @@ from test_oid4vci_service_fixtures import (
     wallet_for,
 )
 
-from honnin.credential_types import load_catalogue
 from honnin.credentials import CredentialFormat
 from honnin.errors import InvalidToken
 from issuer import AccessTokenRecord, IssuerSettings, OfferRecord, SqliteIssuanceStore
 from issuer import _grants as grants_module
 from issuer._codes import secret_hash
 from issuer._grants import GrantDesk
-
-CLAIMS = load_catalogue().get("withholding-slip").sample_claims()
-SD = "withholding-slip.sd_jwt_vc"
 
 
 @pytest.fixture

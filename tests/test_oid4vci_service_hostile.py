@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 from test_oid4vci_service_fixtures import (
+    CLAIMS,
+    SD,
     LiveIssuer,
     ProtocolWallet,
     assert_oauth_error,
@@ -17,13 +19,9 @@ from test_oid4vci_service_fixtures import (
     wallet_for,
 )
 
-from honnin.credential_types import load_catalogue
 from honnin.jose import generate_key, jwk_from_private_key, jwk_from_public_key, sign_jws
 from honnin.oid4vci import PROOF_JWT_TYP, build_proof_jwt
 from issuer import IssuerSettings, Offer
-
-CLAIMS = load_catalogue().get("withholding-slip").sample_claims()
-SD = "withholding-slip.sd_jwt_vc"
 
 
 @pytest.fixture(scope="module")
