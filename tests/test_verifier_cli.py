@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +26,12 @@ from test_verifier_support import (
     response_payload,
 )
 
-from honnin.cli import main
 from honnin.clock import SystemClock
 from honnin.jose.jwe import encrypt_response
 from verifier import Verifier, VerifierSettings, create_app
 
 TOKEN = "k" * 40
+Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
@@ -45,23 +45,17 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
             yield base, pki
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_request_then_result(server: tuple[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+def test_request_then_result(server: tuple[str, Any], run: Run) -> None:
     base, pki = server
-    code, out, _ = _run(
-        capsys, "verifier", "request", "--type", "withholding-slip",
+    code, out, _ = run(
+        "verifier", "request", "--type", "withholding-slip",
         "--claims", "payment_amount,withholding_tax", "--purpose", "benefit",
         "--server", base, "--json",
     )  # fmt: skip
     assert code == 0
     created = json.loads(out)
     assert created["uri"].startswith("openid4vp://?client_id=")
-    code, out, _ = _run(capsys, "verifier", "result", created["transaction_id"], "--server", base)
+    code, out, _ = run("verifier", "result", created["transaction_id"], "--server", base)
     assert code == 3 and "pending" in out
     # A wallet answers (played here with httpx and honnin.sdjwt).
     claims = request_claims(httpx.get(created["request_uri"]).text)
@@ -73,65 +67,55 @@ def test_request_then_result(server: tuple[str, Any], capsys: pytest.CaptureFixt
     payload = response_payload({"withholding-slip": [presentation]}, claims["state"])
     jwe = encrypt_response(payload, encryption_jwk(claims))
     assert httpx.post(claims["response_uri"], data={"response": jwe}).status_code == 200
-    code, out, _ = _run(
-        capsys, "verifier", "result", created["transaction_id"], "--server", base, "--wait", "5"
+    code, out, _ = run(
+        "verifier", "result", created["transaction_id"], "--server", base, "--wait", "5"
     )
     assert code == 0
     assert "verified: true" in out and "payment_amount: 5000000" in out
 
 
-def test_request_asks_for_a_pseudonym(
-    server: tuple[str, Any], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_request_asks_for_a_pseudonym(server: tuple[str, Any], run: Run) -> None:
     from honnin.pseudonym import pseudonym_credential_query
 
     base, _ = server
-    code, out, _ = _run(
-        capsys, "verifier", "request", "--pseudonym", "--purpose", "sign in",
+    code, out, _ = run(
+        "verifier", "request", "--pseudonym", "--purpose", "sign in",
         "--server", base, "--json",
     )  # fmt: skip
     assert code == 0
     dcql = request_claims(httpx.get(json.loads(out)["request_uri"]).text)["dcql_query"]
     (credential,) = dcql["credentials"]
     assert credential["meta"] == pseudonym_credential_query("who")["meta"]
-    code, _, err = _run(capsys, "verifier", "request", "--purpose", "x", "--server", base)
+    code, _, err = run("verifier", "request", "--purpose", "x", "--server", base)
     assert code == 2 and "--pseudonym" in err
 
 
-def test_request_prints_a_terminal_qr(
-    server: tuple[str, Any], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_request_prints_a_terminal_qr(server: tuple[str, Any], run: Run) -> None:
     base, _ = server
-    code, out, _ = _run(
-        capsys, "verifier", "request", "--type", "withholding-slip", "--claims",
+    code, out, _ = run(
+        "verifier", "request", "--type", "withholding-slip", "--claims",
         "payment_amount", "--purpose", "benefit", "--server", base,
     )  # fmt: skip
     assert code == 0 and "█" in out and "openid4vp://" in out
 
 
-def test_back_office_errors_are_typed(
-    server: tuple[str, Any], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_back_office_errors_are_typed(server: tuple[str, Any], run: Run) -> None:
     base, _ = server
-    code, _, err = _run(capsys, "verifier", "result", "no-such-tx", "--server", base)
+    code, _, err = run("verifier", "result", "no-such-tx", "--server", base)
     assert code == 1 and err.startswith("error: ")
-    code, _, err = _run(
-        capsys, "verifier", "request", "--type", "no-such-type", "--purpose", "x",
+    code, _, err = run(
+        "verifier", "request", "--type", "no-such-type", "--purpose", "x",
         "--server", base,
     )  # fmt: skip
     assert code == 1 and "error:" in err
-    code, _, err = _run(
-        capsys, "verifier", "result", "x", "--server", base, "--token", "wrong-token"
-    )
+    code, _, err = run("verifier", "result", "x", "--server", base, "--token", "wrong-token")
     assert code == 1 and "invalid_client" in err
 
 
-def test_serve_refuses_insecure_settings_outside_dev(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_serve_refuses_insecure_settings_outside_dev(tmp_path: Path, run: Run) -> None:
     config = tmp_path / "verifier.toml"
     config.write_text('[verifier]\npublic_url = "http://verifier.example"\n')
-    code, _, err = _run(capsys, "verifier", "serve", "--config", str(config))
+    code, _, err = run("verifier", "serve", "--config", str(config))
     assert code == 1
     assert "refusing insecure settings" in err and "https" in err and "api_token" in err
 
@@ -221,26 +205,26 @@ def test_serve_settings_carry_the_registrations_into_requests(
 
 
 def test_a_registration_for_another_verifier_stops_serve(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Run
 ) -> None:
     monkeypatch.chdir(tmp_path)
     trust_file, registration_file, _ = _registration_setup(tmp_path, "x509_san_dns:other.example")
     monkeypatch.setenv("HONNIN_VERIFIER_STORE_PATH", str(tmp_path / "verifier.sqlite3"))
-    code, _, err = _run(
-        capsys, "verifier", "serve", "--dev", "--trust-list", str(trust_file),
+    code, _, err = run(
+        "verifier", "serve", "--dev", "--trust-list", str(trust_file),
         "--registration", str(registration_file),
     )  # fmt: skip
     assert code == 1 and err.startswith("error: policy_violation:")
 
 
 def test_an_unreadable_registration_file_is_invalid_settings(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Run
 ) -> None:
     monkeypatch.chdir(tmp_path)
     trust_file, _, _ = _registration_setup(tmp_path, "x509_san_dns:127.0.0.1")
     monkeypatch.setenv("HONNIN_VERIFIER_STORE_PATH", str(tmp_path / "verifier.sqlite3"))
-    code, _, err = _run(
-        capsys, "verifier", "serve", "--dev", "--trust-list", str(trust_file),
+    code, _, err = run(
+        "verifier", "serve", "--dev", "--trust-list", str(trust_file),
         "--registration", str(tmp_path / "missing.jwt"),
     )  # fmt: skip
     assert code == 1
