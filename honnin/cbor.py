@@ -245,20 +245,10 @@ def decode(
         raise TypeError("CBOR input must be bytes")
     if len(data) > max_size:
         raise TooLarge(f"CBOR input of {len(data)} bytes is over {max_size}", limit=max_size)
-    if scan(data, max_depth=max_depth, max_items=max_items):
-        return _build(data, max_depth)
-    # No date tag: the only tags left are 24, 17 and 18, which cbor2 has no decoder of its
-    # own for, so the tag hook alone handles them (and cbor2 skips a mapping lookup per tag).
-    try:
-        return cbor2.loads(
-            data,
-            tag_hook=_tag_hook,
-            max_depth=max_depth,
-            allow_indefinite=False,
-            allow_duplicate_keys=False,
-        )
-    except cbor2.CBORDecodeError as exc:
-        raise _wrap(exc) from exc
+    # Without a date tag the only tags left are 24, 17 and 18, which cbor2 has no decoder of
+    # its own for: the tag hook alone handles them, and cbor2 skips a mapping lookup per tag.
+    dates = scan(data, max_depth=max_depth, max_items=max_items)
+    return _build(data, max_depth, _SEMANTIC_SCANNED if dates else None)
 
 
 def decode_authenticated(
@@ -302,12 +292,12 @@ def decode_authenticated(
     return value
 
 
-def _build(data: bytes, max_depth: int) -> Any:
+def _build(data: bytes, max_depth: int, semantic: Mapping[int, Callable[..., Any]] | None) -> Any:
     try:
         return cbor2.loads(
             data,
             tag_hook=_tag_hook,
-            semantic_decoders=_SEMANTIC_SCANNED,
+            semantic_decoders=semantic,
             max_depth=max_depth,
             allow_indefinite=False,
             allow_duplicate_keys=False,
