@@ -82,6 +82,7 @@ def test_public_api_is_pinned() -> None:
         "check_uri_host",
         "common_hash_algorithm",
         "encode_transaction_data",
+        "invalid_transaction_data",
         "parse_authorization_request",
         "parse_authorization_request_uri",
         "parse_authorization_response",

@@ -18,7 +18,7 @@ from vectors import load_json
 
 import wallet._presenting as presenting
 from honnin.encoding import b64url_decode, b64url_encode, json_dumps
-from honnin.errors import InvalidRequest
+from honnin.errors import InvalidKeyBinding, InvalidRequest
 from honnin.jose import parse_jws
 from honnin.oid4vp import (
     TransactionData,
@@ -409,3 +409,23 @@ def test_sqlite_store_keeps_transaction_data(world: Parties, tmp_path: Path) -> 
     again = store.get(transaction.id)
     assert again is not None and again.transaction_data == request.transaction_data
     store.close()
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"transaction_data_hashes": "not-an-array"},
+        {"transaction_data_hashes": [1]},
+        {"transaction_data_hashes": [{"h": "x"}]},
+        {"transaction_data_hashes": None},
+        {"transaction_data_hashes": [], "transaction_data_hashes_alg": 256},
+        {"transaction_data_hashes": [], "transaction_data_hashes_alg": "md5"},
+    ],
+)
+def test_hostile_kb_jwt_hash_claims_are_a_key_binding_error(claims: dict[str, Any]) -> None:
+    from verifier._transaction_data import check_hashes
+
+    text = encode_transaction_data(PAYMENT)
+    with pytest.raises(InvalidKeyBinding) as refused:
+        check_hashes(claims, [(text, parse_transaction_data(text))])
+    assert refused.value.fields["reason"] == "transaction_data"

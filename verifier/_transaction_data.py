@@ -16,14 +16,14 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from honnin.dcql import DcqlQuery
-from honnin.errors import InvalidKeyBinding, InvalidRequest
+from honnin.errors import InvalidKeyBinding
 from honnin.oid4vp import (
     DEFAULT_TRANSACTION_DATA_HASH,
     TRANSACTION_DATA_HASH_ALGORITHMS,
     TransactionData,
-    VpErrorCode,
     check_transaction_data_targets,
     encode_transaction_data,
+    invalid_transaction_data,
     parse_transaction_data,
     transaction_data_hash,
 )
@@ -51,14 +51,8 @@ def encode_for_request(
         check_transaction_data_targets(parse_transaction_data(text), query)
         encoded.append(text)
     if not encoded:
-        raise _invalid("transaction_data must be non-empty when given (§5.1)")
+        raise invalid_transaction_data("transaction_data must be non-empty when given (§5.1)")
     return tuple(encoded)
-
-
-def _invalid(message: str) -> InvalidRequest:
-    return InvalidRequest(
-        message, error=VpErrorCode.INVALID_TRANSACTION_DATA.value, reason="transaction_data"
-    )
 
 
 def assign(

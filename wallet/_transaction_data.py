@@ -18,24 +18,17 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from honnin.errors import InvalidRequest
 from honnin.oid4vp import (
     AuthorizationRequest,
     TransactionData,
-    VpErrorCode,
     check_transaction_data_targets,
     common_hash_algorithm,
+    invalid_transaction_data,
     parse_transaction_data,
     transaction_data_hash,
 )
 
 __all__ = ["check_transaction_data", "transaction_data_claims"]
-
-
-def _invalid(message: str) -> InvalidRequest:
-    return InvalidRequest(
-        message, error=VpErrorCode.INVALID_TRANSACTION_DATA.value, reason="transaction_data"
-    )
 
 
 def check_transaction_data(
@@ -52,15 +45,19 @@ def check_transaction_data(
         return ()
     if not supported_types:
         # §5.1: a wallet that does not support transaction data MUST refuse the request.
-        raise _invalid("transaction_data is not supported by this wallet")
+        raise invalid_transaction_data("transaction_data is not supported by this wallet")
     if request.dcql_query is None:
-        raise _invalid("transaction_data needs a DCQL query to name credentials in (§5.1)")
+        raise invalid_transaction_data(
+            "transaction_data needs a DCQL query to name credentials in (§5.1)"
+        )
     items = []
     for text in request.transaction_data:
         item = parse_transaction_data(text)
         if item.type not in supported_types:
             # §5.1: even one unrecognised type refuses the request.
-            raise _invalid(f"transaction data type {item.type[:64]!r} is not supported")
+            raise invalid_transaction_data(
+                f"transaction data type {item.type[:64]!r} is not supported"
+            )
         check_transaction_data_targets(item, request.dcql_query)
         items.append(item)
     return tuple(items)
@@ -79,7 +76,9 @@ def transaction_data_claims(
     for index, (text, item) in enumerate(zip(strings, items, strict=True)):
         owner = next((c for c in item.credential_ids if c in answered), None)
         if owner is None:
-            raise _invalid(f"no presented credential can authorize transaction_data[{index}]")
+            raise invalid_transaction_data(
+                f"no presented credential can authorize transaction_data[{index}]"
+            )
         owned.setdefault(owner, []).append((text, item))
     claims: dict[str, dict[str, Any]] = {}
     for query_id, assigned in owned.items():

@@ -65,6 +65,7 @@ from ._transaction_data import (
     check_transaction_data_targets,
     common_hash_algorithm,
     encode_transaction_data,
+    invalid_transaction_data,
     parse_transaction_data,
     transaction_data_hash,
 )
@@ -105,6 +106,7 @@ __all__ = [
     "check_uri_host",
     "common_hash_algorithm",
     "encode_transaction_data",
+    "invalid_transaction_data",
     "parse_authorization_request",
     "parse_authorization_request_uri",
     "parse_authorization_response",

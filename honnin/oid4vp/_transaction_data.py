@@ -33,6 +33,7 @@ __all__ = [
     "check_transaction_data_targets",
     "common_hash_algorithm",
     "encode_transaction_data",
+    "invalid_transaction_data",
     "parse_transaction_data",
     "transaction_data_hash",
 ]
@@ -53,7 +54,9 @@ _KNOWN: Final = frozenset({"type", "credential_ids", "transaction_data_hashes_al
 _SD_JWT_VC: Final = "dc+sd-jwt"
 
 
-def _invalid(message: str) -> InvalidRequest:
+def invalid_transaction_data(message: str) -> InvalidRequest:
+    """The error for transaction data a party refuses: ``InvalidRequest`` with the OpenID4VP
+    error code ``invalid_transaction_data`` (§8.5) and ``reason`` ``transaction_data``."""
     return InvalidRequest(
         message, error=VpErrorCode.INVALID_TRANSACTION_DATA.value, reason="transaction_data"
     )
@@ -119,7 +122,7 @@ def _from_object(data: Mapping[str, Any]) -> TransactionData:
     try:
         return parse_message(TransactionData, fields)
     except InvalidRequest as exc:
-        raise _invalid(f"transaction data: {exc.message}") from exc
+        raise invalid_transaction_data(f"transaction data: {exc.message}") from exc
 
 
 def parse_transaction_data(text: str) -> TransactionData:
@@ -131,15 +134,19 @@ def parse_transaction_data(text: str) -> TransactionData:
             an object, or ``type`` / ``credential_ids`` missing or of the wrong kind.
     """
     if not isinstance(text, str) or not text:
-        raise _invalid("a transaction_data entry must be a non-empty string (§5.1)")
+        raise invalid_transaction_data("a transaction_data entry must be a non-empty string (§5.1)")
     if len(text) > MAX_TRANSACTION_DATA:
-        raise _invalid(f"a transaction_data entry exceeds {MAX_TRANSACTION_DATA} characters")
+        raise invalid_transaction_data(
+            f"a transaction_data entry exceeds {MAX_TRANSACTION_DATA} characters"
+        )
     try:
         data = json_from_b64url(text, what="transaction_data")
     except MalformedInput as exc:
-        raise _invalid(f"transaction_data is not base64url JSON: {exc.message}") from exc
+        raise invalid_transaction_data(
+            f"transaction_data is not base64url JSON: {exc.message}"
+        ) from exc
     if not isinstance(data, dict):
-        raise _invalid("a transaction_data entry must encode a JSON object (§5.1)")
+        raise invalid_transaction_data("a transaction_data entry must encode a JSON object (§5.1)")
     return _from_object(data)
 
 
@@ -153,11 +160,11 @@ def transaction_data_hash(text: str, alg: str = DEFAULT_TRANSACTION_DATA_HASH) -
     """
     new = _HASHES.get(alg)
     if new is None:
-        raise _invalid(f"transaction data hash algorithm {alg!r} is not supported")
+        raise invalid_transaction_data(f"transaction data hash algorithm {alg!r} is not supported")
     try:
         raw = text.encode("ascii")
     except UnicodeEncodeError as exc:
-        raise _invalid("a transaction_data entry is base64url, so ASCII") from exc
+        raise invalid_transaction_data("a transaction_data entry is base64url, so ASCII") from exc
     return b64url_encode(new(raw).digest())
 
 
@@ -173,7 +180,9 @@ def common_hash_algorithm(items: Sequence[TransactionData]) -> str:
     for alg in items[0].hash_algorithms:
         if alg in _HASHES and all(alg in item.hash_algorithms for item in items[1:]):
             return alg
-    raise _invalid("no supported hash algorithm is accepted by every transaction data item")
+    raise invalid_transaction_data(
+        "no supported hash algorithm is accepted by every transaction data item"
+    )
 
 
 def check_transaction_data_targets(item: TransactionData, query: DcqlQuery) -> None:
@@ -190,11 +199,13 @@ def check_transaction_data_targets(item: TransactionData, query: DcqlQuery) -> N
     for credential_id in item.credential_ids:
         found = queries.get(credential_id)
         if found is None:
-            raise _invalid(f"credential_ids names {credential_id[:64]!r}, not in the query")
+            raise invalid_transaction_data(
+                f"credential_ids names {credential_id[:64]!r}, not in the query"
+            )
         if found.format != _SD_JWT_VC or not found.require_cryptographic_holder_binding:
-            raise _invalid(
+            raise invalid_transaction_data(
                 f"{credential_id[:64]!r}: transaction data is supported for holder-bound"
                 " dc+sd-jwt credentials only"
             )
     if not TRANSACTION_DATA_HASH_ALGORITHMS.intersection(item.hash_algorithms):
-        raise _invalid("none of transaction_data_hashes_alg is supported")
+        raise invalid_transaction_data("none of transaction_data_hashes_alg is supported")
