@@ -141,8 +141,13 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
     revocations = RevocationDesk(issuer, settings, issuer.clock)
 
     def static(document: dict[str, object]) -> Handler:
+        # The metadata documents never change while the app runs: encoded once, not on every
+        # request (the credential issuer metadata is over 16 kB of JSON).
+        body = JSONResponse(document).body
+        headers = {"Cache-Control": "public, max-age=300"}
+
         async def serve(request: Request) -> Response:
-            return json_response(document, cache="public, max-age=300")
+            return Response(body, media_type="application/json", headers=headers)
 
         return _endpoint(serve)
 

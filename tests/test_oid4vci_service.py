@@ -69,6 +69,22 @@ def verify_sd_jwt_copy(live: LiveIssuer, credential: str) -> dict[str, Any]:
     return verified.claims
 
 
+def test_metadata_documents_are_served_as_json_the_same_on_every_request(
+    live: LiveIssuer, wallet: ProtocolWallet
+) -> None:
+    # The documents are encoded once when the app is made: every answer must still be the
+    # complete JSON with its media type and cache lifetime.
+    for name in ("openid-credential-issuer", "oauth-authorization-server", "jwt-vc-issuer"):
+        url = f"{live.base}/.well-known/{name}"
+        first, second = wallet.http.get(url), wallet.http.get(url)
+        assert first.status_code == second.status_code == 200
+        assert first.content == second.content
+        assert first.headers["content-type"] == "application/json"
+        assert first.headers["cache-control"] == "public, max-age=300"
+        assert int(first.headers["content-length"]) == len(first.content)
+        assert first.json()["issuer" if name != "openid-credential-issuer" else "credential_issuer"]
+
+
 def test_metadata_lists_every_type_in_both_formats(
     live: LiveIssuer, wallet: ProtocolWallet
 ) -> None:
