@@ -61,6 +61,38 @@ class _NoCookies(CookieJar):
         return None
 
 
+class _NoCookieStore(httpx.Cookies):
+    """httpx's cookie store over ``_NoCookies``, skipping the per-response work.
+
+    ``httpx.Client`` hands every response to its store, which builds urllib request and
+    response adapters before the jar can decline the cookies: about a tenth of the client's
+    own time per request here, for nothing, since nothing is kept.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(_NoCookies())
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+    def set_cookie_header(self, request: httpx.Request) -> None:
+        return None
+
+
+class _CookielessClient(httpx.Client):
+    """An ``httpx.Client`` whose cookie store is always ``_NoCookieStore``."""
+
+    _no_cookies = _NoCookieStore()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._no_cookies
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        raise TypeError("this client keeps no cookies")
+
+
 def _where(url: str) -> str:
     # Messages name scheme and host only: paths and queries can carry codes and ids.
     parts = urlsplit(url)  # already parsed once by request(), so it cannot raise here
@@ -89,11 +121,10 @@ class HttpxFetcher:
         user_agent: str = f"honnin/{__version__}",
     ) -> None:
         self._own_client = client is None
-        self._client = client or httpx.Client(
+        self._client = client or _CookielessClient(
             timeout=httpx.Timeout(timeout, connect=connect_timeout or timeout),
             follow_redirects=False,
             trust_env=False,
-            cookies=_NoCookies(),
         )
         self._headers = {"user-agent": user_agent, "accept-encoding": "identity"}
 
