@@ -20,6 +20,13 @@ wallet and the services then do not share one interpreter lock). The wallet is o
 operations (ES256 signatures and verifications, P-256 key generation and ECDH), measured
 here with ``cryptography``.
 
+A last row, "bare minimum (no honnin)", replays the HTTP exchanges of one recorded journey
+(services in another process): the same requests, byte for byte, sent with a plain
+``httpx.Client`` to a catch-all Starlette app under uvicorn that answers each with the
+recorded status and body. It is the cost of the journey's transport on the stack the
+conventions prescribe, with no protocol work, no crypto and no store; the crypto floor is
+its ``floor µs``. The journey rows minus this row is the time honnin's own code takes.
+
 Each row also reports ``cpu_ms``, the median CPU time this process spent per journey (all its
 threads: with the services in process, that is the wallet, both services and uvicorn; in the
 other mode, the wallet and the back-office client only). On a shared machine the wall clock
@@ -33,10 +40,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from cryptography.hazmat.primitives import hashes
@@ -194,8 +202,145 @@ def run(quick: bool) -> list[Row]:
         here = directory / "here"
         with Stage.open(JOB_CHANGE, here) as stage, _wallet(here, stage.trust) as wallet:
             rows = _rows(_InProcess(stage, claims), wallet, runs, "services in process")
-        rows += _remote_rows(directory / "there", 2 * (runs + 1), runs)
+        # Two rows of runs + 1 journeys each, and the journey recorded for the replay.
+        rows += _remote_rows(directory / "there", 2 * (runs + 1) + 1, runs)
     return rows
+
+
+class _Exchange(NamedTuple):
+    """One recorded HTTP exchange."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    status: int
+    content_type: str
+    answer: bytes
+
+
+def _recorded(journey: Callable[[], object]) -> list[_Exchange]:
+    """Run ``journey`` once and return every HTTP exchange this process made during it."""
+    recorded: list[_Exchange] = []
+    original = httpx.HTTPTransport.handle_request
+
+    def record(transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        response = original(transport, request)
+        body = response.read()
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+        recorded.append(
+            _Exchange(
+                request.method,
+                str(request.url),
+                headers,
+                request.read(),
+                response.status_code,
+                response.headers.get("content-type", ""),
+                body,
+            )
+        )
+        # A stream, not content=: the client reads it again, as it would from the network.
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(body),
+            request=request,
+        )
+
+    httpx.HTTPTransport.handle_request = record  # type: ignore[method-assign, assignment]
+    try:
+        journey()
+    finally:
+        httpx.HTTPTransport.handle_request = original  # type: ignore[method-assign]
+    return recorded
+
+
+def _replay_row(exchanges: list[_Exchange], runs: int) -> Row:
+    """The recorded exchanges replayed with plain httpx against canned answers."""
+    answers = [
+        {"status": e.status, "type": e.content_type, "body": e.answer.decode("latin-1")}
+        for e in exchanges
+    ]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        json.dump(answers, file)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bench.bench_journey", "--replay", file.name],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert child.stdout is not None
+    try:
+        base = child.stdout.readline().strip()
+        requests = []
+        for e in exchanges:
+            path = httpx.URL(e.url).raw_path.decode()
+            requests.append((e.method, f"{base}{path}", e.headers, e.body))
+        with httpx.Client(trust_env=False) as http:
+
+            def replay() -> tuple[float, float]:
+                cpu = time.process_time()
+                started = time.perf_counter()
+                for method, url, headers, body in requests:
+                    with http.stream(method, url, headers=headers, content=body) as answer:
+                        answer.read()
+                return time.perf_counter() - started, time.process_time() - cpu
+
+            replay()  # warm the connection
+            timed = [replay() for _ in range(runs)]
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
+        Path(file.name).unlink()
+    stats = percentiles_ms([wall for wall, _ in timed])
+    return Row(
+        group="journey",
+        step=f"bare minimum (no honnin): the same {len(exchanges)} HTTP exchanges replayed",
+        honnin_us=stats["median_ms"] * 1e3,
+        floor_us=_floor_us(1),
+        target="(floor of the x1 rows)",
+        extra={
+            "p95_ms": round(stats["p95_ms"], 2),
+            "median_ms": round(stats["median_ms"], 2),
+            "cpu_ms": round(statistics.median(cpu for _, cpu in timed) * 1e3, 2),
+            "exchanges": len(exchanges),
+            "bytes": sum(len(e.body) + len(e.answer) for e in exchanges),
+            "runs": runs,
+        },
+    )
+
+
+def _canned(answers_file: str) -> None:
+    """The replay child: answers the n-th request with the n-th recorded answer, in a loop."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    answers = [
+        (a["status"], a["type"], a["body"].encode("latin-1"))
+        for a in json.loads(Path(answers_file).read_text())
+    ]
+    cursor = [0]
+
+    async def answer(request: Request) -> Response:
+        await request.body()
+        status, media_type, body = answers[cursor[0] % len(answers)]
+        cursor[0] += 1
+        return Response(body or None, status_code=status, media_type=media_type or None)
+
+    app = Starlette(routes=[Route("/{path:path}", answer, methods=["GET", "POST"])])
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    sys.stdout.write(f"http://127.0.0.1:{port}\n")
+    sys.stdout.flush()
+    thread.join()
 
 
 def _remote_rows(directory: Path, offers: int, runs: int) -> list[Row]:
@@ -212,7 +357,10 @@ def _remote_rows(directory: Path, offers: int, runs: int) -> list[Row]:
         trust = TrustList.load(directory / "trust" / "trust-list.json")
         headers = {"Authorization": f"Bearer {announced['token']}"}
         with _wallet(directory, trust) as wallet, httpx.Client(headers=headers) as http:
-            return _rows(_Remote(announced, http), wallet, runs, "services in another process")
+            back_office = _Remote(announced, http)
+            rows = _rows(back_office, wallet, runs, "services in another process")
+            exchanges = _recorded(lambda: _journey(back_office, wallet, 1))
+        return [*rows, _replay_row(exchanges, runs)]
     finally:
         child.stdin.close()  # the child serves until its stdin closes
         child.wait(timeout=30)
@@ -237,4 +385,7 @@ def _serve(directory: Path, offers: int) -> None:
 
 
 if __name__ == "__main__":
-    _serve(Path(sys.argv[1]), int(sys.argv[2]))
+    if sys.argv[1] == "--replay":
+        _canned(sys.argv[2])
+    else:
+        _serve(Path(sys.argv[1]), int(sys.argv[2]))
