@@ -153,7 +153,7 @@ def rid_label(rid: bytes) -> str:
 class RecordCipher:
     """Seals and opens records of one wallet under keys derived from its data key."""
 
-    __slots__ = ("_acc_key", "_aead", "_rid_key", "_wallet_id")
+    __slots__ = ("_aead", "_prf", "_rid_key", "_wallet_id")
 
     def __init__(self, data_key: bytes, wallet_id: bytes) -> None:
         def derive(label: bytes) -> bytes:
@@ -161,7 +161,11 @@ class RecordCipher:
 
         self._aead = AESGCM(derive(b"record encryption v1"))
         self._rid_key = derive(b"row id v1")
-        self._acc_key = derive(b"record set digest v1")
+        # ECB here is a pseudorandom function on distinct single blocks, not a cipher mode
+        # for data: nothing is encrypted with it and its output never leaves the process.
+        # One context serves every call: ECB carries no state from one block to the next.
+        prf_key = derive(b"record set digest v1")
+        self._prf = Cipher(algorithms.AES(prf_key), modes.ECB()).encryptor()  # noqa: S305
         self._wallet_id = wallet_id
 
     def __repr__(self) -> str:
@@ -177,10 +181,7 @@ class RecordCipher:
 
     def terms_total(self, blocks: bytes) -> int:
         """The sum of the terms of many rows (their blocks concatenated), mod 2^128."""
-        # ECB here is a pseudorandom function on distinct single blocks, not a cipher mode
-        # for data: nothing is encrypted with it and its output never leaves the process.
-        prf = Cipher(algorithms.AES(self._acc_key), modes.ECB()).encryptor()  # noqa: S305
-        out = prf.update(blocks) + prf.finalize()
+        out = self._prf.update(blocks)
         high = low = 0
         for hi, lo in _TERM_WORDS.iter_unpack(out):
             high += hi
