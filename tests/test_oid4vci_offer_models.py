@@ -14,6 +14,7 @@ from honnin.errors import (
     TooLarge,
 )
 from honnin.oid4vci import (
+    PRE_AUTHORIZED_CODE_GRANT,
     CredentialOffer,
     CredentialOfferGrants,
     PreAuthorizedCodeGrant,
@@ -179,3 +180,29 @@ def test_unknown_offer_members_are_ignored_but_never_built() -> None:
     assert parse_credential_offer(raw).credential_configuration_ids == ("a",)
     with pytest.raises(TypeError, match="future"):
         CredentialOffer(credential_issuer=ISSUER, credential_configuration_ids=("a",), future=1)  # type: ignore[call-arg]
+
+
+def test_unknown_members_of_nested_messages_are_never_built_either() -> None:
+    # Building: a typo in a nested message given as a mapping is refused, at any depth, by
+    # its wire name or its Python name.
+    grant = {"pre-authorized_code": "code", "tx_code": {"length": 4, "inptu_mode": "numeric"}}
+    members: dict[str, Any] = {PRE_AUTHORIZED_CODE_GRANT: grant}
+    with pytest.raises(TypeError, match=r"TxCode has no member.*inptu_mode"):
+        CredentialOfferGrants(**members)
+    with pytest.raises(TypeError, match=r"PreAuthorizedCodeGrant has no member.*tx_cod"):
+        CredentialOffer(
+            credential_issuer=ISSUER,
+            credential_configuration_ids=("a",),
+            grants={"pre_authorized_code": {"pre-authorized_code": "c", "tx_cod": {}}},  # type: ignore[arg-type]
+        )
+    members = {PRE_AUTHORIZED_CODE_GRANT: {"pre-authorized_code": "c"}}
+    built = CredentialOfferGrants(**members)
+    assert built.pre_authorized_code is not None
+    # Parsing: the same unknown members are ignored (§4.1.1: unrecognised parameters).
+    raw = {
+        "credential_issuer": ISSUER,
+        "credential_configuration_ids": ["a"],
+        "grants": {PRE_AUTHORIZED_CODE_GRANT: {**grant, "future": True}},
+    }
+    parsed = parse_credential_offer(raw).pre_authorized_code
+    assert parsed is not None and parsed.tx_code is not None and parsed.tx_code.length == 4
