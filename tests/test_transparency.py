@@ -119,6 +119,21 @@ def test_an_entry_commits_with_the_callers_transaction(vault: Vault) -> None:
     assert log.head() == (0, GENESIS) and log.verify() == 0
 
 
+def test_a_rolled_back_entry_leaves_the_head_of_before(vault: Vault) -> None:
+    # The log keeps the head it last saw: a rollback must bring back the one of before.
+    log = TransparencyLog(vault, FixedClock(1))
+    log.append(Event.ISSUANCE, party_id=AGENCY, outcome="success")
+    committed = log.head()
+    with pytest.raises(RuntimeError), vault.transaction():
+        log.append(Event.PRESENTATION, party_id=AGENCY, outcome="success")
+        assert log.head()[0] == 2
+        raise RuntimeError("the presentation failed after logging")
+    assert log.head() == committed
+    log.append(Event.REFUSAL, party_id=AGENCY, outcome="refused")
+    assert log.head()[0] == 2 and log.verify() == 2
+    assert [e.event for e in log.entries()] == [Event.ISSUANCE, Event.REFUSAL]
+
+
 def test_export_json(log: TransparencyLog) -> None:
     document = json.loads(log.export_json())
     assert document["version"] == 1

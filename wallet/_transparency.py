@@ -41,6 +41,7 @@ from ._transparency_entries import (
     text_field,
 )
 from ._vault import Vault
+from ._vault_records import Entry
 
 __all__ = [
     "ENTRY_KIND",
@@ -74,10 +75,18 @@ class TransparencyLog:
     def __init__(self, vault: Vault, clock: Clock) -> None:
         self._vault = vault
         self._clock = clock
+        # The head as last read or written, with the vault entry it came from: while that
+        # entry is the one the vault holds, the head needs no decryption. A rollback puts
+        # back the entry object of before, and any other write makes a new one.
+        self._known_head: tuple[Entry, int, str] | None = None
 
     # -- writing ---------------------------------------------------------------------------
 
     def _head(self) -> tuple[int, str]:
+        entries = self._vault.find(HEAD_KIND)
+        known = self._known_head
+        if known is not None and entries and entries[0] is known[0]:
+            return known[1], known[2]
         record = self._vault.get(HEAD_KIND, _HEAD_ID)
         if record is None:
             return 0, GENESIS
@@ -92,7 +101,9 @@ class TransparencyLog:
                 record=f"{HEAD_KIND}/{_HEAD_ID}",
                 reason="head",
             )
-        return int(value["count"]), str(value["hash"])
+        count, digest = int(value["count"]), str(value["hash"])
+        self._known_head = (record.entry, count, digest)
+        return count, digest
 
     def append(
         self,
@@ -148,7 +159,8 @@ class TransparencyLog:
                 {**body, "entry_hash": digest},
                 index={"seq": seq, "event": draft.event.value},
             )
-            self._vault.put(HEAD_KIND, _HEAD_ID, {"count": seq, "hash": digest})
+            head = self._vault.put(HEAD_KIND, _HEAD_ID, {"count": seq, "hash": digest})
+            self._known_head = (head, seq, digest)
         return parse_entry({**body, "entry_hash": digest}, seq)
 
     # -- reading and verifying -------------------------------------------------------------
