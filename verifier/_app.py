@@ -200,7 +200,7 @@ class _Service:
                 # §13.3 / VS-30: only the session that followed the redirect reads the result,
                 # once; a wrong, missing or already used response_code is refused.
                 raise InvalidRequest("response_code missing, wrong or used", reason="response_code")
-        result = self.verifier.result(transaction_id)
+        result = self.verifier.result_of(transaction)  # the row read above: no second read
         assert result is not None
         return json_response({"status": transaction.status.value, **result.to_json()})
 

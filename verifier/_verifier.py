@@ -360,6 +360,11 @@ class Verifier:
         transaction = self.store.get(transaction_id)
         if transaction is None:
             raise NotFound("no such transaction")
+        return self.result_of(transaction)
+
+    def result_of(self, transaction: Transaction) -> VerificationResult | None:
+        """The result stored in ``transaction`` (read from ``store``); ``None`` while it is
+        pending."""
         if transaction.result is None:
             return None
         if isinstance(transaction.result, RecordedResult):
