@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,8 +65,10 @@ def live_issuer(
     name: str = "Example Corp",
     settings: IssuerSettings | None = None,
     store: str | None = None,
+    wrap: Callable[[Any], Any] | None = None,
 ) -> Iterator[LiveIssuer]:
-    """Serve a fresh issuer on a free loopback port until the block ends."""
+    """Serve a fresh issuer on a free loopback port until the block ends (``wrap`` puts an
+    ASGI middleware around the issuer's app)."""
     # IPPROTO_TCP: asyncio sets TCP_NODELAY only on sockets it knows to be TCP; without it
     # every reused connection waits ~40 ms for a delayed ACK (Nagle).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -78,6 +80,8 @@ def live_issuer(
     issuer = Issuer.create(name, iss=base, clock=clock, store=store)
     settings = settings or IssuerSettings(dev=True)
     app = create_app(issuer, settings)
+    if wrap is not None:
+        app = wrap(app)
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
     )

@@ -9,12 +9,14 @@ N binding keys drafted in the vault (in memory) and N ``jwt`` proofs signed thro
 configuration's type, bound to one of the keys just proven; at most one copy per proof,
 SECURITY-CHECKLIST C14) and stored with its key in one transaction; keys no stored copy is
 bound to are forgotten → Notification (§11). A deferred answer (§9) is polled at the
-issuer's ``interval``.
+issuer's ``interval``. Requests whose answers do not depend on each other go out together
+(``OfferClient.receive``): three round trips fewer on a slow network.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -178,21 +180,29 @@ class OfferClient:
             out.append((config_id, config))
         return out
 
-    def _pre_check_trust(
-        self, metadata: CredentialIssuerMetadata, configs: Sequence[CredentialConfiguration]
-    ) -> None:
-        """WL-16: an issuer the trust configuration rejects is refused before the person is
-        asked for a Transaction Code. The key comes from JWT VC Issuer Metadata (SD-JWT VC §4)
-        with its ``x5c``; without that document the copies themselves decide."""
-        if not self._trust.configured:
-            return
-        issuer = metadata.credential_issuer
+    def _issuer_keys(self, issuer: str) -> Any:
+        """JWT VC Issuer Metadata (SD-JWT VC §4), or ``None`` when the issuer has none."""
         try:
-            document = self._http.get_json(
+            return self._http.get_json(
                 well_known_url(issuer, "jwt-vc-issuer"), what="jwt-vc-issuer", max_bytes=65536
             )
         except FetchError:
+            return None
+
+    def _pre_check_trust(
+        self,
+        metadata: CredentialIssuerMetadata,
+        configs: Sequence[CredentialConfiguration],
+        issuer_keys: Future[Any] | None,
+    ) -> None:
+        """WL-16: an issuer the trust configuration rejects is refused before the person is
+        asked for a Transaction Code. The key comes from JWT VC Issuer Metadata (SD-JWT VC §4)
+        with its ``x5c`` (``issuer_keys``, fetched while the issuer metadata was); without that
+        document the copies themselves decide."""
+        if not self._trust.configured or issuer_keys is None:
             return
+        issuer = metadata.credential_issuer
+        document = issuer_keys.result()
         keys = document.get("jwks", {}).get("keys") if isinstance(document, dict) else None
         chains = [k.get("x5c") for k in keys or () if isinstance(k, dict) and k.get("x5c")]
         if not chains:
@@ -205,8 +215,20 @@ class OfferClient:
             decision = self._trust.issuer(certificates_from_x5c(chains[0]), names, at=at)
             check_issuer_identifier(decision.chain, issuer)
 
+    def _authorization_server_metadata(self, server: str) -> AuthorizationServerMetadata:
+        raw = self._http.get_json(
+            authorization_server_metadata_url(server),
+            what="authorization server metadata",
+            max_bytes=_METADATA_LIMIT,
+        )
+        return parse_message(AuthorizationServerMetadata, raw)
+
     def _token(
-        self, offer: CredentialOffer, metadata: CredentialIssuerMetadata, tx: TxCodeSource
+        self,
+        offer: CredentialOffer,
+        metadata: CredentialIssuerMetadata,
+        tx: TxCodeSource,
+        fetched: tuple[str, Future[AuthorizationServerMetadata]],
     ) -> str:
         grant = offer.pre_authorized_code
         if grant is None:
@@ -216,12 +238,10 @@ class OfferClient:
             )
         server = grant.authorization_server or (metadata.authorization_servers or (None,))[0]
         server = server or metadata.credential_issuer
-        raw = self._http.get_json(
-            authorization_server_metadata_url(server),
-            what="authorization server metadata",
-            max_bytes=_METADATA_LIMIT,
+        guessed, ahead = fetched
+        authorization_server = (
+            ahead.result() if server == guessed else self._authorization_server_metadata(server)
         )
-        authorization_server = parse_message(AuthorizationServerMetadata, raw)
         if authorization_server.token_endpoint is None:
             raise InvalidRequest("the authorization server has no token endpoint")
         form = {"grant_type": PRE_AUTHORIZED_CODE_GRANT}
@@ -254,11 +274,18 @@ class OfferClient:
         return nonce
 
     def _request(
-        self, session: _Session, config_id: str, signers: Sequence[Signer]
+        self,
+        session: _Session,
+        config_id: str,
+        signers: Sequence[Signer],
+        nonce_ahead: Future[str | None] | None,
     ) -> tuple[int, Any]:
         metadata = session.metadata
         for attempt in (1, 2):
-            nonce = self._nonce(metadata)
+            if attempt == 1 and nonce_ahead is not None:
+                nonce = nonce_ahead.result()
+            else:
+                nonce = self._nonce(metadata)
             proofs = [
                 build_proof(s, audience=metadata.credential_issuer, nonce=nonce, now=self._now())
                 for s in signers
@@ -322,6 +349,7 @@ class OfferClient:
         config: CredentialConfiguration,
         copies: int | None,
         deferred_timeout: float,
+        nonce_ahead: Future[str | None] | None = None,
     ) -> tuple[HeldCredential, bool]:
         batch = session.metadata.batch_credential_issuance
         count = copies or (batch.batch_size if batch is not None else 1)
@@ -331,7 +359,7 @@ class OfferClient:
         keys = frozenset(s.key_id for s in signers)
         used: frozenset[str] = frozenset()
         try:
-            _, answer = self._request(session, config_id, signers)
+            _, answer = self._request(session, config_id, signers, nonce_ahead)
             response = parse_credential_response(answer)
             if response.deferred:
                 assert response.transaction_id is not None
@@ -367,21 +395,45 @@ class OfferClient:
         copies: int | None,
         deferred_timeout: float,
     ) -> Receipt:
-        """Run the whole exchange for every configuration of ``offer``."""
+        """Run the whole exchange for every configuration of ``offer``.
+
+        Requests that do not depend on each other's answers go out together, from a small
+        thread pool: the issuer's key document and its authorization server's metadata
+        with the issuer metadata (they depend only on the offer), the first ``c_nonce``
+        with the token request (§7: the nonce endpoint needs no token). The order of the
+        checks is unchanged: nothing is sent with the Transaction Code before the trust
+        pre-check, and every answer is checked before it is used.
+        """
         document = self.resolve_offer(offer)
-        metadata = self._metadata(document)
-        configs = self._configurations(document, metadata)
-        self._pre_check_trust(metadata, [c for _, c in configs])
-        session = _Session(document, metadata, self._token(document, metadata, tx_code))
-        held: list[HeldCredential] = []
-        notified: list[str] = []
-        for config_id, config in configs:
-            credential, acknowledged = self._issue_one(
-                session, config_id, config, copies, deferred_timeout
-            )
-            held.append(credential)
-            if acknowledged:
-                notified.append(credential.id)
+        issuer = self._http.check(document.credential_issuer, "credential_issuer")
+        grant = document.pre_authorized_code
+        # The authorization server is the one the offer names, else (usually) the issuer
+        # itself (§12.2.4); _token fetches another one if the metadata names it.
+        guessed = (grant.authorization_server if grant is not None else None) or issuer
+        self._http.fetcher  # noqa: B018 - made here, not by two threads at once
+        ahead = ThreadPoolExecutor(max_workers=2, thread_name_prefix="honnin-receive")
+        try:
+            keys = ahead.submit(self._issuer_keys, issuer) if self._trust.configured else None
+            server = ahead.submit(self._authorization_server_metadata, guessed)
+            metadata = self._metadata(document)
+            configs = self._configurations(document, metadata)
+            self._pre_check_trust(metadata, [c for _, c in configs], keys)
+            nonce: Future[str | None] | None = ahead.submit(self._nonce, metadata)
+            token = self._token(document, metadata, tx_code, (guessed, server))
+            session = _Session(document, metadata, token)
+            held: list[HeldCredential] = []
+            notified: list[str] = []
+            for config_id, config in configs:
+                credential, acknowledged = self._issue_one(
+                    session, config_id, config, copies, deferred_timeout, nonce
+                )
+                nonce = None  # a c_nonce is used once: the next configuration asks again
+                held.append(credential)
+                if acknowledged:
+                    notified.append(credential.id)
+        finally:
+            # An early refusal does not wait for answers nobody will read.
+            ahead.shutdown(wait=False, cancel_futures=True)
         names = [d.name for d in metadata.display or () if d.name]
         return Receipt(
             tuple(held), metadata.credential_issuer, names[0] if names else None, tuple(notified)

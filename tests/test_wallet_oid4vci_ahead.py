@@ -1,0 +1,180 @@
+"""The wallet's OpenID4VCI requests that go out together (``OfferClient.receive``): the
+issuer's key document and its authorization server's metadata while the issuer metadata is
+fetched, the first ``c_nonce`` while the token is; and the cases where the guess is wrong or
+the answer is refused. Against a real issuer service on 127.0.0.1, behind a recording ASGI
+middleware that can hold, rewrite or refuse one answer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from test_oid4vci_service_fixtures import LiveIssuer, live_issuer
+from test_oid4vp_service_support import bound_socket, serving
+from test_wallet_role_support import FAST, PIN, sample
+
+from honnin.errors import UntrustedIssuer
+from wallet import Wallet
+
+SLIP = "withholding-slip"
+METADATA = "/.well-known/openid-credential-issuer"
+KEYS = "/.well-known/jwt-vc-issuer"
+SERVER = "/.well-known/oauth-authorization-server"
+
+
+class Recorder:
+    """ASGI middleware: records when each request arrives and when its answer is sent; can
+    hold an answer (``hold``), change a JSON answer (``rewrite``) or answer once with an
+    OAuth error (``refuse_once``)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.arrived: dict[str, list[float]] = {}
+        self.answered: dict[str, list[float]] = {}
+        self.hold: dict[str, float] = {}
+        self.rewrite: dict[str, Any] = {}
+        self.refuse_once: dict[str, dict[str, str]] = {}
+
+    def count(self, path: str) -> int:
+        return len(self.arrived.get(path, []))
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        self.arrived.setdefault(path, []).append(time.monotonic())
+        if path in self.hold:
+            await asyncio.sleep(self.hold[path])
+        if path in self.refuse_once:
+            error = self.refuse_once.pop(path)
+            await JSONResponse(error, status_code=400)(scope, receive, send)
+        elif path in self.rewrite:
+            await self._rewritten(scope, receive, send, self.rewrite[path])
+        else:
+            await self.app(scope, receive, send)
+        self.answered.setdefault(path, []).append(time.monotonic())
+
+    async def _rewritten(self, scope: Any, receive: Any, send: Any, change: Any) -> None:
+        parts: list[bytes] = []
+        start: dict[str, Any] = {}
+
+        async def keep(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                parts.append(message.get("body", b""))
+
+        await self.app(scope, receive, keep)
+        document = change(json.loads(b"".join(parts)))
+        await JSONResponse(document, status_code=start["status"])(scope, receive, send)
+
+
+class Recorded:
+    """``live_issuer(wrap=...)``: keeps the ``Recorder`` it puts around the issuer's app."""
+
+    recorder: Recorder
+
+    def __call__(self, app: Any) -> Recorder:
+        self.recorder = Recorder(app)
+        return self.recorder
+
+
+@pytest.fixture
+def recorded() -> Iterator[tuple[LiveIssuer, Recorder]]:
+    wrap = Recorded()
+    with live_issuer(wrap=wrap) as served:
+        yield served, wrap.recorder
+
+
+def _wallet(live: LiveIssuer, path: Path) -> Wallet:
+    return Wallet.open(
+        path, PIN, kdf=FAST, allow_loopback_http=True, trust=[live.issuer.certificate]
+    )
+
+
+def test_the_key_document_and_server_metadata_are_fetched_with_the_metadata(
+    recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
+) -> None:
+    live, recorder = recorded
+    recorder.hold[METADATA] = 0.4  # the issuer metadata answers late
+    offer = live.issuer.create_offer(SLIP, sample())
+    with _wallet(live, tmp_path / "w") as wallet:
+        assert wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1).credentials[0].copies == 1
+    metadata_sent = recorder.answered[METADATA][0]
+    # Both arrived while the metadata was still held: they went out together with it.
+    assert recorder.arrived[KEYS][0] < metadata_sent
+    assert recorder.arrived[SERVER][0] < metadata_sent
+    assert recorder.count(KEYS) == recorder.count(SERVER) == recorder.count(METADATA) == 1
+
+
+def test_the_first_nonce_is_asked_while_the_token_is(
+    recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
+) -> None:
+    live, recorder = recorded
+    recorder.hold["/token"] = 0.4
+    offer = live.issuer.create_offer(SLIP, sample())
+    with _wallet(live, tmp_path / "w") as wallet:
+        wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
+    assert recorder.arrived["/nonce"][0] < recorder.answered["/token"][0]
+    assert recorder.count("/nonce") == 1
+    # ... and only after the trust pre-check: the key document was answered before.
+    assert recorder.answered[KEYS][0] < recorder.arrived["/nonce"][0]
+
+
+def test_a_refused_nonce_is_asked_again(
+    recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
+) -> None:
+    live, recorder = recorded
+    recorder.refuse_once["/credential"] = {"error": "invalid_nonce"}
+    offer = live.issuer.create_offer(SLIP, sample())
+    with _wallet(live, tmp_path / "w") as wallet:
+        assert wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1).credentials[0].copies == 1
+    assert recorder.count("/nonce") == 2 and recorder.count("/credential") == 2
+
+
+def test_metadata_naming_another_authorization_server_is_followed(
+    recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
+) -> None:
+    live, recorder = recorded
+    asked: list[str] = []
+    with bound_socket() as (sock, elsewhere):
+
+        async def server_metadata(request: Request) -> Response:
+            asked.append(request.url.path)
+            return JSONResponse({"issuer": elsewhere, "token_endpoint": f"{live.base}/token"})
+
+        other = Starlette(routes=[Route(SERVER, server_metadata)])
+        recorder.rewrite[METADATA] = lambda doc: {**doc, "authorization_servers": [elsewhere]}
+        offer = live.issuer.create_offer(SLIP, sample())
+        with serving(other, sock), _wallet(live, tmp_path / "w") as wallet:
+            assert wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1).credentials
+    # The guess (the issuer itself) was fetched and set aside; the named server was used.
+    assert asked == [SERVER] and recorder.count(SERVER) == 1
+
+
+def test_an_untrusted_issuer_is_refused_before_any_token_or_nonce(tmp_path: Path) -> None:
+    wrap = Recorded()
+    with (
+        live_issuer(wrap=wrap) as live,
+        live_issuer(name="Other Corp") as other,
+    ):
+        offer = live.issuer.create_offer(SLIP, sample())
+        trusting_other = Wallet.open(
+            tmp_path / "w", PIN, kdf=FAST, allow_loopback_http=True,
+            trust=[other.issuer.certificate],
+        )  # fmt: skip
+        with trusting_other as wallet:
+            with pytest.raises(UntrustedIssuer):
+                wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
+            assert wallet.credentials() == []
+    assert wrap.recorder.count("/token") == 0 and wrap.recorder.count("/nonce") == 0
