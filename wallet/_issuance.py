@@ -16,7 +16,7 @@ issuer's ``interval``. Requests whose answers do not depend on each other go out
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -410,30 +410,25 @@ class OfferClient:
         # The authorization server is the one the offer names, else (usually) the issuer
         # itself (§12.2.4); _token fetches another one if the metadata names it.
         guessed = (grant.authorization_server if grant is not None else None) or issuer
-        self._http.fetcher  # noqa: B018 - made here, not by two threads at once
-        ahead = ThreadPoolExecutor(max_workers=2, thread_name_prefix="honnin-receive")
-        try:
-            keys = ahead.submit(self._issuer_keys, issuer) if self._trust.configured else None
-            server = ahead.submit(self._authorization_server_metadata, guessed)
-            metadata = self._metadata(document)
-            configs = self._configurations(document, metadata)
-            self._pre_check_trust(metadata, [c for _, c in configs], keys)
-            nonce: Future[str | None] | None = ahead.submit(self._nonce, metadata)
-            token = self._token(document, metadata, tx_code, (guessed, server))
-            session = _Session(document, metadata, token)
-            held: list[HeldCredential] = []
-            notified: list[str] = []
-            for config_id, config in configs:
-                credential, acknowledged = self._issue_one(
-                    session, config_id, config, copies, deferred_timeout, nonce
-                )
-                nonce = None  # a c_nonce is used once: the next configuration asks again
-                held.append(credential)
-                if acknowledged:
-                    notified.append(credential.id)
-        finally:
-            # An early refusal does not wait for answers nobody will read.
-            ahead.shutdown(wait=False, cancel_futures=True)
+        ahead = self._http.ahead
+        keys = ahead(self._issuer_keys, issuer) if self._trust.configured else None
+        server = ahead(self._authorization_server_metadata, guessed)
+        metadata = self._metadata(document)
+        configs = self._configurations(document, metadata)
+        self._pre_check_trust(metadata, [c for _, c in configs], keys)
+        nonce: Future[str | None] | None = ahead(self._nonce, metadata)
+        token = self._token(document, metadata, tx_code, (guessed, server))
+        session = _Session(document, metadata, token)
+        held: list[HeldCredential] = []
+        notified: list[str] = []
+        for config_id, config in configs:
+            credential, acknowledged = self._issue_one(
+                session, config_id, config, copies, deferred_timeout, nonce
+            )
+            nonce = None  # a c_nonce is used once: the next configuration asks again
+            held.append(credential)
+            if acknowledged:
+                notified.append(credential.id)
         names = [d.name for d in metadata.display or () if d.name]
         return Receipt(
             tuple(held), metadata.credential_issuer, names[0] if names else None, tuple(notified)

@@ -4,14 +4,17 @@ and OAuth error answers turned into their ``HonninError`` (``honnin.http``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from honnin.errors import FetchError, MalformedInput
 from honnin.http import HttpResponse, HttpxFetcher, error_from_oauth_response
 from honnin.oauth import require_https
 
 __all__ = ["Transport"]
+
+T = TypeVar("T")
 
 
 class Transport:
@@ -20,6 +23,7 @@ class Transport:
     def __init__(self, fetcher: HttpxFetcher | None, *, allow_loopback_http: bool) -> None:
         self._fetcher = fetcher
         self._own = fetcher is None
+        self._pool: ThreadPoolExecutor | None = None
         self.allow_loopback_http = allow_loopback_http
 
     @property
@@ -29,8 +33,22 @@ class Transport:
             self._fetcher = HttpxFetcher(timeout=30)
         return self._fetcher
 
+    def ahead(self, work: Callable[..., T], *args: Any) -> Future[T]:
+        """Run ``work(*args)`` (requests whose answer is needed later) on a thread kept for
+        the wallet's life (at most four, made as needed): starting a thread per request would
+        cost about as much as the overlap saves on loopback. Four, so that a request left
+        hanging by one server (until its timeout) does not hold up the next exchange."""
+        if self._pool is None:
+            self.fetcher  # noqa: B018 - made here, never by two threads at once
+            self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="honnin-wallet")
+        return self._pool.submit(work, *args)
+
     def close(self) -> None:
-        """Close the fetcher if this transport made it."""
+        """Close the fetcher if this transport made it; requests started ``ahead`` whose
+        answers nobody waits for are dropped."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
         if self._own and self._fetcher is not None:
             self._fetcher.close()
             self._fetcher = None
