@@ -9,7 +9,8 @@ One journey, timed end to end on the wall clock, as the person and the two servi
 4. the wallet fetches the request_uri, checks the request, matches it (consent);
 5. the wallet presents one fresh copy (SD-JWT VC + KB-JWT, ECDH-ES JWE) to the response_uri,
    where the verifier decrypts and verifies it (issuer signature, chain, status, KB-JWT);
-6. the verifier's stored result is read.
+6. the verifier's stored result is read (in process: ``Verifier.result``; over HTTP: the
+   back office's long poll, started when it made the request, returns).
 
 The services are the real ``issuer.create_app`` and ``verifier.create_app`` under uvicorn
 on 127.0.0.1 (``honnin_demo.Stage``), measured twice: in the wallet's process with the back
@@ -43,6 +44,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -108,11 +110,14 @@ class _InProcess:
 
 class _Remote:
     """Services (and the issuer's offers) in a child process; the verifier's back office over
-    HTTP, as a real deployment would have them."""
+    HTTP, as a real deployment would have them. The back office waits for the result from
+    the moment it made the request (``GET result?wait=``, the long poll of the verifier
+    service), as an agency's form waiting for the person does."""
 
     def __init__(self, announced: dict[str, Any], http: httpx.Client) -> None:
         self.offers = [tuple(o) for o in announced["offers"]]
         self.verifier, self.http = announced["verifier"], http
+        self.waiting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="back-office")
 
     def offer(self) -> tuple[str, str | None]:
         uri, tx_code = self.offers.pop()
@@ -121,9 +126,10 @@ class _Remote:
     def request(self) -> tuple[str, Callable[[], bool]]:
         body = {"credential_type": "withholding-slip", "claims": CLAIMS, "purpose": "benchmark"}
         created = self.http.post(f"{self.verifier}/transactions", json=body).json()
+        answer = self.waiting.submit(self.http.get, created["result"], params={"wait": 30})
 
         def verified() -> bool:
-            return bool(self.http.get(created["result"]).json().get("verified"))
+            return bool(answer.result().json().get("verified"))
 
         return created["uri"], verified
 
@@ -358,8 +364,11 @@ def _remote_rows(directory: Path, offers: int, runs: int) -> list[Row]:
         headers = {"Authorization": f"Bearer {announced['token']}"}
         with _wallet(directory, trust) as wallet, httpx.Client(headers=headers) as http:
             back_office = _Remote(announced, http)
-            rows = _rows(back_office, wallet, runs, "services in another process")
-            exchanges = _recorded(lambda: _journey(back_office, wallet, 1))
+            try:
+                rows = _rows(back_office, wallet, runs, "services in another process")
+                exchanges = _recorded(lambda: _journey(back_office, wallet, 1))
+            finally:
+                back_office.waiting.shutdown()
         return [*rows, _replay_row(exchanges, runs)]
     finally:
         child.stdin.close()  # the child serves until its stdin closes
