@@ -127,8 +127,21 @@ def test_the_first_nonce_is_asked_while_the_token_is(
         wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
     assert recorder.arrived["/nonce"][0] < recorder.answered["/token"][0]
     assert recorder.count("/nonce") == 1
-    # ... and only after the trust pre-check: the key document was answered before.
-    assert recorder.answered[KEYS][0] < recorder.arrived["/nonce"][0]
+
+
+def test_the_nonce_waits_for_the_trust_pre_check(
+    recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
+) -> None:
+    # Nothing after the pre-check goes out before it: held, the key document holds the nonce
+    # (and the token) back by as long.
+    live, recorder = recorded
+    recorder.hold[KEYS] = 0.4
+    offer = live.issuer.create_offer(SLIP, sample())
+    with _wallet(live, tmp_path / "w") as wallet:
+        wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
+    keys_asked = recorder.arrived[KEYS][0]
+    assert recorder.arrived["/nonce"][0] - keys_asked >= 0.35
+    assert recorder.arrived["/token"][0] - keys_asked >= 0.35
 
 
 def test_a_refused_nonce_is_asked_again(
