@@ -43,8 +43,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -349,7 +350,10 @@ def _canned(answers_file: str) -> None:
     thread.join()
 
 
-def _remote_rows(directory: Path, offers: int, runs: int) -> list[Row]:
+@contextmanager
+def services_elsewhere(directory: Path, offers: int) -> Iterator[tuple[_Remote, Wallet]]:
+    """Both services in a child process with ``offers`` offers made in advance; the verifier's
+    back office over HTTP and a wallet in this process, until the block ends."""
     child = subprocess.Popen(
         [sys.executable, "-m", "bench.bench_journey", str(directory), str(offers)],
         stdin=subprocess.PIPE,
@@ -365,14 +369,19 @@ def _remote_rows(directory: Path, offers: int, runs: int) -> list[Row]:
         with _wallet(directory, trust) as wallet, httpx.Client(headers=headers) as http:
             back_office = _Remote(announced, http)
             try:
-                rows = _rows(back_office, wallet, runs, "services in another process")
-                exchanges = _recorded(lambda: _journey(back_office, wallet, 1))
+                yield back_office, wallet
             finally:
                 back_office.waiting.shutdown()
-        return [*rows, _replay_row(exchanges, runs)]
     finally:
         child.stdin.close()  # the child serves until its stdin closes
         child.wait(timeout=30)
+
+
+def _remote_rows(directory: Path, offers: int, runs: int) -> list[Row]:
+    with services_elsewhere(directory, offers) as (back_office, wallet):
+        rows = _rows(back_office, wallet, runs, "services in another process")
+        exchanges = _recorded(lambda: _journey(back_office, wallet, 1))
+    return [*rows, _replay_row(exchanges, runs)]
 
 
 def _serve(directory: Path, offers: int) -> None:

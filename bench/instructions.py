@@ -17,7 +17,6 @@ a compiled library (OpenSSL, SQLite) counts like Python. Needs valgrind (Debian:
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import subprocess
@@ -25,10 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import httpx
-
-from bench.bench_journey import _journey, _Remote, _wallet
-from honnin.trust import TrustList
+from bench.bench_journey import _journey, services_elsewhere
 
 _WARM = 5
 
@@ -36,29 +32,10 @@ _WARM = 5
 def _drive(journeys: int) -> None:
     """The program valgrind runs: the services in a child, ``_WARM`` + ``journeys`` journeys."""
     with tempfile.TemporaryDirectory(prefix="honnin-bench-instructions-") as folder:
-        directory = Path(folder)
-        child = subprocess.Popen(
-            [sys.executable, "-m", "bench.bench_journey", str(directory), str(_WARM + journeys)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=Path(__file__).resolve().parent.parent,
-        )
-        assert child.stdin is not None and child.stdout is not None
-        try:
-            announced = json.loads(child.stdout.readline())
-            trust = TrustList.load(directory / "trust" / "trust-list.json")
-            headers = {"Authorization": f"Bearer {announced['token']}"}
-            with _wallet(directory, trust) as wallet, httpx.Client(headers=headers) as http:
-                back_office = _Remote(announced, http)
-                try:
-                    for _ in range(_WARM + journeys):
-                        _journey(back_office, wallet, 1)
-                finally:
-                    back_office.waiting.shutdown()
-        finally:
-            child.stdin.close()
-            child.wait(timeout=60)
+        offers = _WARM + journeys
+        with services_elsewhere(Path(folder), offers) as (back_office, wallet):
+            for _ in range(offers):
+                _journey(back_office, wallet, 1)
 
 
 def _counted(journeys: int) -> dict[str, int]:
