@@ -191,3 +191,26 @@ def test_an_untrusted_issuer_is_refused_before_any_token_or_nonce(tmp_path: Path
                 wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
             assert wallet.credentials() == []
     assert wrap.recorder.count("/token") == 0 and wrap.recorder.count("/nonce") == 0
+
+
+def test_closing_after_an_early_refusal_waits_for_the_request_still_on_its_way(
+    tmp_path: Path,
+) -> None:
+    # The refusal comes at once; the authorization server metadata asked ahead is still held
+    # by the issuer. close() waits for it, so its connection is closed with the others.
+    wrap = Recorded()
+    with live_issuer(wrap=wrap) as live, live_issuer(name="Other Corp") as other:
+        wrap.recorder.hold[SERVER] = 0.5
+        offer = live.issuer.create_offer(SLIP, sample())
+        wallet = Wallet.open(
+            tmp_path / "w", PIN, kdf=FAST, allow_loopback_http=True,
+            trust=[other.issuer.certificate],
+        )  # fmt: skip
+        started = time.monotonic()
+        with pytest.raises(UntrustedIssuer):
+            wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
+        refused = time.monotonic()
+        wallet.close()
+        closed = time.monotonic()
+    assert refused - started < 0.5  # the refusal did not wait for the held answer
+    assert wrap.recorder.answered[SERVER][0] <= closed

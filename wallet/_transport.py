@@ -44,10 +44,12 @@ class Transport:
         return self._pool.submit(work, *args)
 
     def close(self) -> None:
-        """Close the fetcher if this transport made it; requests started ``ahead`` whose
-        answers nobody waits for are dropped."""
+        """Close the fetcher if this transport made it. Requests started ``ahead`` and not
+        yet sent are dropped; one already on its way (an exchange refused early leaves some)
+        is waited for, at most its timeout, so that its connection is closed with the
+        others rather than left open."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         if self._own and self._fetcher is not None:
             self._fetcher.close()
