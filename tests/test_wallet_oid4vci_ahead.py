@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from starlette.applications import Starlette
@@ -22,7 +23,8 @@ from test_oid4vci_service_fixtures import LiveIssuer, live_issuer
 from test_oid4vp_service_support import bound_socket, serving
 from test_wallet_role_support import FAST, PIN, sample
 
-from honnin.errors import UntrustedIssuer
+from honnin.errors import InvalidRequest, UntrustedIssuer
+from honnin.oid4vci import PRE_AUTHORIZED_CODE_GRANT, parse_credential_offer_uri
 from wallet import Wallet
 
 SLIP = "withholding-slip"
@@ -214,3 +216,66 @@ def test_closing_after_an_early_refusal_waits_for_the_request_still_on_its_way(
         closed = time.monotonic()
     assert refused - started < 0.5  # the refusal did not wait for the held answer
     assert wrap.recorder.answered[SERVER][0] <= closed
+
+
+def _offer_naming(live: LiveIssuer, recorder: Recorder, server: str) -> tuple[str, str | None]:
+    """An offer by reference whose grant names ``server`` as its authorization server."""
+    offer = live.issuer.create_offer(SLIP, sample(), by_reference=True)
+    link = parse_credential_offer_uri(offer.uri, allow_loopback_http=True)
+    assert link.offer_uri is not None
+
+    def name_server(document: dict[str, Any]) -> dict[str, Any]:
+        document["grants"][PRE_AUTHORIZED_CODE_GRANT]["authorization_server"] = server
+        return document
+
+    recorder.rewrite[urlsplit(link.offer_uri).path] = name_server
+    return offer.uri, offer.tx_code
+
+
+def test_an_authorization_server_named_by_the_offer_is_asked_after_the_pre_check(
+    recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
+) -> None:
+    live, recorder = recorded
+    asked: list[float] = []
+    with bound_socket() as (sock, elsewhere):
+
+        async def server_metadata(request: Request) -> Response:
+            asked.append(time.monotonic())
+            return JSONResponse({"issuer": elsewhere, "token_endpoint": f"{live.base}/token"})
+
+        # §4.1.1: the offer picks one of the servers the metadata lists.
+        recorder.rewrite[METADATA] = lambda doc: {
+            **doc,
+            "authorization_servers": [live.base, elsewhere],
+        }
+        recorder.hold[KEYS] = 0.4
+        uri, tx_code = _offer_naming(live, recorder, elsewhere)
+        with (
+            serving(Starlette(routes=[Route(SERVER, server_metadata)]), sock),
+            _wallet(live, tmp_path / "w") as wallet,
+        ):
+            assert wallet.receive(uri, tx_code=tx_code, copies=1).credentials
+    # Not asked ahead: only once the key document was answered and the issuer trusted.
+    assert len(asked) == 1 and asked[0] - recorder.arrived[KEYS][0] >= 0.35
+
+
+def test_an_offer_naming_a_server_the_metadata_does_not_list_is_refused(
+    recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
+) -> None:
+    live, recorder = recorded
+    asked: list[str] = []
+    with bound_socket() as (sock, elsewhere):
+
+        async def server_metadata(request: Request) -> Response:
+            asked.append(request.url.path)
+            return JSONResponse({"issuer": elsewhere, "token_endpoint": f"{elsewhere}/token"})
+
+        uri, tx_code = _offer_naming(live, recorder, elsewhere)
+        with (
+            serving(Starlette(routes=[Route(SERVER, server_metadata)]), sock),
+            _wallet(live, tmp_path / "w") as wallet,
+        ):
+            with pytest.raises(InvalidRequest, match="does not list"):
+                wallet.receive(uri, tx_code=tx_code, copies=1)
+            assert wallet.credentials() == []
+    assert asked == [] and recorder.count("/token") == 0

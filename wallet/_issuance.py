@@ -236,7 +236,15 @@ class OfferClient:
                 "this wallet supports the pre-authorized code flow only (§4.1.1)",
                 grant_type="authorization_code",
             )
-        server = grant.authorization_server or (metadata.authorization_servers or (None,))[0]
+        named = grant.authorization_server
+        if named is not None and named not in (metadata.authorization_servers or ()):
+            # §4.1.1: the offer's authorization_server MUST be one of the metadata's
+            # authorization_servers; otherwise an offer could send the code anywhere.
+            raise InvalidRequest(
+                "the offer names an authorization server the issuer metadata does not list "
+                "(§4.1.1)"
+            )
+        server = named or (metadata.authorization_servers or (None,))[0]
         server = server or metadata.credential_issuer
         guessed, ahead = fetched
         authorization_server = (
@@ -406,10 +414,10 @@ class OfferClient:
         """
         document = self.resolve_offer(offer)
         issuer = self._http.check(document.credential_issuer, "credential_issuer")
-        grant = document.pre_authorized_code
-        # The authorization server is the one the offer names, else (usually) the issuer
-        # itself (§12.2.4); _token fetches another one if the metadata names it.
-        guessed = (grant.authorization_server if grant is not None else None) or issuer
+        # Usually the issuer is its own authorization server (§12.2.4): its metadata is asked
+        # ahead. Another server, named by the offer or the metadata, is asked by _token, after
+        # the trust pre-check: no third host hears from the wallet for an untrusted offer.
+        guessed = issuer
         ahead = self._http.ahead
         keys = ahead(self._issuer_keys, issuer) if self._trust.configured else None
         server = ahead(self._authorization_server_metadata, guessed)
