@@ -10,6 +10,7 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -157,24 +158,32 @@ def test_a_refused_nonce_is_asked_again(
     assert recorder.count("/nonce") == 2 and recorder.count("/credential") == 2
 
 
+@contextmanager
+def _another_server(live: LiveIssuer) -> Iterator[tuple[str, list[float]]]:
+    """A second authorization server on loopback whose token endpoint is the issuer's; yields
+    its base URL and when each request for its metadata arrived."""
+    asked: list[float] = []
+    with bound_socket() as (sock, base):
+
+        async def server_metadata(request: Request) -> Response:
+            asked.append(time.monotonic())
+            return JSONResponse({"issuer": base, "token_endpoint": f"{live.base}/token"})
+
+        with serving(Starlette(routes=[Route(SERVER, server_metadata)]), sock):
+            yield base, asked
+
+
 def test_metadata_naming_another_authorization_server_is_followed(
     recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
 ) -> None:
     live, recorder = recorded
-    asked: list[str] = []
-    with bound_socket() as (sock, elsewhere):
-
-        async def server_metadata(request: Request) -> Response:
-            asked.append(request.url.path)
-            return JSONResponse({"issuer": elsewhere, "token_endpoint": f"{live.base}/token"})
-
-        other = Starlette(routes=[Route(SERVER, server_metadata)])
+    with _another_server(live) as (elsewhere, asked):
         recorder.rewrite[METADATA] = lambda doc: {**doc, "authorization_servers": [elsewhere]}
         offer = live.issuer.create_offer(SLIP, sample())
-        with serving(other, sock), _wallet(live, tmp_path / "w") as wallet:
+        with _wallet(live, tmp_path / "w") as wallet:
             assert wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1).credentials
     # The guess (the issuer itself) was fetched and set aside; the named server was used.
-    assert asked == [SERVER] and recorder.count(SERVER) == 1
+    assert len(asked) == 1 and recorder.count(SERVER) == 1
 
 
 def test_an_untrusted_issuer_is_refused_before_any_token_or_nonce(tmp_path: Path) -> None:
@@ -236,13 +245,7 @@ def test_an_authorization_server_named_by_the_offer_is_asked_after_the_pre_check
     recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
 ) -> None:
     live, recorder = recorded
-    asked: list[float] = []
-    with bound_socket() as (sock, elsewhere):
-
-        async def server_metadata(request: Request) -> Response:
-            asked.append(time.monotonic())
-            return JSONResponse({"issuer": elsewhere, "token_endpoint": f"{live.base}/token"})
-
+    with _another_server(live) as (elsewhere, asked):
         # §4.1.1: the offer picks one of the servers the metadata lists.
         recorder.rewrite[METADATA] = lambda doc: {
             **doc,
@@ -250,10 +253,7 @@ def test_an_authorization_server_named_by_the_offer_is_asked_after_the_pre_check
         }
         recorder.hold[KEYS] = 0.4
         uri, tx_code = _offer_naming(live, recorder, elsewhere)
-        with (
-            serving(Starlette(routes=[Route(SERVER, server_metadata)]), sock),
-            _wallet(live, tmp_path / "w") as wallet,
-        ):
+        with _wallet(live, tmp_path / "w") as wallet:
             assert wallet.receive(uri, tx_code=tx_code, copies=1).credentials
     # Not asked ahead: only once the key document was answered and the issuer trusted.
     assert len(asked) == 1 and asked[0] - recorder.arrived[KEYS][0] >= 0.35
@@ -263,18 +263,9 @@ def test_an_offer_naming_a_server_the_metadata_does_not_list_is_refused(
     recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
 ) -> None:
     live, recorder = recorded
-    asked: list[str] = []
-    with bound_socket() as (sock, elsewhere):
-
-        async def server_metadata(request: Request) -> Response:
-            asked.append(request.url.path)
-            return JSONResponse({"issuer": elsewhere, "token_endpoint": f"{elsewhere}/token"})
-
+    with _another_server(live) as (elsewhere, asked):
         uri, tx_code = _offer_naming(live, recorder, elsewhere)
-        with (
-            serving(Starlette(routes=[Route(SERVER, server_metadata)]), sock),
-            _wallet(live, tmp_path / "w") as wallet,
-        ):
+        with _wallet(live, tmp_path / "w") as wallet:
             with pytest.raises(InvalidRequest, match="does not list"):
                 wallet.receive(uri, tx_code=tx_code, copies=1)
             assert wallet.credentials() == []
