@@ -57,6 +57,7 @@ __all__ = [
     "main",
     "print_json",
     "progress",
+    "serve_app",
     "shared_options",
 ]
 
@@ -264,6 +265,40 @@ def add_serve_options(parser: _Options, *, port: int) -> None:
         help="server log level (default info)",
     )
     parser.add_argument("--no-access-log", action="store_true", help="no log line per HTTP request")
+
+
+class _ServeSettings(Protocol):
+    """What ``serve_app`` reads from a service's settings."""
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def log_level(self) -> str: ...
+    @property
+    def access_log(self) -> bool: ...
+
+
+def serve_app(app: Any, settings: _ServeSettings) -> None:
+    """Serve an ASGI ``app`` with uvicorn until the process is stopped (a ``serve`` command).
+
+    Everything built before (modules, keys, catalogue, metadata) lives as long as the process:
+    it is kept out of the cyclic collector's full passes, which otherwise scan it every few
+    hundred requests and stall every answer waiting behind them.
+    """
+    import gc
+
+    import uvicorn  # only a serve command needs it: the rest of the CLI starts without it
+
+    gc.freeze()
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=settings.access_log,
+    )
 
 
 def add_trust_options(parser: _Options, *, anchors_for: str = "issuers") -> None:

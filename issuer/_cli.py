@@ -15,7 +15,6 @@ chain files, no store file) are refused.
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from honnin.cli import (
     load_settings,
     print_json,
     progress,
+    serve_app,
     shared_options,
 )
 from honnin.clock import SystemClock
@@ -87,8 +87,6 @@ def _issuer(settings: IssuerSettings) -> Issuer:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from ._app import create_app
 
     settings = _settings(
@@ -107,17 +105,7 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(issuer, settings.model_copy(update={"public_url": issuer.iss}))
     mode = " (development mode)" if settings.dev else ""
     progress(f"honnin issuer {issuer.name!r} serving {issuer.iss}{mode}")
-    # Everything built so far (modules, keys, catalogue, metadata) lives as long as the
-    # process: keep it out of the cyclic collector's full passes, which otherwise scan it
-    # every few hundred requests and stall every answer waiting behind them.
-    gc.freeze()
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=settings.access_log,
-    )
+    serve_app(app, settings)
     return 0
 
 

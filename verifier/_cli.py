@@ -36,6 +36,7 @@ from honnin.cli import (
     load_settings,
     print_json,
     progress,
+    serve_app,
     shared_options,
 )
 from honnin.clock import SystemClock
@@ -156,8 +157,6 @@ def _registrations(settings: VerifierSettings) -> list[str]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from ._app import create_app
 
     settings = _settings(
@@ -179,13 +178,7 @@ def _serve(args: argparse.Namespace) -> int:
             raise CommandFailed(str(exc), reason="insecure_settings") from exc
         mode = " (development mode)" if settings.dev else ""
         progress(f"honnin verifier {verifier.client_id} serving {settings.base_url}{mode}")
-        uvicorn.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            access_log=settings.access_log,
-        )
+        serve_app(app, settings)
     return 0
 
 
