@@ -270,3 +270,16 @@ def test_an_offer_naming_a_server_the_metadata_does_not_list_is_refused(
                 wallet.receive(uri, tx_code=tx_code, copies=1)
             assert wallet.credentials() == []
     assert asked == [] and recorder.count("/token") == 0
+
+
+def test_authorization_server_metadata_for_another_issuer_is_not_used(
+    recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
+) -> None:
+    live, recorder = recorded
+    recorder.rewrite[SERVER] = lambda doc: {**doc, "issuer": "https://elsewhere.example"}
+    offer = live.issuer.create_offer(SLIP, sample())
+    with _wallet(live, tmp_path / "w") as wallet:
+        with pytest.raises(InvalidRequest, match="RFC 8414"):
+            wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
+        assert wallet.credentials() == []
+    assert recorder.count("/token") == 0

@@ -221,7 +221,13 @@ class OfferClient:
             what="authorization server metadata",
             max_bytes=_METADATA_LIMIT,
         )
-        return parse_message(AuthorizationServerMetadata, raw)
+        metadata = parse_message(AuthorizationServerMetadata, raw)
+        if metadata.issuer != server:
+            # RFC 8414 §3.3: metadata for another issuer than the one asked MUST NOT be used.
+            raise InvalidRequest(
+                "the authorization server metadata names another issuer (RFC 8414 §3.3)"
+            )
+        return metadata
 
     def _token(
         self,
@@ -241,8 +247,7 @@ class OfferClient:
             # §4.1.1: the offer's authorization_server MUST be one of the metadata's
             # authorization_servers; otherwise an offer could send the code anywhere.
             raise InvalidRequest(
-                "the offer names an authorization server the issuer metadata does not list "
-                "(§4.1.1)"
+                "the offer names an authorization server the issuer metadata does not list (§4.1.1)"
             )
         server = named or (metadata.authorization_servers or (None,))[0]
         server = server or metadata.credential_issuer
