@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -84,9 +85,17 @@ async def _echo(request: Request) -> Response:
             "content_type": request.headers.get("content-type"),
             "body": body.decode(),
             "ua": request.headers.get("user-agent"),
+            "length": request.headers.get("content-length"),
         },
         status_code=400,
     )
+
+
+async def _headers(request: Request) -> Response:
+    answer = JSONResponse(dict(request.headers))
+    answer.headers.append("X-Repeated", "one")
+    answer.headers.append("X-Repeated", "two")
+    return answer
 
 
 async def _cookie(request: Request) -> Response:
@@ -100,6 +109,7 @@ def _app() -> Starlette:
         routes=[
             Route("/cookie", _cookie),
             Route("/json", _json),
+            Route("/headers", _headers),
             Route("/sized", _sized),
             Route("/endless", _endless),
             Route("/status/{code}", _status),
@@ -130,9 +140,14 @@ def base_url() -> Iterator[str]:
     thread.join(timeout=10)
 
 
-@pytest.fixture
-def fetcher() -> Iterator[HttpxFetcher]:
-    with HttpxFetcher(timeout=1.0) as f:
+@pytest.fixture(params=["own connections", "a caller's httpx.Client"])
+def fetcher(request: pytest.FixtureRequest) -> Iterator[HttpxFetcher]:
+    # Both ways a fetcher sends requests: its own httpcore pool, and a client it is given.
+    if request.param == "own connections":
+        with HttpxFetcher(timeout=1.0) as f:
+            yield f
+        return
+    with httpx.Client() as client, HttpxFetcher(timeout=1.0, client=client) as f:
         yield f
 
 
@@ -342,9 +357,56 @@ def test_received_descriptions_are_sanitised(fetcher: HttpxFetcher, base_url: st
     assert weird.error_description == "a???" + "x" * 296  # type: ignore[attr-defined]
 
 
-def test_cookies_are_neither_kept_nor_sent(fetcher: HttpxFetcher, base_url: str) -> None:
+def test_cookies_are_neither_kept_nor_sent(base_url: str) -> None:
     # A cookie would link a wallet's requests to one another (unlinkability).
-    first = fetcher.request("GET", f"{base_url}/cookie", max_bytes=1024)
-    assert "tracking-id" in first.headers["set-cookie"]
-    second = fetcher.request("GET", f"{base_url}/cookie", max_bytes=1024)
+    with HttpxFetcher(timeout=1.0) as fetcher:
+        first = fetcher.request("GET", f"{base_url}/cookie", max_bytes=1024)
+        assert "tracking-id" in first.headers["set-cookie"]
+        second = fetcher.request("GET", f"{base_url}/cookie", max_bytes=1024)
     assert second.json() == {"cookie": None}
+
+
+def test_nothing_is_sent_after_close(base_url: str) -> None:
+    fetcher = HttpxFetcher(timeout=1.0)
+    assert fetcher.request("GET", f"{base_url}/json", max_bytes=1024).status == 200
+    fetcher.close()
+    assert fetcher.closed
+    with pytest.raises(RuntimeError, match="closed"):
+        fetcher.request("GET", f"{base_url}/json", max_bytes=1024)
+
+
+def test_what_is_sent(fetcher: HttpxFetcher, base_url: str) -> None:
+    # Host with the port (RFC 9110 §7.2), identity only, the caller's header names in any case.
+    answer = fetcher.request(
+        "GET", f"{base_url}/headers", headers={"Authorization": "Bearer abc"}, max_bytes=4096
+    )
+    seen = answer.json()
+    assert seen["host"] == base_url.removeprefix("http://")
+    assert seen["accept-encoding"] == "identity" and seen["authorization"] == "Bearer abc"
+    assert seen["user-agent"].startswith("honnin/") and "cookie" not in seen
+    # Repeated answer fields arrive combined (RFC 9110 §5.3).
+    assert answer.headers["x-repeated"] == "one, two"
+
+
+def test_empty_post_says_so(fetcher: HttpxFetcher, base_url: str) -> None:
+    echoed = fetcher.request("POST", f"{base_url}/echo", max_bytes=4096).json()
+    assert echoed["body"] == "" and echoed["length"] == "0"
+
+
+def test_header_value_outside_ascii_is_refused(fetcher: HttpxFetcher, base_url: str) -> None:
+    # An access token is the issuer's string; one outside ASCII cannot go in a header.
+    with pytest.raises(FetchError) as info:
+        fetcher.request(
+            "GET", f"{base_url}/json", headers={"authorization": "Bearer tökén"}, max_bytes=1024
+        )
+    assert _reason(info) == "invalid_header"
+
+
+def test_a_given_client_does_not_follow_redirects_or_wait_longer(base_url: str) -> None:
+    with httpx.Client(follow_redirects=True, timeout=30) as client:
+        with HttpxFetcher(timeout=0.3, client=client) as fetcher:
+            assert fetcher.request("GET", f"{base_url}/redirect", max_bytes=1024).status == 302
+            with pytest.raises(FetchError) as info:
+                fetcher.fetch(f"{base_url}/slow", max_bytes=1024)
+        assert _reason(info) == "timeout"
+        assert client.get(f"{base_url}/json").status_code == 200  # still the caller's to use

@@ -25,8 +25,8 @@ def test_closing_a_verifier_closes_its_store_and_its_status_client(
         made = v.request(Query.of(SLIP, "payment_amount"), purpose=PURPOSE)
         assert store.get(made.transaction_id) is not None
         own = v._own_fetcher
-        assert own is not None and not own._client.is_closed
-    assert own._client.is_closed
+        assert own is not None and not own.closed
+    assert own.closed
     with pytest.raises(StoreUnavailable):
         store.get(made.transaction_id)
     v.close()  # idempotent
@@ -38,8 +38,8 @@ def test_a_fetcher_given_to_a_verifier_stays_open(pki: TestPki, clock: FixedCloc
             "Hello Work", trust=[pki.root.certificate], clock=clock, fetcher=fetcher
         ) as verifier:
             assert verifier._own_fetcher is None
-        assert not fetcher._client.is_closed
-    assert fetcher._client.is_closed
+        assert not fetcher.closed
+    assert fetcher.closed
 
 
 def test_a_closed_memory_verifier_forgets_its_transactions(pki: TestPki, clock: FixedClock) -> None:

@@ -1,17 +1,23 @@
 """The httpx adapter behind the ``Fetcher`` port (CONVENTIONS 9): the one place honnin does
 network I/O. Every httpx failure becomes ``FetchError`` (``raise ... from exc``), with a
 ``reason`` a caller can act on: ``invalid_url``, ``timeout``, ``connect``, ``network``,
-``too_large``, ``encoding`` or ``status``.
+``invalid_header``, ``too_large``, ``encoding`` or ``status``.
+
+Requests go through httpx's own transport layer, ``httpcore``, with httpx's URL handling and
+TLS defaults: ``httpx.Client``'s further layers (URL merging, auth, redirects, cookies, event
+hooks) do nothing this fetcher needs, and cost a quarter of a request's instructions here
+(bench/README, "HTTP client"). A caller's own ``httpx.Client`` (a proxy, client
+certificates) is used as given instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from http.cookiejar import Cookie, CookieJar
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
+import httpcore
 import httpx
 
 from honnin import __version__
@@ -41,58 +47,6 @@ class HttpResponse:
         return f"HttpResponse(status={self.status}, bytes={len(self.body)})"
 
 
-class _NoCookies(CookieJar):
-    """A cookie jar that keeps nothing and sends nothing.
-
-    A cookie set by an issuer or a verifier and sent back on the next request would tie
-    that request to the earlier one: two presentations of different copies to the same
-    verifier would be linkable through it (ISO/IEC 23220-1 unlinkability; DESIGN
-    "Unlinkability"). No protocol here uses cookies, and RFC 6265 §5.3 lets a user agent
-    ignore ``Set-Cookie`` entirely.
-    """
-
-    def set_cookie(self, cookie: Cookie) -> None:
-        return None
-
-    def extract_cookies(self, response: Any, request: Any) -> None:
-        return None
-
-    def add_cookie_header(self, request: Any) -> None:
-        return None
-
-
-class _NoCookieStore(httpx.Cookies):
-    """httpx's cookie store over ``_NoCookies``, skipping the per-response work.
-
-    ``httpx.Client`` hands every response to its store, which builds urllib request and
-    response adapters before the jar can decline the cookies: about a tenth of the client's
-    own time per request here, for nothing, since nothing is kept.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(_NoCookies())
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-    def set_cookie_header(self, request: httpx.Request) -> None:
-        return None
-
-
-class _CookielessClient(httpx.Client):
-    """An ``httpx.Client`` whose cookie store is always ``_NoCookieStore``."""
-
-    _no_cookies = _NoCookieStore()
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return self._no_cookies
-
-    @cookies.setter
-    def cookies(self, cookies: Any) -> None:
-        raise TypeError("this client keeps no cookies")
-
-
 def _where(url: str) -> str:
     # Messages name scheme and host only: paths and queries can carry codes and ids.
     parts = urlsplit(url)  # already parsed once by request(), so it cannot raise here
@@ -106,7 +60,12 @@ class HttpxFetcher:
 
     Redirects are not followed because OpenID4VP §14.8 forbids it and it keeps requests on
     the host the caller checked; compressed bodies are refused so that ``max_bytes`` bounds
-    what is held in memory, not what is received.
+    what is held in memory, not what is received. No cookie jar exists: a cookie set by an
+    issuer or a verifier and sent back would make two presentations of different copies
+    linkable (ISO/IEC 23220-1 unlinkability; RFC 6265 §5.3 lets a user agent ignore
+    ``Set-Cookie``). With ``client``, requests go through that client: its proxy,
+    certificates and cookie jar apply, and this fetcher's timeouts, body limit and
+    refusals still hold.
 
     >>> with HttpxFetcher(timeout=5) as fetcher:  # doctest: +SKIP
     ...     fetcher.fetch("https://issuer.example/.well-known/jwt-vc-issuer", max_bytes=65536)
@@ -120,18 +79,34 @@ class HttpxFetcher:
         client: httpx.Client | None = None,
         user_agent: str = f"honnin/{__version__}",
     ) -> None:
-        self._own_client = client is None
-        self._client = client or _CookielessClient(
-            timeout=httpx.Timeout(timeout, connect=connect_timeout or timeout),
-            follow_redirects=False,
-            trust_env=False,
-        )
-        self._headers = {"user-agent": user_agent, "accept-encoding": "identity"}
+        self._client = client
+        self._pool: httpcore.ConnectionPool | None = None
+        if client is None:
+            # What httpx.Client(trust_env=False) would give its transport: the same CA
+            # bundle (certifi), HTTP/1.1, and httpx's default pool limits.
+            self._pool = httpcore.ConnectionPool(
+                ssl_context=httpx.create_ssl_context(trust_env=False),
+                max_connections=100,
+                max_keepalive_connections=20,
+                keepalive_expiry=5.0,
+            )
+        connect = connect_timeout or timeout
+        self._timeout = httpx.Timeout(timeout, connect=connect)
+        self._timeouts = {"connect": connect, "read": timeout, "write": timeout, "pool": timeout}
+        self._headers = {"user-agent": user_agent, "accept-encoding": "identity", "accept": "*/*"}
+
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close()`` has run: no request is sent after it."""
+        return self._closed
 
     def close(self) -> None:
-        """Close the underlying client (when this fetcher created it)."""
-        if self._own_client:
-            self._client.close()
+        """Close the connections this fetcher opened (a caller's ``client`` stays open)."""
+        self._closed = True
+        if self._pool is not None:
+            self._pool.close()
 
     def __enter__(self) -> HttpxFetcher:
         return self
@@ -208,46 +183,119 @@ class HttpxFetcher:
             raise FetchError("not a valid URL", reason="invalid_url") from exc
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError("only absolute http(s) URLs are fetched", reason="invalid_url")
-        merged = {**self._headers, **(headers or {})}
+        if self._closed:
+            # httpcore would open a new connection, left for no one to close.
+            raise RuntimeError("the fetcher is closed")
+        merged = dict(self._headers)
+        merged.update((name.lower(), value) for name, value in (headers or {}).items())
+        body = content
+        if form:
+            body = urlencode(dict(form)).encode("ascii")
+            merged["content-type"] = "application/x-www-form-urlencoded"
         try:
-            with self._client.stream(
-                method, url, headers=merged, data=dict(form) if form else None, content=content
-            ) as response:
-                return self._read(url, response, max_bytes)
+            if self._pool is None:
+                assert self._client is not None
+                return self._through_client(
+                    self._client, self._timeout, method, url, merged, body, max_bytes
+                )
+            return self._through_pool(self._pool, method, url, merged, body, max_bytes)
         except FetchError:
             raise
-        except httpx.TimeoutException as exc:
+        except (httpx.TimeoutException, httpcore.TimeoutException) as exc:
             raise FetchError(f"{_where(url)} timed out", reason="timeout") from exc
-        except httpx.ConnectError as exc:
+        except (httpx.ConnectError, httpcore.ConnectError) as exc:
             raise FetchError(f"cannot connect to {_where(url)}", reason="connect") from exc
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, httpcore.UnsupportedProtocol) as exc:
             raise FetchError("the URL cannot be fetched", reason="invalid_url") from exc
-        except (httpx.HTTPError, httpx.StreamError) as exc:
+        except UnicodeEncodeError as exc:
+            # A header value from an answer (an access token) that is not ASCII: RFC 9110 §5.5
+            # allows only visible ASCII in what this fetcher sends.
+            raise FetchError("a request header is not ASCII", reason="invalid_header") from exc
+        except (
+            httpx.HTTPError,
+            httpx.StreamError,
+            httpcore.NetworkError,
+            httpcore.ProtocolError,
+        ) as exc:
             raise FetchError(f"HTTP exchange with {_where(url)} failed", reason="network") from exc
 
+    def _through_pool(
+        self,
+        pool: httpcore.ConnectionPool,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        max_bytes: int,
+    ) -> HttpResponse:
+        # httpcore sends no header it is not given: Host (RFC 9110 §7.2) and Content-Length
+        # (RFC 9112 §6.2, a POST's body) are added here, as httpx.Client adds them.
+        target = httpx.URL(url)  # what httpx.Client does: IDNA, percent-encoding
+        sent = [(b"host", target.netloc)]
+        sent += [(name.encode("ascii"), value.encode("ascii")) for name, value in headers.items()]
+        if body is not None or method in ("POST", "PUT", "PATCH"):
+            sent.append((b"content-length", str(len(body or b"")).encode("ascii")))
+        with pool.stream(
+            method,
+            httpcore.URL(
+                scheme=target.raw_scheme,
+                host=target.raw_host,
+                port=target.port,
+                target=target.raw_path,
+            ),
+            headers=sent,
+            content=body,
+            extensions={"timeout": self._timeouts},
+        ) as answer:
+            received: dict[str, str] = {}
+            for raw_name, raw_value in answer.headers:
+                name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+                # RFC 9110 §5.3: repeated fields combine into one comma-separated value.
+                received[name] = f"{received[name]}, {value}" if name in received else value
+            chunks = answer.iter_stream()
+            assert not isinstance(chunks, bytes)
+            return _collect(url, answer.status, received, chunks, max_bytes)
+
     @staticmethod
-    def _read(url: str, response: httpx.Response, max_bytes: int) -> HttpResponse:
-        encoding = response.headers.get("content-encoding", "identity").strip().lower()
-        if encoding not in ("", "identity"):
-            raise FetchError(f"{_where(url)} sent a {encoding} body", reason="encoding")
-        declared = response.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    def _through_client(
+        client: httpx.Client,
+        timeout: httpx.Timeout,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        max_bytes: int,
+    ) -> HttpResponse:
+        with client.stream(
+            method, url, headers=headers, content=body, timeout=timeout, follow_redirects=False
+        ) as answer:
+            received = {name.lower(): value for name, value in answer.headers.items()}
+            return _collect(url, answer.status_code, received, answer.iter_raw(), max_bytes)
+
+
+def _collect(
+    url: str, status: int, headers: dict[str, str], chunks: Iterator[bytes], max_bytes: int
+) -> HttpResponse:
+    encoding = headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise FetchError(f"{_where(url)} sent a {encoding} body", reason="encoding")
+    declared = headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(
+            f"{_where(url)} announced {declared} bytes; the limit is {max_bytes}",
+            reason="too_large",
+            limit=max_bytes,
+        )
+    received: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > max_bytes:
+            # Stop reading at the limit: the rest of the body is never received.
             raise FetchError(
-                f"{_where(url)} announced {declared} bytes; the limit is {max_bytes}",
+                f"{_where(url)} sent more than {max_bytes} bytes",
                 reason="too_large",
                 limit=max_bytes,
             )
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_raw():
-            size += len(chunk)
-            if size > max_bytes:
-                # Stop reading at the limit: the rest of the body is never received.
-                raise FetchError(
-                    f"{_where(url)} sent more than {max_bytes} bytes",
-                    reason="too_large",
-                    limit=max_bytes,
-                )
-            chunks.append(chunk)
-        headers = {name.lower(): value for name, value in response.headers.items()}
-        return HttpResponse(response.status_code, b"".join(chunks), headers)
+        received.append(chunk)
+    return HttpResponse(status, b"".join(received), headers)
