@@ -6,10 +6,13 @@ the verifier's result holds exactly the approved claims."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+import socket
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -23,6 +26,7 @@ from test_oid4vp_service_support import bound_socket, serving
 from test_wallet_role_support import FAST, PIN, PURPOSE, SLIP, StatusLists, sample
 
 from honnin.errors import FetchError, InvalidRequest, NoMatchingCredential, UntrustedVerifier
+from honnin.http import HttpResponse, HttpxFetcher
 from issuer import Issuer
 from verifier import Query, Verifier, VerifierSettings, create_app
 from wallet import Submission, TrustState, Wallet
@@ -215,6 +219,61 @@ def test_a_response_posted_twice_is_refused(agency: Agency, tmp_path: Path) -> N
         assert wallet.submit(response).status == 200
         with pytest.raises(InvalidRequest):
             wallet.submit(response)
+
+
+class _Watching(HttpxFetcher):
+    """A real fetcher that notes which thread posts each response, and can lose them."""
+
+    def __init__(self, *, lose: bool = False) -> None:
+        super().__init__(timeout=30)
+        self.posted_from: list[str] = []
+        self.lose = lose
+
+    def post_form(self, url: str, form: Mapping[str, str], **options: Any) -> HttpResponse:
+        self.posted_from.append(threading.current_thread().name)
+        if self.lose:
+            url = url.replace(urlsplit(url).netloc, f"127.0.0.1:{_closed_port()}")
+        return super().post_form(url, form, **options)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def test_a_posted_presentation_travels_while_the_used_key_is_wiped(
+    agency: Agency, tmp_path: Path
+) -> None:
+    # present(post=True): the response is sent from a request thread once the spent copy is
+    # committed; the WAL truncation runs meanwhile and is over when present() returns.
+    created = agency.create(claims=["payment_amount"])
+    path = tmp_path / "w"
+    with _Watching() as fetcher, agency.wallet(path, fetcher=fetcher) as wallet:
+        before = {c.id: c.copies for c in wallet.credentials()}
+        assert wallet.present(wallet.consider(created["uri"]).approve(), post=True).status == 200
+        assert fetcher.posted_from and "MainThread" not in fetcher.posted_from
+        assert Path(f"{path}-wal").stat().st_size == 0
+        after = {c.id: c.copies for c in wallet.credentials()}
+        assert sum(before.values()) - sum(after.values()) == 1  # one copy spent
+    assert agency.result(created)["verified"]
+
+
+def test_a_presentation_that_cannot_be_sent_still_spends_and_wipes_its_copy(
+    agency: Agency, tmp_path: Path
+) -> None:
+    created = agency.create(claims=["payment_amount"])
+    path = tmp_path / "w"
+    with _Watching(lose=True) as fetcher, agency.wallet(path, fetcher=fetcher) as wallet:
+        before = sum(c.copies for c in wallet.credentials())
+        approval = wallet.consider(created["uri"]).approve()
+        with pytest.raises(FetchError) as info:
+            wallet.present(approval, post=True)
+        assert info.value.reason == "connect"  # type: ignore[attr-defined]
+        # The copy left the wallet's hands once committed: it is not given back (WL-30).
+        assert sum(c.copies for c in wallet.credentials()) == before - 1
+        assert Path(f"{path}-wal").stat().st_size == 0
 
 
 # -- hostile over HTTP ----------------------------------------------------------------------

@@ -268,3 +268,67 @@ def test_a_wiping_transaction_is_checkpointed_and_keeps_full_sync(path: Path) ->
         assert vault.binding_keys() == [keep.key_id]
     with Vault.open(path, PIN) as vault:
         assert vault.binding_keys() == [keep.key_id]
+
+
+def test_after_commit_runs_between_a_synced_commit_and_the_wipe(path: Path) -> None:
+    # What present(post=True) relies on: the response leaves once the spent copy is
+    # committed at FULL (on disk), and the WAL truncation overlaps its journey.
+    seen: list[tuple[int, bool, int, bool]] = []
+    with Vault.create(path, PIN, kdf=FAST) as vault:
+        keep, doomed = vault.new_binding_keys(2)
+        sealed = _sealed_bodies_open(vault, path)
+        wal = Path(f"{path}-wal")
+
+        def observe() -> None:
+            db = vault._db()
+            on_disk = path.read_bytes() + wal.read_bytes()
+            seen.append(
+                (
+                    db.execute("PRAGMA synchronous").fetchone()[0],
+                    db.in_transaction,
+                    wal.stat().st_size,
+                    sealed[doomed.key_id] in on_disk,
+                )
+            )
+
+        with vault.transaction(wipes=True, after_commit=observe):
+            vault.destroy_key(doomed.key_id)
+            assert seen == []  # not before the commit
+        synchronous, in_transaction, wal_size, key_still_on_disk = seen[0]
+        assert synchronous == 2 and not in_transaction  # committed, at FULL
+        assert wal_size > 0 and key_still_on_disk  # the wipe had not run yet
+        assert wal.stat().st_size == 0  # and it has when the transaction returns
+        on_disk = path.read_bytes() + wal.read_bytes()
+        assert sealed[doomed.key_id] not in on_disk and sealed[keep.key_id] in on_disk
+        assert vault._db().execute("PRAGMA synchronous").fetchone()[0] == 2
+
+
+def test_after_commit_is_skipped_on_failure_and_cannot_stop_the_wipe(path: Path) -> None:
+    calls: list[str] = []
+    with Vault.create(path, PIN, kdf=FAST) as vault:
+        first, second = vault.new_binding_keys(2)
+        sent = vault.transaction(wipes=True, after_commit=lambda: calls.append("sent"))
+        with pytest.raises(RuntimeError, match="built"), sent:
+            vault.destroy_key(first.key_id)
+            raise RuntimeError("the presentation could not be built")
+        assert calls == [] and sorted(vault.binding_keys()) == sorted([first.key_id, second.key_id])
+
+        def refuse() -> None:
+            raise RuntimeError("the request thread is gone")
+
+        refused = vault.transaction(wipes=True, after_commit=refuse)
+        with pytest.raises(RuntimeError, match="thread"), refused:
+            vault.destroy_key(first.key_id)
+        assert vault.binding_keys() == [second.key_id]  # committed before after_commit ran
+        assert Path(f"{path}-wal").stat().st_size == 0  # and wiped all the same
+        inner = vault.transaction(after_commit=lambda: None)
+        with vault.transaction(), pytest.raises(ValueError, match="outermost"), inner:
+            pass
+
+
+def _sealed_bodies_open(vault: Vault, path: Path) -> dict[str, bytes]:
+    """``_sealed_bodies`` for a vault that is open (read through its own connection)."""
+    cipher = vault._store._cipher
+    rids = {cipher.rid("honnin.binding_key", k): k for k in vault.binding_keys()}
+    rows = vault._db().execute("SELECT rid, body FROM bodies").fetchall()
+    return {rids[rid]: body for rid, body in rows if rid in rids}

@@ -11,7 +11,7 @@ import os
 import re
 import secrets
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -214,7 +214,9 @@ class Vault:
         count = self._store.count()
         return f"Vault(path={str(self._path)!r}, records={count}, {state})"
 
-    def transaction(self, *, wipes: bool = False) -> contextlib.AbstractContextManager[None]:
+    def transaction(
+        self, *, wipes: bool = False, after_commit: Callable[[], object] | None = None
+    ) -> contextlib.AbstractContextManager[None]:
         """Group changes into one atomic SQLite transaction (all or nothing, also on crash).
 
         A ``transaction()`` inside another joins it (no savepoints). If the block raises,
@@ -222,8 +224,14 @@ class Vault:
         expected to destroy keys, so the WAL is truncated after the commit in any case, and
         that checkpoint's syncs make the commit durable before this returns (one fsync
         fewer than a commit synced on its own and then checkpointed).
+
+        ``after_commit`` (outermost transaction only) is called once the commit is synced,
+        before the WAL is truncated: work that must follow a durable commit (sending the
+        presentation that spent the copies) then overlaps the truncation, which is done by
+        the time this returns. It runs only if the block succeeded; the truncation runs
+        even if it raises.
         """
-        return self._store.transaction(wipes=wipes)
+        return self._store.transaction(wipes=wipes, after_commit=after_commit)
 
     def _db(self) -> sqlite3.Connection:
         return self._store.db()

@@ -82,18 +82,24 @@ class RecordStore:
         self._txn.checkpoint = True
 
     @contextlib.contextmanager
-    def transaction(self, *, wipes: bool = False) -> Iterator[None]:
+    def transaction(
+        self, *, wipes: bool = False, after_commit: Callable[[], object] | None = None
+    ) -> Iterator[None]:
         """Group changes into one atomic SQLite transaction (all or nothing, also on crash).
 
         A ``transaction()`` inside another joins it (no savepoints). If the block raises,
         the file and the vault in memory are left as before it. With ``wipes`` the WAL is
         checkpointed and truncated after the commit whether or not a key was destroyed.
+        ``after_commit`` runs once the commit is on disk and before that checkpoint, which
+        then overlaps whatever it starts (it must not use the vault from another thread).
         """
         conn = self.db()
         if self._txn is not None:
+            if after_commit is not None:
+                raise ValueError("after_commit belongs to the outermost transaction")
             yield
             return
-        if wipes:
+        if wipes and after_commit is None:
             # SQLite "WAL mode": with synchronous=NORMAL a commit is not synced, but every
             # checkpoint syncs the WAL before copying it and the database after. The
             # checkpoint below runs before this returns, so the commit is as durable as with
@@ -123,15 +129,19 @@ class RecordStore:
             finally:
                 self._txn = None
         finally:
-            if wipes:
+            if wipes and after_commit is None:
                 with sqlite_errors("file"):
                     conn.execute("PRAGMA synchronous=FULL")
         if txn.undo:
             self._generation, self._digest = txn.generation, txn.digest
-        if txn.checkpoint or (wipes and txn.undo):
-            # Old page images of destroyed keys stay in the WAL until it is truncated.
-            with sqlite_errors("file"):
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try:
+            if after_commit is not None:
+                after_commit()
+        finally:
+            if txn.checkpoint or (wipes and txn.undo):
+                # Old page images of destroyed keys stay in the WAL until it is truncated.
+                with sqlite_errors("file"):
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _undo(self, txn: _Txn) -> None:
         for (kind, record_id), before in txn.undo.items():

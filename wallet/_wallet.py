@@ -17,6 +17,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, overload
@@ -32,7 +33,7 @@ from honnin.errors import (
     MalformedCredential,
     NotFound,
 )
-from honnin.http import HttpxFetcher
+from honnin.http import HttpResponse, HttpxFetcher
 from honnin.oid4vci import CredentialConfiguration
 from honnin.trust import TrustList
 
@@ -360,7 +361,19 @@ class Wallet(PrivacyControls):
             raise Expired("the request expired before it was answered", exp=exp)
         # The copies are used and the presentation logged in one transaction (WL-30, WL-35);
         # once-only copies are deleted with their keys, so the WAL is truncated after it.
-        with self.vault.transaction(wipes=self.copy_policy is CopyPolicy.ONCE):
+        # With ``post`` the response leaves once that commit is on disk (a crash cannot give
+        # back a copy a verifier has seen) and travels while the WAL is truncated.
+        response: PresentationResponse | None = None
+        posting: Future[HttpResponse] | None = None
+
+        def send() -> None:
+            nonlocal posting
+            assert response is not None
+            posting = self._transport.ahead(self._post_response, response)
+
+        with self.vault.transaction(
+            wipes=self.copy_policy is CopyPolicy.ONCE, after_commit=send if post else None
+        ):
             response = build_response(
                 approval,
                 self._holdings,
@@ -371,7 +384,9 @@ class Wallet(PrivacyControls):
             )
             self._log_presentation(approval)
         self._after_presentation(approval)
-        return self.submit(response) if post else response
+        if posting is None:
+            return response
+        return self._answered(posting.result(), follow_redirect=True)
 
     def decline(self, request: Any, *, description: str | None = None) -> Submission:
         """Answer a request with ``access_denied`` without a consent: when nothing matches
@@ -396,13 +411,20 @@ class Wallet(PrivacyControls):
             InvalidRequest (and other OAuth errors): the verifier refused the response.
         """
         if isinstance(response, Refusal):
-            url, form = response.request.response_uri, response.to_form()
             self._log_refusal(response.request, (), outcome="declined")
+        return self._answered(self._post_response(response), follow_redirect=follow_redirect)
+
+    def _post_response(self, response: PresentationResponse | Refusal) -> HttpResponse:
+        # Runs on a request thread for present(post=True): HTTP only, never the vault.
+        if isinstance(response, Refusal):
+            url = response.request.response_uri
         else:
-            url, form = response.response_uri, response.to_form()
-        answer = self._transport.post_form(
-            url, form, what="response_uri", max_bytes=_MAX_RESPONSE_ANSWER
+            url = response.response_uri
+        return self._transport.post_form(
+            url, response.to_form(), what="response_uri", max_bytes=_MAX_RESPONSE_ANSWER
         )
+
+    def _answered(self, answer: HttpResponse, *, follow_redirect: bool) -> Submission:
         body = answer.json(max_size=_MAX_RESPONSE_ANSWER) if answer.body else {}
         redirect = body.get("redirect_uri") if isinstance(body, dict) else None
         if not isinstance(redirect, str):
