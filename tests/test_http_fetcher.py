@@ -98,6 +98,15 @@ async def _headers(request: Request) -> Response:
     return answer
 
 
+async def _path(request: Request) -> Response:
+    return JSONResponse(
+        {
+            "raw_path": request.scope["raw_path"].decode("ascii"),
+            "query": request.scope["query_string"].decode("ascii"),
+        }
+    )
+
+
 async def _cookie(request: Request) -> Response:
     answer = JSONResponse({"cookie": request.headers.get("cookie")})
     answer.set_cookie("session", "tracking-id-0123456789", path="/")
@@ -110,6 +119,7 @@ def _app() -> Starlette:
             Route("/cookie", _cookie),
             Route("/json", _json),
             Route("/headers", _headers),
+            Route("/path/{rest:path}", _path),
             Route("/sized", _sized),
             Route("/endless", _endless),
             Route("/status/{code}", _status),
@@ -386,6 +396,21 @@ def test_what_is_sent(fetcher: HttpxFetcher, base_url: str) -> None:
     assert seen["user-agent"].startswith("honnin/") and "cookie" not in seen
     # Repeated answer fields arrive combined (RFC 9110 §5.3).
     assert answer.headers["x-repeated"] == "one, two"
+
+
+@pytest.mark.parametrize(
+    ("written", "raw_path", "query"),
+    [
+        ("/path/plain-ASCII_~.%41?a=1&b=%20#fragment", "/path/plain-ASCII_~.%41", "a=1&b=%20"),
+        ("/path/a b/ü?q=日本", "/path/a%20b/%C3%BC", "q=%E6%97%A5%E6%9C%AC"),
+    ],
+)
+def test_the_target_is_sent_percent_encoded(
+    fetcher: HttpxFetcher, base_url: str, written: str, raw_path: str, query: str
+) -> None:
+    # RFC 3986 §2.1: what is not plain ASCII goes percent-encoded; a fragment is not sent.
+    seen = fetcher.request("GET", f"{base_url}{written}", max_bytes=1024).json()
+    assert seen == {"raw_path": raw_path, "query": query}
 
 
 def test_empty_post_says_so(fetcher: HttpxFetcher, base_url: str) -> None:

@@ -12,6 +12,7 @@ certificates) is used as given instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -230,19 +231,14 @@ class HttpxFetcher:
     ) -> HttpResponse:
         # httpcore sends no header it is not given: Host (RFC 9110 §7.2) and Content-Length
         # (RFC 9112 §6.2, a POST's body) are added here, as httpx.Client adds them.
-        target = httpx.URL(url)  # what httpx.Client does: IDNA, percent-encoding
-        sent = [(b"host", target.netloc)]
+        target, host = _core_url(url)
+        sent = [(b"host", host)]
         sent += [(name.encode("ascii"), value.encode("ascii")) for name, value in headers.items()]
         if body is not None or method in ("POST", "PUT", "PATCH"):
             sent.append((b"content-length", str(len(body or b"")).encode("ascii")))
         with pool.stream(
             method,
-            httpcore.URL(
-                scheme=target.raw_scheme,
-                host=target.raw_host,
-                port=target.port,
-                target=target.raw_path,
-            ),
+            target,
             headers=sent,
             content=body,
             extensions={"timeout": self._timeouts},
@@ -271,6 +267,32 @@ class HttpxFetcher:
         ) as answer:
             received = {name.lower(): value for name, value in answer.headers.items()}
             return _collect(url, answer.status_code, received, answer.iter_raw(), max_bytes)
+
+
+# RFC 3986 §2.2-2.3: reserved and unreserved characters, and "%" of a percent-encoding.
+_PLAIN_URL = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+
+
+def _core_url(url: str) -> tuple[httpcore.URL, bytes]:
+    """httpcore's URL for ``url`` (checked by ``request``) and the Host header's value."""
+    parts = urlsplit(url)
+    if _PLAIN_URL.fullmatch(url) and parts.hostname and "@" not in parts.netloc:
+        # Nothing to encode: the parts are sent as written (the common case, and cheap).
+        path = parts.path or "/"
+        target = f"{path}?{parts.query}" if parts.query else path
+        core = httpcore.URL(
+            scheme=parts.scheme.encode("ascii"),
+            host=parts.hostname.encode("ascii"),
+            port=parts.port,
+            target=target.encode("ascii"),
+        )
+        return core, parts.netloc.encode("ascii")
+    # Anything else as httpx.Client sends it: IDNA host, percent-encoded path and query.
+    full = httpx.URL(url)
+    core = httpcore.URL(
+        scheme=full.raw_scheme, host=full.raw_host, port=full.port, target=full.raw_path
+    )
+    return core, full.netloc
 
 
 def _collect(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 from honnin.errors import InvalidRequest, TooLarge
 
 
+@functools.lru_cache(maxsize=64)  # ipaddress parses in Python; the same hosts come back
 def is_loopback_host(host: str | None) -> bool:
     """``localhost`` or an address in 127.0.0.0/8 or ::1."""
     if not host:
