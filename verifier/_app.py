@@ -189,7 +189,7 @@ class _Service:
             event = self.answered.setdefault(transaction_id, asyncio.Event())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), min(remaining, _POLL_INTERVAL * 4))
-            transaction = await run_in_threadpool(self.verifier.store.get, transaction_id)
+            transaction = self.verifier.store.get(transaction_id)  # as above: on the loop
             if transaction is None:
                 raise NotFound("no such transaction")
         self.answered.pop(transaction_id, None)
