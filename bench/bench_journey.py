@@ -22,11 +22,12 @@ operations (ES256 signatures and verifications, P-256 key generation and ECDH), 
 here with ``cryptography``.
 
 A last row, "bare minimum (no honnin)", replays the HTTP exchanges of one recorded journey
-(services in another process): the same requests, byte for byte, sent with a plain
-``httpx.Client`` to a catch-all Starlette app under uvicorn that answers each with the
-recorded status and body. It is the cost of the journey's transport on the stack the
-conventions prescribe, with no protocol work, no crypto and no store; the crypto floor is
-its ``floor µs``. The journey rows minus this row is the time honnin's own code takes.
+(services in another process): the same requests, byte for byte, sent with plain
+``httpcore`` (the transport under honnin's ``HttpxFetcher`` and under ``httpx.Client``) to a
+catch-all Starlette app under uvicorn that answers each with the recorded status and body.
+It is the cost of the journey's transport on the stack the conventions prescribe, with no
+protocol work, no crypto and no store; the crypto floor is its ``floor µs``. The journey
+rows minus this row is the time honnin's own code takes.
 
 Each row also reports ``cpu_ms``, the median CPU time this process spent per journey (all its
 threads: with the services in process, that is the wallet, both services and uvicorn; in the
@@ -43,12 +44,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import httpcore
 import httpx
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -227,43 +229,58 @@ class _Exchange(NamedTuple):
 
 
 def _recorded(journey: Callable[[], object]) -> list[_Exchange]:
-    """Run ``journey`` once and return every HTTP exchange this process made during it."""
-    recorded: list[_Exchange] = []
-    original = httpx.HTTPTransport.handle_request
+    """Run ``journey`` once and return every HTTP exchange this process made during it.
 
-    def record(transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
-        response = original(transport, request)
-        body = response.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+    Recorded at httpcore's connection pool, which both the wallet's ``HttpxFetcher`` and the
+    back office's ``httpx.Client`` send through.
+    """
+    recorded: list[_Exchange] = []
+    original = httpcore.ConnectionPool.handle_request
+
+    def record(pool: httpcore.ConnectionPool, request: httpcore.Request) -> httpcore.Response:
+        response = original(pool, request)
+        try:
+            body = response.read()
+        finally:
+            response.close()
+        stream = request.stream
+        assert isinstance(stream, Iterable)  # a sync pool's request
+        sent = b"".join(stream)
+        headers = {
+            k.decode("latin-1"): v.decode("latin-1")
+            for k, v in request.headers
+            if k.lower() != b"host"
+        }
+        answer_type = next(
+            (v.decode("latin-1") for k, v in response.headers if k.lower() == b"content-type"),
+            "",
+        )
+        url = request.url
         recorded.append(
             _Exchange(
-                request.method,
-                str(request.url),
+                request.method.decode("ascii"),
+                f"{url.scheme.decode()}://{url.host.decode()}:{url.port}{url.target.decode()}",
                 headers,
-                request.read(),
-                response.status_code,
-                response.headers.get("content-type", ""),
+                sent,
+                response.status,
+                answer_type,
                 body,
             )
         )
-        # A stream, not content=: the client reads it again, as it would from the network.
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=httpx.ByteStream(body),
-            request=request,
-        )
+        # The caller reads the body again, as it would from the network.
+        return httpcore.Response(response.status, headers=response.headers, content=body)
 
-    httpx.HTTPTransport.handle_request = record  # type: ignore[method-assign, assignment]
+    httpcore.ConnectionPool.handle_request = record  # type: ignore[method-assign, assignment]
     try:
         journey()
     finally:
-        httpx.HTTPTransport.handle_request = original  # type: ignore[method-assign]
+        httpcore.ConnectionPool.handle_request = original  # type: ignore[method-assign]
     return recorded
 
 
 def _replay_row(exchanges: list[_Exchange], runs: int) -> Row:
-    """The recorded exchanges replayed with plain httpx against canned answers."""
+    """The recorded exchanges replayed with plain httpcore (the transport under honnin's
+    fetcher and under httpx.Client) against canned answers."""
     answers = [
         {"status": e.status, "type": e.content_type, "body": e.answer.decode("latin-1")}
         for e in exchanges
@@ -279,11 +296,14 @@ def _replay_row(exchanges: list[_Exchange], runs: int) -> Row:
     assert child.stdout is not None
     try:
         base = child.stdout.readline().strip()
+        host = [(b"host", httpx.URL(base).netloc)]
         requests = []
         for e in exchanges:
             path = httpx.URL(e.url).raw_path.decode()
-            requests.append((e.method, f"{base}{path}", e.headers, e.body))
-        with httpx.Client(trust_env=False) as http:
+            sent = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in e.headers.items()]
+            headers = host + sent
+            requests.append((e.method, f"{base}{path}", headers, e.body))
+        with httpcore.ConnectionPool() as http:
 
             def replay() -> tuple[float, float]:
                 cpu = time.process_time()
