@@ -5,9 +5,9 @@ network I/O. Every httpx failure becomes ``FetchError`` (``raise ... from exc``)
 
 Requests go through httpx's own transport layer, ``httpcore``, with httpx's URL handling and
 TLS defaults: ``httpx.Client``'s further layers (URL merging, auth, redirects, cookies, event
-hooks) do nothing this fetcher needs, and cost a quarter of a request's instructions here
-(bench/README, "HTTP client"). A caller's own ``httpx.Client`` (a proxy, client
-certificates) is used as given instead.
+hooks) do nothing this fetcher needs, and cost a third of a request's instructions on
+loopback (``python -m bench.instructions --requests``). A caller's own ``httpx.Client`` (a
+proxy, client certificates) is used as given instead.
 """
 
 from __future__ import annotations
