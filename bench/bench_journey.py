@@ -204,7 +204,9 @@ def _wallet(directory: Path, trust: TrustList) -> Wallet:
 def run(quick: bool) -> list[Row]:
     """Journey median and p95, one copy and the default batch of eight, with the services in
     this process and in another one."""
-    runs = 5 if quick else 40
+    # 150 journeys make a row take several seconds: the median then spans this shared
+    # machine's swings in speed (they last seconds) instead of catching one of them.
+    runs = 5 if quick else 150
     claims = load_catalogue().get("withholding-slip").sample_claims()
     with tempfile.TemporaryDirectory(prefix="honnin-bench-journey-") as folder:
         directory = Path(folder)
