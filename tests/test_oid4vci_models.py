@@ -305,6 +305,7 @@ def test_bad_issuer_metadata(changes: dict[str, Any]) -> None:
     "claims",
     [
         [{"path": ["a"]}, {"path": ["a"]}],
+        [{"path": ["a", "b"]}, {"path": ["c"]}, {"path": ["a", "b"]}],
         [{"path": ["n", None]}, {"path": ["n", 0]}],
         [{"path": ["n", "x"]}, {"path": ["n", 0]}],
         [{"path": []}],
@@ -318,6 +319,20 @@ def test_repeated_or_contradictory_claim_descriptions(claims: list[dict[str, Any
         parse_credential_issuer_metadata(
             _metadata(credential_configurations_supported={"x": config})
         )
+
+
+def test_claim_descriptions_that_share_prefixes_are_accepted() -> None:
+    claims = [{"path": ["a"]}, {"path": ["a", "b"]}, {"path": ["a", "c"]}, {"path": ["n", None]}]
+    for described in (claims[:3], claims):  # names only, and with an array element
+        config = {"format": "dc+sd-jwt", "vct": "v", "credential_metadata": {"claims": described}}
+        parsed = parse_credential_issuer_metadata(
+            _metadata(credential_configurations_supported={"x": config})
+        )
+        found = parsed.configuration("x")
+        assert found is not None and found.credential_metadata is not None
+        assert [c.path for c in found.credential_metadata.claims or ()] == [
+            tuple(c["path"]) for c in described
+        ]
 
 
 def test_signed_metadata_needs_its_typ_and_sub() -> None:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import SplitResult, urlencode, urlsplit
 
 import httpcore
 import httpx
@@ -179,10 +179,11 @@ class HttpxFetcher:
         """
         try:
             parts = urlsplit(url)
-            parts.port  # noqa: B018 - parsing the port raises for non-numeric ports
+            port = parts.port  # parsing the port raises for non-numeric ports
         except ValueError as exc:
             raise FetchError("not a valid URL", reason="invalid_url") from exc
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        host = parts.hostname
+        if parts.scheme not in ("http", "https") or not host:
             raise FetchError("only absolute http(s) URLs are fetched", reason="invalid_url")
         if self._closed:
             # httpcore would open a new connection, left for no one to close.
@@ -199,7 +200,10 @@ class HttpxFetcher:
                 return self._through_client(
                     self._client, self._timeout, method, url, merged, body, max_bytes
                 )
-            return self._through_pool(self._pool, method, url, merged, body, max_bytes)
+            target, authority = _core_url(url, parts, host, port)
+            return self._through_pool(
+                self._pool, method, url, target, authority, merged, body, max_bytes
+            )
         except FetchError:
             raise
         except (httpx.TimeoutException, httpcore.TimeoutException) as exc:
@@ -225,14 +229,15 @@ class HttpxFetcher:
         pool: httpcore.ConnectionPool,
         method: str,
         url: str,
+        target: httpcore.URL,
+        authority: bytes,
         headers: Mapping[str, str],
         body: bytes | None,
         max_bytes: int,
     ) -> HttpResponse:
         # httpcore sends no header it is not given: Host (RFC 9110 §7.2) and Content-Length
         # (RFC 9112 §6.2, a POST's body) are added here, as httpx.Client adds them.
-        target, host = _core_url(url)
-        sent = [(b"host", host)]
+        sent = [(b"host", authority)]
         sent += [(name.encode("ascii"), value.encode("ascii")) for name, value in headers.items()]
         if body is not None or method in ("POST", "PUT", "PATCH"):
             sent.append((b"content-length", str(len(body or b"")).encode("ascii")))
@@ -273,17 +278,19 @@ class HttpxFetcher:
 _PLAIN_URL = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
 
 
-def _core_url(url: str) -> tuple[httpcore.URL, bytes]:
-    """httpcore's URL for ``url`` (checked by ``request``) and the Host header's value."""
-    parts = urlsplit(url)
-    if _PLAIN_URL.fullmatch(url) and parts.hostname and "@" not in parts.netloc:
+def _core_url(
+    url: str, parts: SplitResult, host: str, port: int | None
+) -> tuple[httpcore.URL, bytes]:
+    """httpcore's URL for ``url`` (split and checked by ``request``) and the Host header's
+    value."""
+    if _PLAIN_URL.fullmatch(url) and "@" not in parts.netloc:
         # Nothing to encode: the parts are sent as written (the common case, and cheap).
         path = parts.path or "/"
         target = f"{path}?{parts.query}" if parts.query else path
         core = httpcore.URL(
             scheme=parts.scheme.encode("ascii"),
-            host=parts.hostname.encode("ascii"),
-            port=parts.port,
+            host=host.encode("ascii"),
+            port=port,
             target=target.encode("ascii"),
         )
         return core, parts.netloc.encode("ascii")

@@ -44,11 +44,12 @@ def require_https(url: str, *, what: str = "URL", allow_loopback_http: bool = Fa
         InvalidRequest: any other scheme, no host, or credentials in the URL.
     """
     parts = split_url(url, what=what)
-    if not parts.hostname or parts.username is not None or parts.password is not None:
+    host = parts.hostname  # each SplitResult property parses the netloc again
+    if not host or "@" in parts.netloc:  # "@" separates user info (RFC 3986 §3.2.1)
         raise InvalidRequest(f"{what} must be an absolute URL with a host and no user info")
     if parts.scheme == "https":
         return url
-    if parts.scheme == "http" and allow_loopback_http and is_loopback_host(parts.hostname):
+    if parts.scheme == "http" and allow_loopback_http and is_loopback_host(host):
         return url
     raise InvalidRequest(f"{what} must use https", scheme=parts.scheme)
 

@@ -97,6 +97,16 @@ class ClaimDescription(WireMessage):
 
 def _check_claim_descriptions(claims: tuple[ClaimDescription, ...]) -> None:
     """App. B.3: repeated or contradictory claim descriptions abort processing."""
+    if all(type(c) is str for claim in claims for c in claim.path):
+        # Paths of names only cannot contradict (that takes an index or null next to a
+        # name): only a repeated path is left to find.
+        if len({claim.path for claim in claims}) != len(claims):
+            _check_claim_paths(claims)
+        return
+    _check_claim_paths(claims)
+
+
+def _check_claim_paths(claims: tuple[ClaimDescription, ...]) -> None:
     seen: set[tuple[Any, ...]] = set()
     kinds: dict[tuple[Any, ...], set[str]] = {}
     for claim in claims:
