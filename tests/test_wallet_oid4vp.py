@@ -276,6 +276,23 @@ def test_a_presentation_that_cannot_be_sent_still_spends_and_wipes_its_copy(
         assert Path(f"{path}-wal").stat().st_size == 0
 
 
+def test_a_running_low_callback_runs_once_the_posted_presentation_is_answered(
+    agency: Agency, tmp_path: Path
+) -> None:
+    created = agency.create(claims=["payment_amount"])
+    seen: list[str] = []
+
+    def running_low(held: Any) -> None:
+        seen.append(agency.result(created)["status"])  # the verifier has answered already
+        raise RuntimeError("the top-up failed")
+
+    with agency.wallet(tmp_path / "w", copies=2, on_running_low=running_low) as wallet:
+        approval = wallet.consider(created["uri"]).approve()
+        with pytest.raises(RuntimeError, match="top-up"):
+            wallet.present(approval, post=True)
+    assert seen == ["verified"]
+
+
 # -- hostile over HTTP ----------------------------------------------------------------------
 
 

@@ -345,7 +345,8 @@ class Wallet(PrivacyControls):
     ) -> PresentationResponse | Submission:
         """Build the response to an approved request: a fresh copy per credential (used
         once by default), SD-JWT VC + KB-JWT or mdoc DeviceResponse, encrypted for
-        ``direct_post.jwt``. With ``post``, send it to the response_uri (``submit``).
+        ``direct_post.jwt``. With ``post``, send it to the response_uri (``submit``) once
+        the spent copies are committed; ``on_running_low`` is called after the answer.
 
         Raises:
             PolicyViolation: the approval was presented already.
@@ -383,10 +384,16 @@ class Wallet(PrivacyControls):
                 pseudonyms=self._pseudonyms,
             )
             self._log_presentation(approval)
-        self._after_presentation(approval)
         if posting is None:
+            self._after_presentation(approval)
             return response
-        return self._answered(posting.result(), follow_redirect=True)
+        try:
+            answer = posting.result()
+        finally:
+            # The copy is spent whether or not the verifier got it; the caller's callback
+            # runs once the request is over, so nothing is left running if it raises.
+            self._after_presentation(approval)
+        return self._answered(answer, follow_redirect=True)
 
     def decline(self, request: Any, *, description: str | None = None) -> Submission:
         """Answer a request with ``access_denied`` without a consent: when nothing matches
