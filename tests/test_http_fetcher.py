@@ -427,6 +427,31 @@ def test_header_value_outside_ascii_is_refused(fetcher: HttpxFetcher, base_url: 
     assert _reason(info) == "invalid_header"
 
 
+def test_a_header_value_with_a_line_break_is_not_sent(fetcher: HttpxFetcher, base_url: str) -> None:
+    # An access token with CR LF must not add a header of its own (RFC 9110 §5.5).
+    with pytest.raises(FetchError) as info:
+        fetcher.request(
+            "GET",
+            f"{base_url}/headers",
+            headers={"authorization": "Bearer abc\r\nX-Injected: 1"},
+            max_bytes=1024,
+        )
+    assert _reason(info) == "network"
+
+
+def test_a_callers_host_or_length_header_is_not_sent_twice(base_url: str) -> None:
+    with HttpxFetcher(timeout=1.0) as fetcher:
+        seen = fetcher.request(
+            "GET", f"{base_url}/headers", headers={"Host": "elsewhere.example"}, max_bytes=4096
+        ).json()
+        assert seen["host"] == base_url.removeprefix("http://")
+        echoed = fetcher.request(
+            "POST", f"{base_url}/echo", headers={"Content-Length": "99"}, content=b"ab",
+            max_bytes=4096,
+        ).json()  # fmt: skip
+    assert echoed["body"] == "ab" and echoed["length"] == "2"
+
+
 def test_a_given_client_does_not_follow_redirects_or_wait_longer(base_url: str) -> None:
     with httpx.Client(follow_redirects=True, timeout=30) as client:
         with HttpxFetcher(timeout=0.3, client=client) as fetcher:

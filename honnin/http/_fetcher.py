@@ -95,7 +95,6 @@ class HttpxFetcher:
         self._timeout = httpx.Timeout(timeout, connect=connect)
         self._timeouts = {"connect": connect, "read": timeout, "write": timeout, "pool": timeout}
         self._headers = {"user-agent": user_agent, "accept-encoding": "identity", "accept": "*/*"}
-
         self._closed = False
 
     @property
@@ -238,7 +237,11 @@ class HttpxFetcher:
         # httpcore sends no header it is not given: Host (RFC 9110 §7.2) and Content-Length
         # (RFC 9112 §6.2, a POST's body) are added here, as httpx.Client adds them.
         sent = [(b"host", authority)]
-        sent += [(name.encode("ascii"), value.encode("ascii")) for name, value in headers.items()]
+        sent += [
+            (name.encode("ascii"), value.encode("ascii"))
+            for name, value in headers.items()
+            if name not in _SET_HERE
+        ]
         if body is not None or method in ("POST", "PUT", "PATCH"):
             sent.append((b"content-length", str(len(body or b"")).encode("ascii")))
         with pool.stream(
@@ -273,6 +276,9 @@ class HttpxFetcher:
             received = {name.lower(): value for name, value in answer.headers.items()}
             return _collect(url, answer.status_code, received, answer.iter_raw(), max_bytes)
 
+
+# Headers the fetcher derives from the request itself; a caller's copy would be a second one.
+_SET_HERE = frozenset({"host", "content-length", "transfer-encoding"})
 
 # RFC 3986 §2.2-2.3: reserved and unreserved characters, and "%" of a percent-encoding.
 _PLAIN_URL = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
