@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
+import ipaddress
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -131,10 +140,11 @@ def _app() -> Starlette:
     )
 
 
-@pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
+@contextlib.contextmanager
+def _serving(**tls: str) -> Iterator[int]:
+    """The test app under uvicorn on 127.0.0.1 (with ``tls``: uvicorn's ssl_* options)."""
     config = uvicorn.Config(
-        _app(), host="127.0.0.1", port=0, log_level="error", lifespan="off", ws="none"
+        _app(), host="127.0.0.1", port=0, log_level="error", lifespan="off", ws="none", **tls
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -144,10 +154,52 @@ def base_url() -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("test server did not start")
         time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    with _serving() as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """An https server whose certificate (for 127.0.0.1) no public CA signed, and its PEM."""
+    folder = tmp_path_factory.mktemp("tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "honnin test server")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "server.pem", folder / "server.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    with _serving(ssl_certfile=str(cert_file), ssl_keyfile=str(key_file)) as port:
+        yield f"https://127.0.0.1:{port}", cert_file
 
 
 @pytest.fixture(params=["own connections", "a caller's httpx.Client"])
@@ -450,6 +502,26 @@ def test_a_callers_host_or_length_header_is_not_sent_twice(base_url: str) -> Non
             max_bytes=4096,
         ).json()  # fmt: skip
     assert echoed["body"] == "ab" and echoed["length"] == "2"
+
+
+def test_https_to_a_certificate_no_trusted_ca_signed_is_refused(
+    tls_server: tuple[str, Path],
+) -> None:
+    # TLS server authentication is on (the CA bundle httpx uses): a man in the middle with
+    # a certificate of its own gets no request.
+    url, _ = tls_server
+    with HttpxFetcher(timeout=2.0) as fetcher, pytest.raises(FetchError) as info:
+        fetcher.fetch(f"{url}/json", max_bytes=1024)
+    assert _reason(info) == "connect"
+    assert "CERTIFICATE_VERIFY_FAILED" in str(info.value.__cause__)
+
+
+def test_https_through_a_client_that_trusts_the_server(tls_server: tuple[str, Path]) -> None:
+    url, certificate = tls_server
+    trusting = ssl.create_default_context(cafile=str(certificate))
+    with httpx.Client(verify=trusting) as client, HttpxFetcher(client=client) as fetcher:
+        resource = fetcher.fetch(f"{url}/json", accept="application/json", max_bytes=1024)
+    assert json.loads(resource.body) == {"ok": True, "accept": "application/json"}
 
 
 def test_a_given_client_does_not_follow_redirects_or_wait_longer(base_url: str) -> None:
