@@ -516,6 +516,22 @@ def test_https_to_a_certificate_no_trusted_ca_signed_is_refused(
     assert "CERTIFICATE_VERIFY_FAILED" in str(info.value.__cause__)
 
 
+def test_https_on_own_connections_checks_the_host_name(
+    tls_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With the test certificate trusted, the fetcher's own connections speak TLS, and a
+    # certificate for 127.0.0.1 does not pass for "localhost" (RFC 6125 host name check).
+    url, certificate = tls_server
+    trusting = ssl.create_default_context(cafile=str(certificate))
+    monkeypatch.setattr(httpx, "create_ssl_context", lambda **_: trusting)
+    with HttpxFetcher(timeout=2.0) as fetcher:
+        assert fetcher.fetch(f"{url}/json", max_bytes=1024).content_type == "application/json"
+        with pytest.raises(FetchError) as info:
+            fetcher.fetch(f"{url.replace('127.0.0.1', 'localhost')}/json", max_bytes=1024)
+    assert _reason(info) == "connect"
+    assert "match" in str(info.value.__cause__) or "mismatch" in str(info.value.__cause__)
+
+
 def test_https_through_a_client_that_trusts_the_server(tls_server: tuple[str, Path]) -> None:
     url, certificate = tls_server
     trusting = ssl.create_default_context(cafile=str(certificate))
