@@ -311,6 +311,9 @@ def test_connection_refused(fetcher: HttpxFetcher) -> None:
         "http://",
         "javascript:alert(1)",
         "http://[::1",
+        "http://a:99999/x",
+        "http://" + "a" * 300 + ".example/x",  # a host label IDNA cannot encode
+        "http://h.example/\udc80",  # a lone surrogate has no UTF-8 form
     ],
 )
 def test_only_http_urls(fetcher: HttpxFetcher, url: str) -> None:

@@ -93,7 +93,7 @@ class HttpxFetcher:
             )
         connect = connect_timeout or timeout
         self._timeout = httpx.Timeout(timeout, connect=connect)
-        self._timeouts = {"connect": connect, "read": timeout, "write": timeout, "pool": timeout}
+        self._timeouts = self._timeout.as_dict()  # httpcore's form of the same timeouts
         self._headers = {"user-agent": user_agent, "accept-encoding": "identity", "accept": "*/*"}
         self._closed = False
 
@@ -194,6 +194,14 @@ class HttpxFetcher:
             body = urlencode(dict(form)).encode("ascii")
             merged["content-type"] = "application/x-www-form-urlencoded"
         try:
+            encoded = [
+                (name.encode("ascii"), value.encode("ascii")) for name, value in merged.items()
+            ]
+        except UnicodeEncodeError as exc:
+            # A header value from an answer (an access token) that is not ASCII: RFC 9110 §5.5
+            # allows only visible ASCII in what this fetcher sends.
+            raise FetchError("a request header is not ASCII", reason="invalid_header") from exc
+        try:
             if self._pool is None:
                 assert self._client is not None
                 return self._through_client(
@@ -201,7 +209,7 @@ class HttpxFetcher:
                 )
             target, authority = _core_url(url, parts, host, port)
             return self._through_pool(
-                self._pool, method, url, target, authority, merged, body, max_bytes
+                self._pool, method, url, target, authority, encoded, body, max_bytes
             )
         except FetchError:
             raise
@@ -211,10 +219,10 @@ class HttpxFetcher:
             raise FetchError(f"cannot connect to {_where(url)}", reason="connect") from exc
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, httpcore.UnsupportedProtocol) as exc:
             raise FetchError("the URL cannot be fetched", reason="invalid_url") from exc
-        except UnicodeEncodeError as exc:
-            # A header value from an answer (an access token) that is not ASCII: RFC 9110 §5.5
-            # allows only visible ASCII in what this fetcher sends.
-            raise FetchError("a request header is not ASCII", reason="invalid_header") from exc
+        except UnicodeError as exc:
+            # The headers are ASCII by now: a host label IDNA cannot encode (over 63
+            # characters, empty) or a path character with no UTF-8 form (a lone surrogate).
+            raise FetchError("the URL cannot be encoded", reason="invalid_url") from exc
         except (
             httpx.HTTPError,
             httpx.StreamError,
@@ -230,18 +238,14 @@ class HttpxFetcher:
         url: str,
         target: httpcore.URL,
         authority: bytes,
-        headers: Mapping[str, str],
+        headers: list[tuple[bytes, bytes]],
         body: bytes | None,
         max_bytes: int,
     ) -> HttpResponse:
         # httpcore sends no header it is not given: Host (RFC 9110 §7.2) and Content-Length
         # (RFC 9112 §6.2, a POST's body) are added here, as httpx.Client adds them.
         sent = [(b"host", authority)]
-        sent += [
-            (name.encode("ascii"), value.encode("ascii"))
-            for name, value in headers.items()
-            if name not in _SET_HERE
-        ]
+        sent += [(name, value) for name, value in headers if name not in _SET_HERE]
         if body is not None or method in ("POST", "PUT", "PATCH"):
             sent.append((b"content-length", str(len(body or b"")).encode("ascii")))
         with pool.stream(
@@ -278,7 +282,7 @@ class HttpxFetcher:
 
 
 # Headers the fetcher derives from the request itself; a caller's copy would be a second one.
-_SET_HERE = frozenset({"host", "content-length", "transfer-encoding"})
+_SET_HERE = frozenset({b"host", b"content-length", b"transfer-encoding"})
 
 # RFC 3986 §2.2-2.3: reserved and unreserved characters, and "%" of a percent-encoding.
 _PLAIN_URL = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
