@@ -6,14 +6,13 @@ import io
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from test_x509_support import self_signed
 
 from honnin.cli import main
 from honnin.jose import private_key_from_jwk
@@ -179,18 +178,8 @@ def test_verify_with_a_pem_public_key_and_a_certificate(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "issuer")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .sign(key, hashes.SHA256())  # type: ignore[arg-type]
-    )
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    cert = self_signed(key, "issuer")
     cert_file = tmp_path / "issuer.crt"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     for key_file in (pem, cert_file):

@@ -5,12 +5,10 @@ with an ``untrusted_authority`` per-credential error; the ``aki`` extraction its
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from test_verifier_support import (
@@ -27,6 +25,7 @@ from test_verifier_support import (
     present_mdoc,
     present_sd_jwt,
 )
+from test_x509_support import self_signed
 
 from honnin.clock import FixedClock
 from honnin.dcql import DcqlProblem, PresentedCredential, check_presented, parse_dcql_query
@@ -169,21 +168,8 @@ def test_a_certificate_without_the_extension_contributes_nothing(pki: TestPki) -
 
 
 def _self_signed(extension: x509.ExtensionType | None) -> x509.Certificate:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "aki test")])
-    now = datetime.now(tz=UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + timedelta(days=1))
-    )
-    if extension is not None:
-        builder = builder.add_extension(extension, critical=False)
-    return builder.sign(key, hashes.SHA256())
+    extensions = [(extension, False)] if extension is not None else []
+    return self_signed(ec.generate_private_key(ec.SECP256R1()), "aki test", *extensions)
 
 
 def test_an_aki_without_a_key_identifier_contributes_nothing() -> None:
