@@ -23,7 +23,6 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
 )
-from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from honnin.encoding import json_loads
@@ -33,6 +32,8 @@ _PARSING = "honnin.parsing"
 _TAGS = frozenset({"str", "int", "bool", "float", "none", "dict", "tuple", "list"})
 
 M = TypeVar("M", bound="WireMessage")
+# How a field holds a nested message: ("one" | "many" | "map", the message class).
+_Shape = tuple[str, type["WireMessage"]]
 
 
 class _BuildCheck(type(BaseModel)):  # type: ignore[misc]
@@ -69,19 +70,22 @@ class WireMessage(_MessageBase):
         validate_by_alias=True,
         serialize_by_alias=True,
     )
-    _known_fields: ClassVar[dict[type, dict[str, FieldInfo]]] = {}
+    _known_members: ClassVar[dict[type, dict[str, _Shape | None]]] = {}
 
     @classmethod
-    def _fields_by_name(cls) -> dict[str, FieldInfo]:
-        """Each field under its Python name and its wire name (validation alias)."""
-        fields = WireMessage._known_fields.get(cls)
-        if fields is None:
-            fields = dict(cls.model_fields)
-            for info in cls.model_fields.values():
+    def _members(cls) -> dict[str, _Shape | None]:
+        """Each field under its Python name and its wire name (validation alias), with how
+        it holds a nested message: worked out once per class, not on every build."""
+        members = WireMessage._known_members.get(cls)
+        if members is None:
+            members = {}
+            for name, info in cls.model_fields.items():
+                shape = _nested_shape(info.annotation)
+                members[name] = shape
                 if isinstance(info.validation_alias, str):
-                    fields[info.validation_alias] = info
-            WireMessage._known_fields[cls] = fields
-        return fields
+                    members[info.validation_alias] = shape
+            WireMessage._known_members[cls] = members
+        return members
 
     def to_json(self) -> dict[str, Any]:
         """The message as a JSON-ready dict with wire names; absent members omitted."""
@@ -92,12 +96,12 @@ class WireMessage(_MessageBase):
 def _check_members(cls: type[WireMessage], data: Mapping[Any, Any]) -> None:
     """Raise ``TypeError`` for a member ``cls`` does not have, here or in a nested message
     given as a mapping (the build-time half of the extra policy, module docstring)."""
-    fields = cls._fields_by_name()
-    unknown = sorted(str(k) for k in data if k not in fields)
+    members = cls._members()
+    unknown = sorted(str(k) for k in data if k not in members)
     if unknown:
         raise TypeError(f"{cls.__name__} has no member(s) {unknown}")
     for key, value in data.items():
-        shape = _nested_shape(fields[key].annotation)
+        shape = members[key]
         if shape is None:
             continue
         kind, nested = shape
@@ -112,7 +116,7 @@ def _check_members(cls: type[WireMessage], data: Mapping[Any, Any]) -> None:
                 _check_members(nested, item)
 
 
-def _nested_shape(annotation: Any) -> tuple[str, type[WireMessage]] | None:
+def _nested_shape(annotation: Any) -> _Shape | None:
     """How a field holds a nested message: ``one``, ``many`` (tuple/list) or ``map`` (dict
     values); ``None`` when it holds none or more than one message class."""
     args = [a for a in get_args(annotation) if a is not type(None)]
