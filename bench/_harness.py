@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import gc
 import statistics
+import subprocess
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -152,3 +157,43 @@ def format_markdown(rows: list[Row]) -> str:
         cells = (c.replace("|", "\\|") for c in _cells(r))
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
+
+
+@contextmanager
+def child(*arguments: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``python -m <arguments>`` run from the repository root, with the first line it prints
+    (its announcement: a URL, a JSON document). It serves until its stdin is closed, which
+    happens when the block ends."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", *arguments],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        yield process, process.stdout.readline().strip()
+    finally:
+        process.stdin.close()
+        process.wait(timeout=30)
+
+
+def serve_until_stdin_closes(app: Any, path: str = "") -> None:
+    """The body of a ``child`` that serves: ``app`` under uvicorn on a free 127.0.0.1 port,
+    its URL (with ``path``) printed as the announcement, until the parent closes stdin."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    print(f"http://127.0.0.1:{port}{path}", flush=True)
+    sys.stdin.read()
+    server.should_exit = True
+    thread.join(timeout=10)

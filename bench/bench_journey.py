@@ -41,10 +41,8 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -57,7 +55,7 @@ import httpx
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from bench._harness import Row, median_us, percentiles_ms
+from bench._harness import Row, child, median_us, percentiles_ms, serve_until_stdin_closes
 from honnin.credential_types import load_catalogue
 from honnin.trust import TrustList
 from honnin_demo import JOB_CHANGE, Stage
@@ -307,37 +305,10 @@ def _replay_row(exchanges: list[_Exchange], runs: int) -> Row:
     ]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
         json.dump(answers, file)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "bench.bench_journey", "--replay", file.name],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    assert child.stdout is not None
     try:
-        base = child.stdout.readline().strip()
-        host = [(b"host", httpx.URL(base).netloc)]
-        requests = []
-        for e in exchanges:
-            path = httpx.URL(e.url).raw_path.decode()
-            sent = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in e.headers.items()]
-            headers = host + sent
-            requests.append((e.method, f"{base}{path}", headers, e.body))
-        with httpcore.ConnectionPool() as http:
-
-            def replay() -> tuple[float, float]:
-                cpu = time.process_time()
-                started = time.perf_counter()
-                for method, url, headers, body in requests:
-                    with http.stream(method, url, headers=headers, content=body) as answer:
-                        answer.read()
-                return time.perf_counter() - started, time.process_time() - cpu
-
-            replay()  # warm the connection
-            timed = [replay() for _ in range(runs)]
+        with child("bench.bench_journey", "--replay", file.name) as (_, base):
+            timed = _replayed(exchanges, base, runs)
     finally:
-        child.terminate()
-        child.wait(timeout=30)
         Path(file.name).unlink()
     stats = percentiles_ms([wall for wall, _ in timed])
     return Row(
@@ -357,9 +328,30 @@ def _replay_row(exchanges: list[_Exchange], runs: int) -> Row:
     )
 
 
+def _replayed(exchanges: list[_Exchange], base: str, runs: int) -> list[tuple[float, float]]:
+    """Wall and CPU seconds of ``runs`` replays of ``exchanges`` against ``base``."""
+    host = [(b"host", httpx.URL(base).netloc)]
+    requests = []
+    for e in exchanges:
+        path = httpx.URL(e.url).raw_path.decode()
+        sent = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in e.headers.items()]
+        requests.append((e.method, f"{base}{path}", host + sent, e.body))
+    with httpcore.ConnectionPool() as http:
+
+        def replay() -> tuple[float, float]:
+            cpu = time.process_time()
+            started = time.perf_counter()
+            for method, url, headers, body in requests:
+                with http.stream(method, url, headers=headers, content=body) as answer:
+                    answer.read()
+            return time.perf_counter() - started, time.process_time() - cpu
+
+        replay()  # warm the connection
+        return [replay() for _ in range(runs)]
+
+
 def _canned(answers_file: str) -> None:
     """The replay child: answers the n-th request with the n-th recorded answer, in a loop."""
-    import uvicorn
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
@@ -377,44 +369,25 @@ def _canned(answers_file: str) -> None:
         cursor[0] += 1
         return Response(body or None, status_code=status, media_type=media_type or None)
 
-    app = Starlette(routes=[Route("/{path:path}", answer, methods=["GET", "POST"])])
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    sys.stdout.write(f"http://127.0.0.1:{port}\n")
-    sys.stdout.flush()
-    thread.join()
+    serve_until_stdin_closes(
+        Starlette(routes=[Route("/{path:path}", answer, methods=["GET", "POST"])])
+    )
 
 
 @contextmanager
 def services_elsewhere(directory: Path, offers: int) -> Iterator[tuple[_Remote, Wallet]]:
     """Both services in a child process with ``offers`` offers made in advance; the verifier's
     back office over HTTP and a wallet in this process, until the block ends."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "bench.bench_journey", str(directory), str(offers)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    assert child.stdin is not None and child.stdout is not None
-    try:
-        announced = json.loads(child.stdout.readline())
+    with child("bench.bench_journey", str(directory), str(offers)) as (services, line):
+        announced = json.loads(line)
         trust = TrustList.load(directory / "trust" / "trust-list.json")
         headers = {"Authorization": f"Bearer {announced['token']}"}
         with _wallet(directory, trust) as wallet, httpx.Client(headers=headers) as http:
-            back_office = _Remote(announced, http, child.pid)
+            back_office = _Remote(announced, http, services.pid)
             try:
                 yield back_office, wallet
             finally:
                 back_office.waiting.shutdown()
-    finally:
-        child.stdin.close()  # the child serves until its stdin closes
-        child.wait(timeout=30)
 
 
 def _remote_rows(directory: Path, offers: int, runs: int) -> list[Row]:

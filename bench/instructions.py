@@ -30,6 +30,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench._harness import child, serve_until_stdin_closes
 from bench.bench_journey import _journey, services_elsewhere
 
 _WARM = 5
@@ -97,10 +98,6 @@ def _drive_requests(client: str, url: str, requests: int) -> None:
 
 def _answer_server() -> None:
     """The untraced child for ``--requests``: a JSON answer on a free port, until stdin ends."""
-    import threading
-
-    import uvicorn
-
     body = b'{"answer":"' + b"x" * 1000 + b'"}'
 
     async def app(scope: dict[str, object], receive: object, send: object) -> None:
@@ -115,38 +112,16 @@ def _answer_server() -> None:
         )
         await send({"type": "http.response.body", "body": body})  # type: ignore[operator]
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        threading.Event().wait(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    print(f"http://127.0.0.1:{port}/answer", flush=True)
-    sys.stdin.read()
-    server.should_exit = True
-    thread.join(timeout=10)
+    serve_until_stdin_closes(app, "/answer")
 
 
 def _per_request() -> dict[str, float]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bench.instructions", "--answer-server"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    assert server.stdout is not None and server.stdin is not None
-    try:
-        url = server.stdout.readline().strip()
+    with child("bench.instructions", "--answer-server") as (_, url):
         out: dict[str, float] = {}
         for client in _CLIENTS:
             low, high = (_client_count(client, url, n) for n in (20, 220))
             out[client] = (high - low) / 200
         return out
-    finally:
-        server.stdin.close()
-        server.wait(timeout=30)
 
 
 def _client_count(client: str, url: str, requests: int) -> int:
