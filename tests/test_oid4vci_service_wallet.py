@@ -61,6 +61,7 @@ def test_wallet_receives_a_batch_and_notifies(
     (held,) = receipt.credentials
     assert asked == [True]
     assert (held.format, held.copies, held.trust) == (fmt, 8, "trusted")
+    assert receipt.notified == (held.id,)  # waits for the notification's answer
     (record,) = live.issuer.store.issuances(offer.offer_id)
     assert [n.event for n in live.issuer.store.notifications(record.batch_id)] == [
         "credential_accepted"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -283,3 +284,82 @@ def test_authorization_server_metadata_for_another_issuer_is_not_used(
             wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
         assert wallet.credentials() == []
     assert recorder.count("/token") == 0
+
+
+# -- the notification (§11) goes out behind receive() ------------------------------------------
+
+NOTIFICATION = "/notification"
+
+
+def test_receive_returns_before_the_notification_is_answered(
+    recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
+) -> None:
+    live, recorder = recorded
+    recorder.hold[NOTIFICATION] = 0.5
+    offer = live.issuer.create_offer(SLIP, sample())
+    with _wallet(live, tmp_path / "w") as wallet:
+        started = time.monotonic()
+        receipt = wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
+        returned = time.monotonic()
+        (held,) = receipt.credentials
+        # The copies were stored and receive() returned while the answer was still held.
+        assert wallet.credential(held.id).copies == 1
+        assert NOTIFICATION not in recorder.answered
+        assert returned - started < 0.5
+        (record,) = live.issuer.store.issuances(offer.offer_id)
+        assert live.issuer.store.notifications(record.batch_id) == []
+        # Asking for the acknowledgement waits for the answer.
+        assert receipt.notified == (held.id,)
+        assert recorder.answered[NOTIFICATION][0] >= recorder.arrived[NOTIFICATION][0] + 0.5
+    assert [e.event for e in live.issuer.store.notifications(record.batch_id)] == [
+        "credential_accepted"
+    ]
+
+
+def test_closing_the_wallet_lets_a_notification_on_its_way_finish(
+    recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
+) -> None:
+    live, recorder = recorded
+    recorder.hold[NOTIFICATION] = 0.4
+    offer = live.issuer.create_offer(SLIP, sample())
+    with _wallet(live, tmp_path / "w") as wallet:
+        receipt = wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
+    # close() waited: the issuer has the notification, and the receipt has its answer.
+    (record,) = live.issuer.store.issuances(offer.offer_id)
+    assert [e.event for e in live.issuer.store.notifications(record.batch_id)] == [
+        "credential_accepted"
+    ]
+    assert receipt.notified == (receipt.credentials[0].id,)
+
+
+def test_a_refused_notification_leaves_the_credential_held(
+    recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
+) -> None:
+    live, recorder = recorded
+    recorder.refuse_once[NOTIFICATION] = {"error": "invalid_notification_id"}
+    offer = live.issuer.create_offer(SLIP, sample())
+    with _wallet(live, tmp_path / "w") as wallet:
+        receipt = wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
+        assert receipt.notified == ()
+        (held,) = receipt.credentials
+        assert wallet.credential(held.id).copies == 1
+    assert recorder.count(NOTIFICATION) == 1
+
+
+def test_close_runs_a_request_behind_still_queued_and_drops_one_ahead() -> None:
+    from wallet._transport import Transport
+
+    transport = Transport(None, allow_loopback_http=True)
+    gate = threading.Event()
+    busy = [transport.ahead(gate.wait, 5) for _ in range(4)]  # every worker taken
+    ran: list[str] = []
+    behind = transport.behind(ran.append, "behind")
+    closing = threading.Thread(target=transport.close)
+    closing.start()
+    time.sleep(0.1)
+    assert closing.is_alive()  # close() waits for the queued request behind
+    gate.set()
+    closing.join(timeout=5)
+    assert not closing.is_alive()
+    assert all(f.result() for f in busy)
+    assert behind.done() and ran[0] == "behind"

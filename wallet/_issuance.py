@@ -8,16 +8,17 @@ N binding keys drafted in the vault (in memory) and N ``jwt`` proofs signed thro
 ``Signer`` (App. F.1) → Credential Request (§8.2) → each copy verified (issuer trust, the
 configuration's type, bound to one of the keys just proven; at most one copy per proof,
 SECURITY-CHECKLIST C14) and stored with its key in one transaction; keys no stored copy is
-bound to are forgotten → Notification (§11). A deferred answer (§9) is polled at the
-issuer's ``interval``. Requests whose answers do not depend on each other go out together
-(``OfferClient.receive``): three round trips fewer on a slow network.
+bound to are forgotten → Notification (§11), sent once the copies are stored and not waited
+for: ``Receipt.notified`` waits for its answer when asked. A deferred answer (§9) is polled
+at the issuer's ``interval``. Requests whose answers do not depend on each other go out
+together (``OfferClient.receive``): three round trips fewer on a slow network.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -77,7 +78,17 @@ class Receipt:
     credentials: tuple[HeldCredential, ...]
     credential_issuer: str
     issuer_name: str | None
-    notified: tuple[str, ...] = ()
+    #: Each stored credential's id with its notification, still on its way or answered.
+    _notifications: tuple[tuple[str, Future[bool]], ...] = field(
+        default=(), repr=False, compare=False
+    )
+
+    @property
+    def notified(self) -> tuple[str, ...]:
+        """The ids of the credentials whose ``credential_accepted`` notification the issuer
+        acknowledged (§11). ``receive`` returns once the copies are stored; the notification
+        goes out meanwhile, and this waits for its answer (at most the fetcher's timeout)."""
+        return tuple(credential_id for credential_id, sent in self._notifications if sent.result())
 
 
 @dataclass(frozen=True)
@@ -355,6 +366,15 @@ class OfferClient:
             return False
         return True
 
+    def _notify_behind(self, session: _Session, notification_id: str | None) -> Future[bool]:
+        if session.metadata.notification_endpoint is None or notification_id is None:
+            done: Future[bool] = Future()
+            done.set_result(False)
+            return done
+        return self._http.behind(
+            self._notify, session, notification_id, NotificationEvent.CREDENTIAL_ACCEPTED
+        )
+
     def _issue_one(
         self,
         session: _Session,
@@ -363,7 +383,7 @@ class OfferClient:
         copies: int | None,
         deferred_timeout: float,
         nonce_ahead: Future[str | None] | None = None,
-    ) -> tuple[HeldCredential, bool]:
+    ) -> tuple[HeldCredential, Future[bool]]:
         batch = session.metadata.batch_credential_issuance
         count = copies or (batch.batch_size if batch is not None else 1)
         if batch is not None:
@@ -391,9 +411,9 @@ class OfferClient:
                     session, response.notification_id, NotificationEvent.CREDENTIAL_FAILURE
                 )
                 raise
-            notified = self._notify(
-                session, response.notification_id, NotificationEvent.CREDENTIAL_ACCEPTED
-            )
+            # The copies are stored: the person has the credential whatever the issuer
+            # answers (§11 notifications inform the issuer), so nothing waits for it here.
+            notified = self._notify_behind(session, response.notification_id)
             return stored, notified
         finally:
             # Keys no stored copy is bound to are never used again (ARF WIAM_21).
@@ -433,16 +453,18 @@ class OfferClient:
         token = self._token(document, metadata, tx_code, (guessed, server))
         session = _Session(document, metadata, token)
         held: list[HeldCredential] = []
-        notified: list[str] = []
+        notifications: list[tuple[str, Future[bool]]] = []
         for config_id, config in configs:
-            credential, acknowledged = self._issue_one(
+            credential, notified = self._issue_one(
                 session, config_id, config, copies, deferred_timeout, nonce
             )
             nonce = None  # a c_nonce is used once: the next configuration asks again
             held.append(credential)
-            if acknowledged:
-                notified.append(credential.id)
+            notifications.append((credential.id, notified))
         names = [d.name for d in metadata.display or () if d.name]
         return Receipt(
-            tuple(held), metadata.credential_issuer, names[0] if names else None, tuple(notified)
+            tuple(held),
+            metadata.credential_issuer,
+            names[0] if names else None,
+            tuple(notifications),
         )

@@ -5,7 +5,7 @@ and OAuth error answers turned into their ``HonninError`` (``honnin.http``)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
 from honnin.errors import FetchError, MalformedInput
@@ -24,6 +24,7 @@ class Transport:
         self._fetcher = fetcher
         self._own = fetcher is None
         self._pool: ThreadPoolExecutor | None = None
+        self._finishing: set[Future[Any]] = set()
         self.allow_loopback_http = allow_loopback_http
 
     @property
@@ -43,11 +44,21 @@ class Transport:
             self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="honnin-wallet")
         return self._pool.submit(work, *args)
 
+    def behind(self, work: Callable[..., T], *args: Any) -> Future[T]:
+        """Like ``ahead``, for a request nothing waits for but that must still go out:
+        ``close`` lets it finish (at most its timeout) instead of dropping it."""
+        future = self.ahead(work, *args)
+        self._finishing.add(future)
+        future.add_done_callback(self._finishing.discard)
+        return future
+
     def close(self) -> None:
-        """Close the fetcher if this transport made it. Requests started ``ahead`` and not
-        yet sent are dropped; one already on its way (an exchange refused early leaves some)
-        is waited for, at most its timeout, so that its connection is closed with the
-        others rather than left open."""
+        """Close the fetcher if this transport made it. Requests started ``behind`` are
+        waited for; requests started ``ahead`` and not yet sent are dropped; one already on
+        its way (an exchange refused early leaves some) is waited for, at most its timeout,
+        so that its connection is closed with the others rather than left open."""
+        if self._finishing:
+            wait(list(self._finishing))
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None

@@ -293,6 +293,9 @@ class Wallet(PrivacyControls):
         URL or an object with ``.uri``). ``tx_code`` is the Transaction Code, or a callback
         asked only once the issuer passed the trust pre-check. ``copies`` defaults to the
         issuer's batch size. A deferred issuance is polled for up to ``deferred_timeout``.
+        Returns once the copies are stored; the ``credential_accepted`` notification (§11)
+        is still on its way then (``Receipt.notified`` waits for its answer, ``close``
+        lets it finish).
 
         Raises:
             InvalidGrant (wrong tx_code), InvalidToken, InvalidProof, InvalidNonce,
