@@ -54,7 +54,11 @@ class LoopbackServer:
         """
         if self._server is not None:
             raise RuntimeError("this loopback server is already serving an app")
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        # No proxy stands between a loopback client and this server: there are no
+        # X-Forwarded-* headers to honour, so uvicorn's proxy-header middleware is left out.
+        config = uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="on", proxy_headers=False
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [self._socket]}, daemon=True

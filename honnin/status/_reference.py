@@ -6,6 +6,7 @@ CWT (§6.3) and in the mdoc MSO ``status`` (ISO/IEC 18013-5 ed. 2; HAIP §5.3.1)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,9 @@ __all__ = ["StatusReference", "parse_status_reference"]
 
 #: A status list URI longer than this is not a URI a Status Provider would publish.
 _MAX_URI = 2048
+
+#: What str.isspace() calls whitespace (the same set), found in C rather than a loop.
+_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +104,7 @@ def _check_uri(uri: object) -> None:
         raise InvalidClaim(
             "'status_list.uri' is not a URI", claim="status.status_list.uri"
         ) from exc
-    if not parts.scheme or not parts.netloc or any(c.isspace() for c in uri):
+    if not parts.scheme or not parts.netloc or _WHITESPACE.search(uri) is not None:
         raise InvalidClaim(
             "'status_list.uri' must be an absolute URI with a host (draft §6.2)",
             claim="status.status_list.uri",
