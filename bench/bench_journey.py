@@ -4,7 +4,8 @@ One journey, timed end to end on the wall clock, as the person and the two servi
 
 1. the issuer's back office makes an offer (by reference, with a tx_code);
 2. the wallet receives it: offer document -> issuer metadata -> token (tx_code) -> nonce ->
-   credential request with one proof per copy -> verify and store every copy -> notification;
+   credential request with one proof per copy -> verify and store every copy; the
+   notification then goes out behind ``receive`` (nothing waits for its answer);
 3. the verifier makes a request (signed request object, ephemeral encryption key);
 4. the wallet fetches the request_uri, checks the request, matches it (consent);
 5. the wallet presents one fresh copy (SD-JWT VC + KB-JWT, ECDH-ES JWE) to the response_uri,
