@@ -34,7 +34,9 @@ class HolderKey(Protocol):
 
 def holder_jwk(key: HolderKey | Mapping[str, Any]) -> dict[str, Any]:
     """The public JWK of ``key``; private members are refused (a holder key is public)."""
-    jwk = dict(key.public_jwk) if isinstance(key, HolderKey) else dict(key)
+    # A Mapping first: isinstance against a runtime-checkable Protocol walks its members
+    # (tens of microseconds), and a JWK dict is the common case.
+    jwk = dict(key) if isinstance(key, Mapping) else dict(key.public_jwk)
     if "d" in jwk:
         raise ValueError("a holder binding key must be public; the JWK carries 'd'")
     return jwk

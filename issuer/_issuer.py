@@ -384,7 +384,13 @@ def holder_jwks(holder: HolderInput) -> list[dict[str, Any]]:
         ValueError: no key, a private key, or the same key twice (copies would be linkable).
     """
     keys: Sequence[HolderKey | Mapping[str, Any]]
-    keys = [holder] if isinstance(holder, HolderKey | Mapping) else list(holder)
+    # Cheap checks before the runtime-checkable Protocol (which walks its members).
+    if isinstance(holder, list | tuple):
+        keys = list(holder)
+    elif isinstance(holder, Mapping | HolderKey):  # in this order: Mapping is cheap
+        keys = [holder]
+    else:
+        keys = list(holder)
     if not keys:
         raise ValueError("at least one holder key is needed")
     jwks = [holder_jwk(k) for k in keys]
