@@ -39,6 +39,7 @@ includes waiting for a core; the CPU time says how much of the median is work.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import statistics
@@ -413,6 +414,9 @@ def _serve(directory: Path, offers: int) -> None:
         }
         sys.stdout.write(json.dumps(announcement) + "\n")
         sys.stdout.flush()
+        # As `honnin issuer serve` / `honnin verifier serve` do (honnin.cli.serve_app): what
+        # was built before serving stays out of the collector's full passes.
+        gc.freeze()
         sys.stdin.read()
 
 

@@ -298,6 +298,8 @@ def serve_app(app: Any, settings: _ServeSettings) -> None:
         port=settings.port,
         log_level=settings.log_level,
         access_log=settings.access_log,
+        # No "server: uvicorn" banner: nothing a client needs, something a scanner uses.
+        server_header=False,
     )
 
 

@@ -57,7 +57,12 @@ class LoopbackServer:
         # No proxy stands between a loopback client and this server: there are no
         # X-Forwarded-* headers to honour, so uvicorn's proxy-header middleware is left out.
         config = uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="on", proxy_headers=False
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            proxy_headers=False,
+            server_header=False,  # as ``honnin ... serve``: no server banner
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(

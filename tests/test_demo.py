@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 import honnin_demo
@@ -255,3 +256,23 @@ def test_public_api() -> None:
         "withheld_claims",
     ]
     assert sorted(honnin_demo.SCENARIOS) == ["birth", "job-change"]
+
+
+def test_loopback_server_ignores_forwarded_headers_and_sends_no_banner() -> None:
+    from honnin_demo import LoopbackServer
+
+    async def echo(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = f"{scope['client'][0]} {scope['scheme']}".encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    forged = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    with LoopbackServer() as server:
+        server.start(echo)
+        answer = httpx.get(server.url, headers=forged, timeout=10)
+    # Nothing stands between a loopback client and the server: a forwarded header is the
+    # client's own claim, not the proxy's.
+    assert answer.text == "127.0.0.1 http"
+    assert "server" not in answer.headers and "date" in answer.headers

@@ -180,6 +180,8 @@ def test_serve_dev_in_a_subprocess_issues_a_credential(
                     assert time.monotonic() < deadline, "server did not start"
                     time.sleep(0.1)
             assert metadata.json()["credential_issuer"] == base
+            # No server banner; the Date header RFC 9110 §6.6.1 asks for is still sent.
+            assert "server" not in metadata.headers and "date" in metadata.headers
             (tmp_path / "one.json").write_text(json.dumps([CLAIMS], ensure_ascii=False), "utf-8")
             argv = ["issuer", "offer", "--dev", "--type", "withholding-slip"]
             assert main([*argv, "--claims", "one.json", "--json"]) == 0
