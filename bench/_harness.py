@@ -184,8 +184,17 @@ def serve_until_stdin_closes(app: Any, path: str = "") -> None:
     its URL (with ``path``) printed as the announcement, until the parent closes stdin."""
     import uvicorn
 
+    # Configured as honnin_demo.LoopbackServer serves the journey's services (no proxy-header
+    # middleware, no server banner), so a replay against it costs what theirs would.
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="off"
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        proxy_headers=False,
+        server_header=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
