@@ -27,7 +27,8 @@ from test_wallet_role_support import FAST, PIN, sample
 
 from honnin.errors import InvalidRequest, UntrustedIssuer
 from honnin.oid4vci import PRE_AUTHORIZED_CODE_GRANT, parse_credential_offer_uri
-from wallet import Wallet
+from issuer import Offer
+from wallet import Receipt, Wallet
 
 SLIP = "withholding-slip"
 METADATA = "/.well-known/openid-credential-issuer"
@@ -106,14 +107,19 @@ def _wallet(live: LiveIssuer, path: Path) -> Wallet:
     )
 
 
+def _receive_one(live: LiveIssuer, wallet: Wallet) -> tuple[Offer, Receipt]:
+    """A fresh offer (with a tx_code) received as one copy."""
+    offer = live.issuer.create_offer(SLIP, sample())
+    return offer, wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
+
+
 def test_the_key_document_and_server_metadata_are_fetched_with_the_metadata(
     recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
 ) -> None:
     live, recorder = recorded
     recorder.hold[METADATA] = 0.4  # the issuer metadata answers late
-    offer = live.issuer.create_offer(SLIP, sample())
     with _wallet(live, tmp_path / "w") as wallet:
-        assert wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1).credentials[0].copies == 1
+        assert _receive_one(live, wallet)[1].credentials[0].copies == 1
     metadata_sent = recorder.answered[METADATA][0]
     # Both arrived while the metadata was still held: they went out together with it.
     assert recorder.arrived[KEYS][0] < metadata_sent
@@ -126,9 +132,8 @@ def test_the_first_nonce_is_asked_while_the_token_is(
 ) -> None:
     live, recorder = recorded
     recorder.hold["/token"] = 0.4
-    offer = live.issuer.create_offer(SLIP, sample())
     with _wallet(live, tmp_path / "w") as wallet:
-        wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
+        _receive_one(live, wallet)
     assert recorder.arrived["/nonce"][0] < recorder.answered["/token"][0]
     assert recorder.count("/nonce") == 1
 
@@ -140,9 +145,8 @@ def test_the_nonce_waits_for_the_trust_pre_check(
     # (and the token) back by as long.
     live, recorder = recorded
     recorder.hold[KEYS] = 0.4
-    offer = live.issuer.create_offer(SLIP, sample())
     with _wallet(live, tmp_path / "w") as wallet:
-        wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
+        _receive_one(live, wallet)
     keys_asked = recorder.arrived[KEYS][0]
     assert recorder.arrived["/nonce"][0] - keys_asked >= 0.35
     assert recorder.arrived["/token"][0] - keys_asked >= 0.35
@@ -296,10 +300,9 @@ def test_receive_returns_before_the_notification_is_answered(
 ) -> None:
     live, recorder = recorded
     recorder.hold[NOTIFICATION] = 0.5
-    offer = live.issuer.create_offer(SLIP, sample())
     with _wallet(live, tmp_path / "w") as wallet:
         started = time.monotonic()
-        receipt = wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
+        offer, receipt = _receive_one(live, wallet)
         returned = time.monotonic()
         (held,) = receipt.credentials
         # The copies were stored and receive() returned while the answer was still held.
@@ -321,9 +324,8 @@ def test_closing_the_wallet_lets_a_notification_on_its_way_finish(
 ) -> None:
     live, recorder = recorded
     recorder.hold[NOTIFICATION] = 0.4
-    offer = live.issuer.create_offer(SLIP, sample())
     with _wallet(live, tmp_path / "w") as wallet:
-        receipt = wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
+        offer, receipt = _receive_one(live, wallet)
     # close() waited: the issuer has the notification, and the receipt has its answer.
     (record,) = live.issuer.store.issuances(offer.offer_id)
     assert [e.event for e in live.issuer.store.notifications(record.batch_id)] == [
@@ -337,9 +339,8 @@ def test_a_refused_notification_leaves_the_credential_held(
 ) -> None:
     live, recorder = recorded
     recorder.refuse_once[NOTIFICATION] = {"error": "invalid_notification_id"}
-    offer = live.issuer.create_offer(SLIP, sample())
     with _wallet(live, tmp_path / "w") as wallet:
-        receipt = wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
+        _, receipt = _receive_one(live, wallet)
         assert receipt.notified == ()
         (held,) = receipt.credentials
         assert wallet.credential(held.id).copies == 1
