@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from honnin.cbor import decode, decode_authenticated, encode
 from honnin.encoding import b64url_decode, b64url_encode, json_from_b64url, json_from_b64url_all
 from honnin.errors import HonninError, MalformedCbor
 from honnin.jose import generate_key, jwk_from_public_key
+from honnin.limits import MAX_JSON_DEPTH
 from honnin.mdoc import MobileSecurityObject, ValidityInfo
 from honnin.sdjwt import KeyBinding, SdJwt, issue_sd_jwt, verify_sd_jwt
 from honnin.sdjwt._disclosure import b64url_digests
@@ -98,12 +99,26 @@ def test_json_from_b64url_all_agrees_with_one_by_one(texts: list[str]) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(_json, max_size=3), max_size=4))
-def test_json_from_b64url_all_takes_compact_arrays(values: list[list[Any]]) -> None:
-    texts = [
-        b64url_encode(json.dumps(v, separators=(",", ":"), ensure_ascii=False).encode())
-        for v in values
+# Found by hypothesis in CI: one text with more openers than the depth limit.
+@example(
+    values=[
+        [
+            {"": [[[], [], []]], "00": [], "0": {"": [], "0": []}},
+            {"": [[], [[], [], []]], "00": [], "0": [[], []]},
+            {"": [[], [[], [], []]], "00": [], "0": [[], []]},
+        ]
     ]
-    assert json_from_b64url_all(texts) == values
+)
+def test_json_from_b64url_all_takes_compact_arrays(values: list[list[Any]]) -> None:
+    dumped = [json.dumps(v, separators=(",", ":"), ensure_ascii=False) for v in values]
+    texts = [b64url_encode(text.encode()) for text in dumped]
+    batched = json_from_b64url_all(texts)
+    if all(text.count("[") + text.count("{") <= MAX_JSON_DEPTH for text in dumped):
+        assert batched == values
+    else:
+        # More openers in one text than the depth limit: it may nest too deep, and the batch
+        # leaves the decision to the strict path (None) rather than walking it.
+        assert batched in (None, values)
 
 
 @pytest.mark.parametrize(
