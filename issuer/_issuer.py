@@ -384,13 +384,12 @@ def holder_jwks(holder: HolderInput) -> list[dict[str, Any]]:
         ValueError: no key, a private key, or the same key twice (copies would be linkable).
     """
     keys: Sequence[HolderKey | Mapping[str, Any]]
-    # Cheap checks before the runtime-checkable Protocol (which walks its members).
-    if isinstance(holder, list | tuple):
+    # Cheap checks before the runtime-checkable Protocol (which walks its members): a list
+    # or tuple is many keys, and a Mapping is tested before HolderKey.
+    if isinstance(holder, list | tuple) or not isinstance(holder, Mapping | HolderKey):
         keys = list(holder)
-    elif isinstance(holder, Mapping | HolderKey):  # in this order: Mapping is cheap
-        keys = [holder]
     else:
-        keys = list(holder)
+        keys = [holder]
     if not keys:
         raise ValueError("at least one holder key is needed")
     jwks = [holder_jwk(k) for k in keys]

@@ -128,6 +128,7 @@ def test_public_apis_are_pinned() -> None:
         "parse_message",
         "problem",
         "require_https",
+        "split_link",
         "split_url",
         "too_large",
         "well_known_url",
@@ -386,3 +387,26 @@ def test_authorization_server_metadata() -> None:
     )
     with pytest.raises(InvalidRequest):
         parse_message(AuthorizationServerMetadata, {"issuer": ISSUER, "token_endpoint": 5})
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "openid-credential-offer://?credential_offer_uri=https://i.example/o/1 x",
+        "openid4vp://?client_id=x509_san_dns:v.example&request_uri=https://v.example/r\t1",
+        "openid4vp://?client_id=x&request_uri=https://v.example/r\u00a01",  # no-break space
+        "openid4vp://?client_id=x&request_uri=https://v.example/r\u30001",  # ideographic space
+        "?credential_offer_uri=https://i.example/o/1",  # no scheme
+    ],
+)
+def test_a_link_with_whitespace_or_no_scheme_is_refused(link: str) -> None:
+    from honnin.oid4vci import parse_credential_offer_uri
+    from honnin.oid4vp import parse_authorization_request_uri
+
+    with pytest.raises(InvalidRequest, match="no scheme or contains whitespace"):
+        honnin.oauth.split_link(link, what="link")
+    parse = (
+        parse_authorization_request_uri if "openid4vp" in link else parse_credential_offer_uri
+    )
+    with pytest.raises(InvalidRequest):
+        parse(link)

@@ -19,7 +19,14 @@ from ._model import (
     problem,
     too_large,
 )
-from ._urls import is_loopback_host, parse_form, require_https, split_url, well_known_url
+from ._urls import (
+    is_loopback_host,
+    parse_form,
+    require_https,
+    split_link,
+    split_url,
+    well_known_url,
+)
 
 __all__ = [
     "AuthorizationServerMetadata",
@@ -35,6 +42,7 @@ __all__ = [
     "parse_message",
     "problem",
     "require_https",
+    "split_link",
     "split_url",
     "too_large",
     "well_known_url",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 from honnin.errors import InvalidRequest, TooLarge
@@ -30,6 +31,23 @@ def split_url(url: str, *, what: str = "URL") -> SplitResult:
         parts.port  # noqa: B018 - parsing the port raises for non-numeric ports
     except ValueError as exc:
         raise InvalidRequest(f"{what} is not a valid URL") from exc
+    return parts
+
+
+#: What ``str.isspace`` calls whitespace (the same set), found in C rather than a loop.
+_WHITESPACE = re.compile(r"\s")
+
+
+def split_link(text: str, *, what: str) -> SplitResult:
+    """``split_url`` for a scanned or clicked link (an offer, a request): it needs a scheme,
+    and whitespace anywhere in it means it is not one link.
+
+    Raises:
+        InvalidRequest: not a valid URL, no scheme, or whitespace in it.
+    """
+    parts = split_url(text, what=what)
+    if not parts.scheme or _WHITESPACE.search(text) is not None:
+        raise InvalidRequest(f"{what} has no scheme or contains whitespace")
     return parts
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
@@ -17,7 +16,7 @@ from honnin.oauth import (
     parse_message,
     problem,
     require_https,
-    split_url,
+    split_link,
 )
 
 from ._constants import (
@@ -27,9 +26,6 @@ from ._constants import (
     PRE_AUTHORIZED_CODE_GRANT,
     TxCodeInputMode,
 )
-
-#: What str.isspace() calls whitespace (the same set), found in C rather than a loop.
-_WHITESPACE = re.compile(r"\s")
 
 
 class TxCode(WireMessage):
@@ -163,9 +159,7 @@ def parse_credential_offer_uri(
     text = text.strip()
     if len(text) > 3 * MAX_OFFER_SIZE:
         raise TooLarge("credential offer link too long", limit=3 * MAX_OFFER_SIZE)
-    parts = split_url(text, what="credential offer link")
-    if not parts.scheme or _WHITESPACE.search(text) is not None:
-        raise InvalidRequest("not a credential offer link")
+    parts = split_link(text, what="credential offer link")
     try:
         pairs = parse_qsl(parts.query, keep_blank_values=True, errors="strict", max_num_fields=16)
     except (UnicodeDecodeError, ValueError) as exc:

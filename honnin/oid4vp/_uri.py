@@ -3,21 +3,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, urlencode
 
 from honnin.errors import InvalidRequest, TooLarge
-from honnin.oauth import require_https, split_url
+from honnin.oauth import require_https, split_link
 
 from ._constants import OPENID4VP_SCHEME, RequestUriMethod
 
 #: A link must fit in a QR code or URL; far larger input is refused before parsing.
 MAX_LINK_LENGTH = 64 * 1024
-
-#: What str.isspace() calls whitespace (the same set), found in C rather than a loop.
-_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +68,7 @@ def parse_authorization_request_uri(
     text = text.strip()
     if len(text) > MAX_LINK_LENGTH:
         raise TooLarge("authorization request link too long", limit=MAX_LINK_LENGTH)
-    parts = split_url(text, what="authorization request link")
-    if not parts.scheme or _WHITESPACE.search(text) is not None:
-        raise InvalidRequest("not an authorization request link")
+    parts = split_link(text, what="authorization request link")
     try:
         pairs = parse_qsl(parts.query, keep_blank_values=True, errors="strict", max_num_fields=64)
     except (UnicodeDecodeError, ValueError) as exc:
