@@ -405,8 +405,6 @@ def test_a_link_with_whitespace_or_no_scheme_is_refused(link: str) -> None:
 
     with pytest.raises(InvalidRequest, match="no scheme or contains whitespace"):
         honnin.oauth.split_link(link, what="link")
-    parse = (
-        parse_authorization_request_uri if "openid4vp" in link else parse_credential_offer_uri
-    )
+    parse = parse_authorization_request_uri if "openid4vp" in link else parse_credential_offer_uri
     with pytest.raises(InvalidRequest):
         parse(link)
