@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from cryptography import x509
+from hypothesis import given
+from hypothesis import strategies as st
 from vectors import SKIPPED, load_json, load_text
 
 import honnin.oauth
@@ -309,6 +311,8 @@ def test_bad_issuer_metadata(changes: dict[str, Any]) -> None:
         [{"path": ["a", "b"]}, {"path": ["c"]}, {"path": ["a", "b"]}],
         [{"path": ["n", None]}, {"path": ["n", 0]}],
         [{"path": ["n", "x"]}, {"path": ["n", 0]}],
+        [{"path": ["a", "b", "c"]}, {"path": ["d"]}, {"path": ["a", None]}],
+        [{"path": ["a", None, 1]}, {"path": ["a", None, "x"]}],
         [{"path": []}],
         [{"path": ["a", -1]}],
     ],
@@ -324,7 +328,9 @@ def test_repeated_or_contradictory_claim_descriptions(claims: list[dict[str, Any
 
 def test_claim_descriptions_that_share_prefixes_are_accepted() -> None:
     claims = [{"path": ["a"]}, {"path": ["a", "b"]}, {"path": ["a", "c"]}, {"path": ["n", None]}]
-    for described in (claims[:3], claims):  # names only, and with an array element
+    nested = [{"path": ["n", None, "x"]}, {"path": ["n", None, "y"]}]
+    # Names only, with an array element, and with names under the array's elements.
+    for described in (claims[:3], claims, claims + nested):
         config = {"format": "dc+sd-jwt", "vct": "v", "credential_metadata": {"claims": described}}
         parsed = parse_credential_issuer_metadata(
             _metadata(credential_configurations_supported={"x": config})
@@ -334,6 +340,37 @@ def test_claim_descriptions_that_share_prefixes_are_accepted() -> None:
         assert [c.path for c in found.credential_metadata.claims or ()] == [
             tuple(c["path"]) for c in described
         ]
+
+
+_COMPONENTS = st.sampled_from(["a", "b", None, 0, 1])
+
+
+@given(st.lists(st.lists(_COMPONENTS, min_size=1, max_size=4), min_size=1, max_size=6))
+def test_claim_descriptions_are_refused_exactly_when_two_describe_one_place(
+    paths: list[list[str | int | None]],
+) -> None:
+    # App. B.3, stated directly: a path twice, or siblings of two kinds (a name beside a null
+    # or an index, a null beside an index) under one prefix.
+    kinds: dict[tuple[Any, ...], set[type | None]] = {}
+    for path in paths:
+        for i, component in enumerate(path):
+            kinds.setdefault(tuple(path[:i]), set()).add(
+                None if component is None else type(component)
+            )
+    expected = len({tuple(p) for p in paths}) != len(paths) or any(
+        len(k) > 1 for k in kinds.values()
+    )
+    config = {
+        "format": "dc+sd-jwt",
+        "vct": "v",
+        "credential_metadata": {"claims": [{"path": p} for p in paths]},
+    }
+    document = _metadata(credential_configurations_supported={"x": config})
+    if expected:
+        with pytest.raises(InvalidRequest, match=r"App\. B\.3"):
+            parse_credential_issuer_metadata(document)
+    else:
+        parse_credential_issuer_metadata(document)
 
 
 def test_signed_metadata_needs_its_typ_and_sub() -> None:

@@ -97,13 +97,22 @@ class ClaimDescription(WireMessage):
 
 def _check_claim_descriptions(claims: tuple[ClaimDescription, ...]) -> None:
     """App. B.3: repeated or contradictory claim descriptions abort processing."""
-    if all(type(c) is str for claim in claims for c in claim.path):
-        # Paths of names only cannot contradict (that takes an index or null next to a
-        # name): only a repeated path is left to find.
-        if len({claim.path for claim in claims}) != len(claims):
-            _check_claim_paths(claims)
-        return
-    _check_claim_paths(claims)
+    paths = [claim.path for claim in claims]
+    if len(set(paths)) != len(paths):
+        _check_claim_paths(claims)  # names the repeated path
+    # Siblings contradict when a name stands beside a null or an index, or a null beside an
+    # index: every contradiction involves a null or an index, so only the prefixes where
+    # one stands (few, often none) need their siblings compared.
+    forks = {path[:i] for path in paths for i, c in enumerate(path) if type(c) is not str}
+    for fork in forks:
+        n = len(fork)
+        kinds = {_kind(path[n]) for path in paths if len(path) > n and path[:n] == fork}
+        if len(kinds) > 1:
+            _check_claim_paths(claims)  # names the prefix
+
+
+def _kind(component: Any) -> str:
+    return "key" if type(component) is str else "all" if component is None else "index"
 
 
 def _check_claim_paths(claims: tuple[ClaimDescription, ...]) -> None:
@@ -114,9 +123,8 @@ def _check_claim_paths(claims: tuple[ClaimDescription, ...]) -> None:
             raise problem(f"claim path {list(claim.path)} is described twice (App. B.3)")
         seen.add(claim.path)
         for i, component in enumerate(claim.path):
-            kind = "key" if isinstance(component, str) else "all" if component is None else "index"
             found = kinds.setdefault(claim.path[:i], set())
-            found.add(kind)
+            found.add(_kind(component))
             if ("key" in found and len(found) > 1) or {"all", "index"} <= found:
                 raise problem(f"claim paths contradict at {list(claim.path[:i])} (App. B.3)")
 
