@@ -24,8 +24,9 @@ here with ``cryptography``.
 
 A last row, "bare minimum (no honnin)", replays the HTTP exchanges of one recorded journey
 (services in another process): the same requests, byte for byte, sent with plain
-``httpcore`` (the transport under honnin's ``HttpxFetcher`` and under ``httpx.Client``) to a
-catch-all Starlette app under uvicorn that answers each with the recorded status and body.
+``httpcore`` (the transport under honnin's ``HttpxFetcher``, which the wallet and the back
+office's ``VerifierClient`` use) to a catch-all Starlette app under uvicorn that answers
+each with the recorded status and body.
 It is the cost of the journey's transport on the stack the conventions prescribe, with no
 protocol work, no crypto and no store; the crypto floor is its ``floor µs``. The journey
 rows minus this row is the time honnin's own code takes.
@@ -61,7 +62,7 @@ from bench._harness import Row, child, median_us, percentiles_ms, serve_until_st
 from honnin.credential_types import load_catalogue
 from honnin.trust import TrustList
 from honnin_demo import JOB_CHANGE, Stage
-from verifier import Query
+from verifier import Query, VerifierClient
 from wallet import KdfParams, Wallet
 
 TARGET_MS = 30.0
@@ -115,13 +116,13 @@ class _InProcess:
 
 class _Remote:
     """Services (and the issuer's offers) in a child process; the verifier's back office over
-    HTTP, as a real deployment would have them. The back office waits for the result from
-    the moment it made the request (``GET result?wait=``, the long poll of the verifier
-    service), as an agency's form waiting for the person does."""
+    HTTP (``verifier.VerifierClient``), as a real deployment would have them. The back office
+    waits for the result from the moment it made the request (``GET result?wait=``, the long
+    poll of the verifier service), as an agency's form waiting for the person does."""
 
-    def __init__(self, announced: dict[str, Any], http: httpx.Client, services: int) -> None:
+    def __init__(self, announced: dict[str, Any], office: VerifierClient, services: int) -> None:
         self.offers = [tuple(o) for o in announced["offers"]]
-        self.verifier, self.http = announced["verifier"], http
+        self.office = office
         self.waiting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="back-office")
         self.services = services  # the child's process id
 
@@ -138,14 +139,14 @@ class _Remote:
         return uri, tx_code
 
     def request(self) -> tuple[str, Callable[[], bool]]:
-        body = {"credential_type": "withholding-slip", "claims": CLAIMS, "purpose": "benchmark"}
-        created = self.http.post(f"{self.verifier}/transactions", json=body).json()
-        answer = self.waiting.submit(self.http.get, created["result"], params={"wait": 30})
+        created = self.office.request("withholding-slip", CLAIMS, purpose="benchmark")
+        answer = self.waiting.submit(self.office.result, created.transaction_id, wait=30)
 
         def verified() -> bool:
-            return bool(answer.result().json().get("verified"))
+            result = answer.result()
+            return result is not None and result.verified
 
-        return created["uri"], verified
+        return created.uri, verified
 
 
 def _journey(back_office: _InProcess | _Remote, wallet: Wallet, copies: int) -> float:
@@ -251,8 +252,8 @@ class _Exchange(NamedTuple):
 def _recorded(journey: Callable[[], object]) -> list[_Exchange]:
     """Run ``journey`` once and return every HTTP exchange this process made during it.
 
-    Recorded at httpcore's connection pool, which both the wallet's ``HttpxFetcher`` and the
-    back office's ``httpx.Client`` send through.
+    Recorded at httpcore's connection pool, which the ``HttpxFetcher`` of both the wallet and
+    the back office's ``VerifierClient`` send through.
     """
     recorded: list[_Exchange] = []
     original = httpcore.ConnectionPool.handle_request
@@ -300,7 +301,7 @@ def _recorded(journey: Callable[[], object]) -> list[_Exchange]:
 
 def _replay_row(exchanges: list[_Exchange], runs: int) -> Row:
     """The recorded exchanges replayed with plain httpcore (the transport under honnin's
-    fetcher and under httpx.Client) against canned answers."""
+    fetcher) against canned answers."""
     answers = [
         {"status": e.status, "type": e.content_type, "body": e.answer.decode("latin-1")}
         for e in exchanges
@@ -383,9 +384,9 @@ def services_elsewhere(directory: Path, offers: int) -> Iterator[tuple[_Remote, 
     with child("bench.bench_journey", str(directory), str(offers)) as (services, line):
         announced = json.loads(line)
         trust = TrustList.load(directory / "trust" / "trust-list.json")
-        headers = {"Authorization": f"Bearer {announced['token']}"}
-        with _wallet(directory, trust) as wallet, httpx.Client(headers=headers) as http:
-            back_office = _Remote(announced, http, services.pid)
+        office = VerifierClient(announced["verifier"], api_token=announced["token"])
+        with _wallet(directory, trust) as wallet, office:
+            back_office = _Remote(announced, office, services.pid)
             try:
                 yield back_office, wallet
             finally:

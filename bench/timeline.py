@@ -4,10 +4,11 @@
     python -m bench.timeline --journeys 200
 
 The journey is ``bench_journey``'s with the services in another process (one copy). Each
-journey records, with ``time.perf_counter``, when each of the wallet's HTTP exchanges
-(``HttpxFetcher.request``) and the back office's (``httpx.Client.send``) started and ended,
-on which thread, and when each vault commit ran (the outermost ``RecordStore.transaction``,
-from the end of its block to its return: the commit, and with ``wipes`` the WAL truncation).
+journey records, with ``time.perf_counter``, when each HTTP exchange of the wallet and of
+the back office (both ``HttpxFetcher.request``; the back office's go to ``/transactions``)
+started and ended, on which thread, and when each vault commit ran (the outermost
+``RecordStore.transaction``, from the end of its block to its return: the commit, and with
+``wipes`` the WAL truncation).
 It prints the journey whose total is the median of the run, every event relative to its
 start, then the median duration of each kind of event over all journeys. The gaps between
 events on the main thread are the wallet's own work (parsing, checking, signing, storing);
@@ -64,7 +65,7 @@ class _Recorder:
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
         recorder = self
-        fetch, send = HttpxFetcher.request, httpx.Client.send
+        fetch = HttpxFetcher.request
         transaction = _vault_store.RecordStore.transaction
 
         def request(fetcher: HttpxFetcher, method: str, url: str, **options: Any) -> Any:
@@ -72,14 +73,9 @@ class _Recorder:
             try:
                 return fetch(fetcher, method, url, **options)
             finally:
-                recorder.add(started, f"{method} {_path(url)}")
-
-        def client_send(client: httpx.Client, request: httpx.Request, **options: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return send(client, request, **options)
-            finally:
-                recorder.add(started, f"back office {request.method} {_path(str(request.url))}")
+                path = _path(url)
+                office = "back office " if path.startswith("/transactions") else ""
+                recorder.add(started, f"{office}{method} {path}")
 
         @contextlib.contextmanager
         def timed_transaction(
@@ -94,13 +90,11 @@ class _Recorder:
                 recorder.add(ended, "commit, WAL truncated" if wipes else "commit")
 
         HttpxFetcher.request = request  # type: ignore[method-assign, assignment]
-        httpx.Client.send = client_send  # type: ignore[method-assign, assignment]
         _vault_store.RecordStore.transaction = timed_transaction  # type: ignore[method-assign, assignment]
         try:
             yield
         finally:
             HttpxFetcher.request = fetch  # type: ignore[method-assign]
-            httpx.Client.send = send  # type: ignore[method-assign]
             _vault_store.RecordStore.transaction = transaction  # type: ignore[method-assign]
 
 

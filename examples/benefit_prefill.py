@@ -1,10 +1,11 @@
 """An agency prefills a benefit form from the resident record (住民票), over HTTP.
 
 The agency runs the OpenID4VP verifier service (`verifier.create_app`, what
-`honnin verifier serve` runs); its back office creates a transaction over HTTP and shows the
-QR code; the resident's wallet fetches the signed request, shows the consent, and posts the
-encrypted answer (direct_post.jwt); the back office reads the verified result and fills the
-form. The My Number in the record is never sent: the agency is not registered for it.
+`honnin verifier serve` runs); its back office (`verifier.VerifierClient`) creates a
+transaction over HTTP and shows the QR code; the resident's wallet fetches the signed
+request, shows the consent, and posts the encrypted answer (direct_post.jwt); the back
+office reads the verified result and fills the form. The My Number in the record is never
+sent: the agency is not registered for it.
 
 Run:  python examples/benefit_prefill.py
 """
@@ -13,12 +14,10 @@ import secrets
 import tempfile
 from pathlib import Path
 
-import httpx
-
 from honnin.credential_types import load_catalogue
 from honnin_demo import LoopbackServer
 from issuer import Issuer
-from verifier import Verifier, VerifierSettings, create_app
+from verifier import Verifier, VerifierClient, VerifierSettings, create_app
 from wallet import Wallet
 
 record_type = load_catalogue().get("resident-record")
@@ -53,28 +52,26 @@ with tempfile.TemporaryDirectory() as folder, LoopbackServer("localhost") as ser
         city.issue("resident-record", record_type.sample_claims(), holder=wallet.binding_keys(4))
     )
 
-    with httpx.Client(headers={"Authorization": f"Bearer {token}"}) as back_office:
+    with VerifierClient(server.url, api_token=token) as back_office:
         # 1. The back office asks for exactly the form's fields, with the purpose.
-        created = back_office.post(
-            f"{server.url}/transactions",
-            json={"credential_type": "resident-record", "claims": FORM,
-                  "purpose": "child allowance application (児童手当)"},
-        ).json()  # fmt: skip
-        print("show this QR code:", created["uri"])  # or GET created["qr_png"]
+        created = back_office.request(
+            "resident-record", FORM, purpose="child allowance application (児童手当)"
+        )
+        print("show this QR code:", created.uri)  # or GET created.qr_png with the token
 
         # 2. The resident scans it: the wallet fetches and checks the signed request.
-        consent = wallet.consider(created["uri"])
+        consent = wallet.consider(created.uri)
         print(f"{consent.verifier.name} ({consent.verifier.trust.value}): {consent.purpose}")
 
         # 3. The resident approves; the wallet posts the encrypted response.
         print("posted:", wallet.present(consent.approve(), post=True).status)
 
         # 4. The back office reads the verified result (long-polls up to 10 s).
-        result = back_office.get(created["result"], params={"wait": 10}).json()
+        result = back_office.result(created.transaction_id, wait=10)
 
-    print("verified:", result["verified"])
-    for key, value in result["claims"].items():
-        label = record_type.label(tuple(key.split(".")), "ja")
-        print(f"  {label} ({key}): {value}")
-    assert "my_number" not in result["claims"]
+    assert result is not None, "the resident has not answered"
+    print("verified:", result.verified)
+    for label, value in result.form(labels="ja"):
+        print(f"  {label}: {value}")
+    assert "my_number" not in result.claims
     wallet.close()

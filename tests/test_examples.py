@@ -42,7 +42,7 @@ EXPECTED: dict[str, list[str]] = {
         "Child Allowance Office (trusted): child allowance application (児童手当)",
         "posted: 200",
         "verified: True",
-        "住所 (address): 東京都港区芝公園九丁目9番9号 ほんにんハイツ101",
+        "住所: 東京都港区芝公園九丁目9番9号 ほんにんハイツ101",
     ],
     "payroll_batch.py": [
         "3 offers, 3 QR codes written",

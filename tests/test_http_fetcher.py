@@ -270,6 +270,19 @@ def test_timeout(base_url: str) -> None:
     assert isinstance(info.value.__cause__, Exception)  # raised from the httpx error
 
 
+def test_a_request_can_wait_longer_than_the_fetchers_read_timeout(base_url: str) -> None:
+    # A long poll (the verifier service's result): this request's read timeout only, through
+    # the fetcher's own pool and through a caller's client.
+    with httpx.Client() as client:
+        for quick in (HttpxFetcher(timeout=0.3), HttpxFetcher(timeout=0.3, client=client)):
+            with quick:
+                answer = quick.request("GET", f"{base_url}/slow", max_bytes=1024, timeout=5.0)
+                assert answer.status == 200
+                with pytest.raises(FetchError) as info:
+                    quick.request("GET", f"{base_url}/slow", max_bytes=1024)
+                assert _reason(info) == "timeout"
+
+
 def test_compressed_bodies_are_refused(fetcher: HttpxFetcher, base_url: str) -> None:
     with pytest.raises(FetchError) as info:
         fetcher.fetch(f"{base_url}/gzip", max_bytes=1_000_000)

@@ -178,6 +178,7 @@ def test_public_api_is_pinned() -> None:
 
     assert verifier.__all__ == [
         "ClaimSpec",
+        "CreatedTransaction",
         "CredentialError",
         "FlaggedClaim",
         "MemoryTransactionStore",
@@ -192,6 +193,7 @@ def test_public_api_is_pinned() -> None:
         "VerificationResult",
         "VerifiedCredential",
         "Verifier",
+        "VerifierClient",
         "VerifierSettings",
         "create_app",
     ]

@@ -7,6 +7,9 @@
   into a ``VerificationResult`` (verified claims by path, issuer trust, per-credential
   errors).
 * ``create_app`` / ``VerifierSettings`` — the OpenID4VP verifier HTTP service.
+* ``VerifierClient`` — that service's back office from Python: ``request`` a presentation
+  (``CreatedTransaction`` with the ``uri`` to show as a QR code), read its ``result`` (a
+  ``VerificationResult``; ``wait`` long-polls).
 * ``TransactionStore`` / ``SqliteTransactionStore`` (the service's durable default) /
   ``MemoryTransactionStore`` (the in-process default) — where transactions live.
 
@@ -20,6 +23,7 @@ Example::
 """
 
 from ._app import create_app
+from ._client import CreatedTransaction, VerifierClient
 from ._query import ClaimSpec, Query
 from ._receive import Outcome
 from ._request import PresentationRequest
@@ -37,6 +41,7 @@ from ._verifier import Verifier
 
 __all__ = [
     "ClaimSpec",
+    "CreatedTransaction",
     "CredentialError",
     "FlaggedClaim",
     "MemoryTransactionStore",
@@ -51,6 +56,7 @@ __all__ = [
     "VerificationResult",
     "VerifiedCredential",
     "Verifier",
+    "VerifierClient",
     "VerifierSettings",
     "create_app",
 ]

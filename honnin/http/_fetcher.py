@@ -167,8 +167,10 @@ class HttpxFetcher:
         form: Mapping[str, str] | None = None,
         content: bytes | None = None,
         max_bytes: int,
+        timeout: float | None = None,
     ) -> HttpResponse:
         """Send a request and read the whole response, at most ``max_bytes`` of body.
+        ``timeout`` replaces the fetcher's read timeout for this request (a long poll).
 
         Non-2xx answers are returned, not raised: OAuth endpoints put their errors there.
 
@@ -201,15 +203,21 @@ class HttpxFetcher:
             # A header value from an answer (an access token) that is not ASCII: RFC 9110 §5.5
             # allows only visible ASCII in what this fetcher sends.
             raise FetchError("a request header is not ASCII", reason="invalid_header") from exc
+        limits = self._timeout
+        if timeout is not None:
+            base = self._timeout
+            limits = httpx.Timeout(
+                connect=base.connect, read=timeout, write=base.write, pool=base.pool
+            )
         try:
             if self._pool is None:
                 assert self._client is not None
                 return self._through_client(
-                    self._client, self._timeout, method, url, merged, body, max_bytes
+                    self._client, limits, method, url, merged, body, max_bytes
                 )
             target, authority = _core_url(url, parts, host, port)
             return self._through_pool(
-                self._pool, method, url, target, authority, encoded, body, max_bytes
+                self._pool, method, url, target, authority, encoded, body, max_bytes, limits
             )
         except FetchError:
             raise
@@ -241,6 +249,7 @@ class HttpxFetcher:
         headers: list[tuple[bytes, bytes]],
         body: bytes | None,
         max_bytes: int,
+        limits: httpx.Timeout,
     ) -> HttpResponse:
         # httpcore sends no header it is not given: Host (RFC 9110 §7.2) and Content-Length
         # (RFC 9112 §6.2, a POST's body) are added here, as httpx.Client adds them.
@@ -253,7 +262,7 @@ class HttpxFetcher:
             target,
             headers=sent,
             content=body,
-            extensions={"timeout": self._timeouts},
+            extensions={"timeout": self._timeouts if limits is self._timeout else limits.as_dict()},
         ) as answer:
             received: dict[str, str] = {}
             for raw_name, raw_value in answer.headers:
