@@ -230,6 +230,14 @@ def test_an_insecure_or_broken_base_url_is_refused(base: str) -> None:
         VerifierClient(base, api_token=TOKEN)
 
 
+def test_claims_without_a_type_are_refused_before_any_request(
+    agency: Agency, office: VerifierClient
+) -> None:
+    with pytest.raises(ValueError, match="credential_type"):
+        office.request(claims=CLAIMS, purpose="x")
+    assert agency.store.added == 0
+
+
 def test_the_token_is_not_in_the_repr(office: VerifierClient) -> None:
     assert TOKEN not in repr(office) and "VerifierClient" in repr(office)
 

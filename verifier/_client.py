@@ -89,9 +89,8 @@ class VerifierClient:
     ...     result = office.result(made.transaction_id, wait=60)  # None while pending
     ...     result.form(labels="ja")   # [("氏名", ...), ("住所", ...)]
 
-    ``base_url`` must be https, or http on a loopback host (development). One client keeps
-    its connections: use it from one thread at a time per call, or share it (requests go
-    through a connection pool).
+    ``base_url`` must be https, or http on a loopback host (development). A client keeps
+    its connections open until ``close``; threads may share it (one connection pool).
     """
 
     def __init__(
@@ -137,8 +136,11 @@ class VerifierClient:
 
         Raises:
             InvalidRequest (the service refused the request), InvalidClient (wrong token),
-            FetchError (service unreachable, timeout), MalformedInput (a malformed answer).
+            FetchError (service unreachable, timeout), MalformedInput (a malformed answer);
+            ValueError: ``claims`` without a ``credential_type``.
         """
+        if claims and credential_type is None:
+            raise ValueError("claims are named within a credential_type")
         body: dict[str, Any] = {"purpose": purpose}
         if dcql_query is not None:
             body["dcql_query"] = dict(dcql_query)
