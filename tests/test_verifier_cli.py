@@ -15,19 +15,9 @@ from typing import Any
 import httpx
 import pytest
 from test_oid4vp_service_support import bound_socket, serving
-from test_verifier_support import (
-    SLIP,
-    Holder,
-    encryption_jwk,
-    issue_sd_jwt_vc,
-    pki_at,
-    present_sd_jwt,
-    request_claims,
-    response_payload,
-)
+from test_verifier_support import SLIP, encrypted_slip_answer, pki_at, request_claims
 
 from honnin.clock import SystemClock
-from honnin.jose.jwe import encrypt_response
 from verifier import Verifier, VerifierSettings, create_app
 
 TOKEN = "k" * 40
@@ -59,14 +49,8 @@ def test_request_then_result(server: tuple[str, Any], run: Run) -> None:
     assert code == 3 and "pending" in out
     # A wallet answers (played here with httpx and honnin.sdjwt).
     claims = request_claims(httpx.get(created["request_uri"]).text)
-    holder = Holder()
-    token = issue_sd_jwt_vc(pki, "withholding-slip", holder, now=SystemClock().now())
-    presentation = present_sd_jwt(
-        token, holder, [("payment_amount",), ("withholding_tax",)], claims
-    )
-    payload = response_payload({"withholding-slip": [presentation]}, claims["state"])
-    jwe = encrypt_response(payload, encryption_jwk(claims))
-    assert httpx.post(claims["response_uri"], data={"response": jwe}).status_code == 200
+    answer = encrypted_slip_answer(pki, SystemClock(), claims)
+    assert httpx.post(claims["response_uri"], data=answer).status_code == 200
     code, out, _ = run(
         "verifier", "result", created["transaction_id"], "--server", base, "--wait", "5"
     )

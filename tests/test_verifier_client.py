@@ -16,15 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from test_oid4vp_service_support import bound_socket, serving
-from test_verifier_support import (
-    Holder,
-    encryption_jwk,
-    issue_sd_jwt_vc,
-    pki_at,
-    present_sd_jwt,
-    request_claims,
-    response_payload,
-)
+from test_verifier_support import SLIP, encrypted_slip_answer, pki_at, request_claims
 
 from honnin.clock import SystemClock
 from honnin.errors import (
@@ -36,7 +28,6 @@ from honnin.errors import (
     NotFound,
 )
 from honnin.http import HttpxFetcher
-from honnin.jose.jwe import encrypt_response
 from verifier import (
     CreatedTransaction,
     MemoryTransactionStore,
@@ -47,7 +38,6 @@ from verifier import (
     create_app,
 )
 
-SLIP = "withholding-slip"
 TOKEN = "k" * 40
 CLAIMS = ["payment_amount", "withholding_tax"]
 
@@ -70,20 +60,14 @@ class Agency:
     store: _CountingStore
 
     def answer(self, created: CreatedTransaction) -> dict[str, Any]:
-        """The wallet's part: fetch the signed request, present a slip, post it encrypted."""
+        """The wallet's part: fetch the signed request, post a slip's two amounts encrypted."""
         with httpx.Client(timeout=30) as http:
             claims = request_claims(http.get(created.request_uri).text)
-            holder = Holder()
-            token = issue_sd_jwt_vc(self.pki, SLIP, holder, now=SystemClock().now())
-            paths = [("payment_amount",), ("withholding_tax",)]
-            vp_token = {SLIP: [present_sd_jwt(token, holder, paths, claims)]}
-            jwe = encrypt_response(
-                response_payload(vp_token, claims["state"]), encryption_jwk(claims)
-            )
-            posted = http.post(claims["response_uri"], data={"response": jwe})
+            answer = encrypted_slip_answer(self.pki, SystemClock(), claims)
+            posted = http.post(claims["response_uri"], data=answer)
             assert posted.status_code == 200, posted.text
-            answer: dict[str, Any] = posted.json()
-            return answer
+            body: dict[str, Any] = posted.json()
+            return body
 
 
 @pytest.fixture

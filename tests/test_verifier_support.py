@@ -17,6 +17,7 @@ from honnin.clock import Clock, FixedClock, SystemClock
 from honnin.credential_types import CredentialType, load_catalogue
 from honnin.encoding import b64url_encode, json_dumps
 from honnin.jose import generate_key, jwk_from_public_key, parse_jws
+from honnin.jose.jwe import encrypt_response
 from honnin.mdoc import issue_mdoc, openid4vp_session_transcript, present
 from honnin.sdjwt import issue_sd_jwt, receive_sd_jwt
 from honnin.status import StatusReference
@@ -212,7 +213,7 @@ def ask(agency: Verifier, query: Query | None = None) -> tuple[Any, dict[str, An
 
 
 def present_slip(
-    token: str, holder: Holder, claims: dict[str, Any], clock: FixedClock, *paths: str
+    token: str, holder: Holder, claims: dict[str, Any], clock: Clock, *paths: str
 ) -> str:
     chosen = [(p,) for p in paths or ("payment_amount",)]
     return present_sd_jwt(token, holder, chosen, claims, iat=int(clock.now()))
@@ -243,7 +244,14 @@ def encrypted_request(agency: Verifier, query: Query | None = None) -> tuple[Any
     return request, request_claims(request.request_object)
 
 
-def slip_presentation(pki: Any, clock: FixedClock, claims: dict[str, Any]) -> str:
+def slip_presentation(pki: Any, clock: Clock, claims: dict[str, Any]) -> str:
     holder = Holder()
     token = issue_sd_jwt_vc(pki, SLIP, holder, now=clock.now())
     return present_slip(token, holder, claims, clock, "payment_amount", "withholding_tax")
+
+
+def encrypted_slip_answer(pki: Any, clock: Clock, claims: dict[str, Any]) -> dict[str, str]:
+    """The direct_post.jwt form that answers a request (its ``claims``) with a fresh slip's
+    payment_amount and withholding_tax, as a wallet would post it to the response_uri."""
+    payload = response_payload({SLIP: [slip_presentation(pki, clock, claims)]}, claims["state"])
+    return {"response": encrypt_response(payload, encryption_jwk(claims))}
