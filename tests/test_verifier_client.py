@@ -16,7 +16,17 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from test_oid4vp_service_support import bound_socket, serving
-from test_verifier_support import SLIP, encrypted_slip_answer, pki_at, request_claims
+from test_verifier_support import (
+    SLIP,
+    Holder,
+    encrypted_slip_answer,
+    encryption_jwk,
+    issue_sd_jwt_vc,
+    pki_at,
+    present_sd_jwt,
+    request_claims,
+    response_payload,
+)
 
 from honnin.clock import SystemClock
 from honnin.errors import (
@@ -28,6 +38,7 @@ from honnin.errors import (
     NotFound,
 )
 from honnin.http import HttpxFetcher
+from honnin.jose.jwe import encrypt_response
 from verifier import (
     CreatedTransaction,
     MemoryTransactionStore,
@@ -108,6 +119,28 @@ def test_request_then_result_gives_the_verified_claims(
     assert in_process is not None
     assert result.form(labels="ja") == in_process.form(labels="ja")
     assert [label for label, _ in result.form(labels="ja")] != CLAIMS
+
+
+def test_a_failed_verification_is_a_result_with_its_errors_and_no_claims(
+    agency: Agency, office: VerifierClient
+) -> None:
+    created = office.request(SLIP, CLAIMS, purpose="benefit")
+    with httpx.Client(timeout=30) as http:
+        claims = request_claims(http.get(created.request_uri).text)
+        holder = Holder()
+        token = issue_sd_jwt_vc(agency.pki, SLIP, holder, now=SystemClock().now())
+        paths = [("payment_amount",), ("withholding_tax",)]
+        presentation = present_sd_jwt(
+            token, holder, paths, claims, aud="x509_san_dns:elsewhere.example"
+        )
+        payload = response_payload({SLIP: [presentation]}, claims["state"])
+        jwe = encrypt_response(payload, encryption_jwk(claims))
+        assert http.post(claims["response_uri"], data={"response": jwe}).status_code == 400
+    result = office.result(created.transaction_id)
+    assert result is not None and result.verified is False
+    assert result.claims == {} and result.credentials == {}
+    codes = [(e.code, e.query_id) for e in result.errors]
+    assert codes == [("invalid_key_binding", SLIP), ("required_credential_missing", SLIP)]
 
 
 def test_a_long_poll_returns_when_the_wallet_answers(

@@ -1,6 +1,6 @@
 """The verifier service's back office, from Python: what an agency's system calls to ask for
 a presentation and read its verified result over HTTP (``POST /transactions``,
-``GET /transactions/{id}/result``; docs/CLI.md "verifier service API").
+``GET /transactions/{id}/result`` of ``verifier.create_app``).
 
 The service is the agency's own, but its answers are still parsed strictly: bounded bodies,
 strict JSON, typed errors (``error_from_oauth_response`` for the service's OAuth-style error
@@ -29,8 +29,6 @@ _MAX_RESULT: Final = 4 * 1024 * 1024
 _MAX_CREATED: Final = 64 * 1024
 #: Added to a long poll's wait for the read timeout: the service answers at the deadline.
 _WAIT_MARGIN: Final = 10.0
-
-
 _TEXTS: Final = ("transaction_id", "client_id", "uri", "request_uri", "qr_png", "qr_svg", "result")
 
 
@@ -204,9 +202,8 @@ class VerifierClient:
         try:
             return VerificationResult.from_json(data, labels=self._label)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise MalformedInput(
-                f"the verifier service answered a malformed result: {exc}"
-            ) from exc
+            # The cause stays chained; the message never repeats what the answer held.
+            raise MalformedInput("the verifier service answered a malformed result") from exc
 
     def _label(self, type_id: str, key: str, language: str) -> str | None:
         return claim_label(self._catalogue, type_id, key, language)
