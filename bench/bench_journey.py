@@ -3,7 +3,8 @@
 One journey, timed end to end on the wall clock, as the person and the two services see it:
 
 1. the issuer's back office makes an offer (by reference, with a tx_code);
-2. the wallet receives it: offer document -> issuer metadata -> token (tx_code) -> nonce ->
+2. the wallet receives it: offer document -> signed issuer metadata (§12.2.3; its chain is
+   the trust pre-check) and the authorization server's metadata -> token (tx_code) -> nonce ->
    credential request with one proof per copy -> verify and store every copy; the
    notification then goes out behind ``receive`` (nothing waits for its answer);
 3. the verifier makes a request (signed request object, ephemeral encryption key);

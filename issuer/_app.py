@@ -28,7 +28,9 @@ from honnin.errors import (
     NotFound,
     TooLarge,
 )
+from honnin.jose import sign_jws
 from honnin.limits import MAX_TOKEN_BODY
+from honnin.oid4vci import SIGNED_METADATA_TYP
 from honnin.status import TokenForm
 
 from ._codes import secret_hash
@@ -151,6 +153,25 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
 
         return _endpoint(serve)
 
+    def issuer_metadata(document: dict[str, object]) -> Handler:
+        # §12.2.2-12.2.3: JSON always; signed metadata (a JWT with the issuer's chain in x5c)
+        # to a wallet whose Accept header asks for application/jwt. Signed once, like the
+        # JSON is encoded once: the metadata does not change while the app runs.
+        body = JSONResponse(document).body
+        signed = sign_jws(
+            {**document, "sub": issuer.iss, "iat": int(issuer.clock.now())},
+            issuer.identity.key,
+            header={"typ": SIGNED_METADATA_TYP, "x5c": issuer.identity.x5c()},
+        ).encode("ascii")
+        headers = {"Cache-Control": "public, max-age=300", "Vary": "Accept"}
+
+        async def serve(request: Request) -> Response:
+            if "application/jwt" in request.headers.get("accept", ""):
+                return Response(signed, media_type="application/jwt", headers=headers)
+            return Response(body, media_type="application/json", headers=headers)
+
+        return _endpoint(serve)
+
     async def offer(request: Request) -> Response:
         ref = request.path_params["ref"]
         # One indexed read, on the event loop like the other short store calls (a thread
@@ -234,7 +255,10 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
             methods=["POST"],
         ),
         Route(endpoints.path("nonce"), _endpoint(nonce), methods=["POST"]),
-        Route(endpoints.well_known("openid-credential-issuer"), static(metadata.credential_issuer)),
+        Route(
+            endpoints.well_known("openid-credential-issuer"),
+            issuer_metadata(metadata.credential_issuer),
+        ),
         Route(
             endpoints.well_known("oauth-authorization-server"),
             static(metadata.authorization_server),

@@ -170,6 +170,11 @@ class Rewriter:
         async def again() -> Message:
             return next(replay, {"type": "http.disconnect"})
 
+        # The answer is rewritten as JSON: asked for as JSON (signed metadata, §12.2.3, could
+        # not be rewritten without the issuer's key).
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept"]
+        scope = {**scope, "headers": [*headers, (b"accept", b"application/json")]}
+
         start: Message = {}
         chunks: list[bytes] = []
         mutate = self.mutate

@@ -5,6 +5,7 @@ formats, deferred issuance, notifications and status list publication."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote
@@ -23,11 +24,13 @@ from test_oid4vci_service_fixtures import (
 from honnin.clock import as_datetime
 from honnin.credential_types import load_catalogue
 from honnin.encoding import b64url_decode
-from honnin.jose import jwk_from_public_key, jwk_thumbprint
+from honnin.jose import jwk_from_public_key, jwk_thumbprint, verify_jws
 from honnin.mdoc import verify_issuer_signed
 from honnin.oid4vci import (
+    SIGNED_METADATA_TYP,
     parse_credential_issuer_metadata,
     parse_credential_response,
+    parse_unverified_signed_metadata,
 )
 from honnin.sdjwt import KeyBinding, verify_sd_jwt
 from honnin.status import StatusValue, verify_status_list_cwt, verify_status_list_jwt
@@ -83,6 +86,27 @@ def test_metadata_documents_are_served_as_json_the_same_on_every_request(
         assert first.headers["cache-control"] == "public, max-age=300"
         assert int(first.headers["content-length"]) == len(first.content)
         assert first.json()["issuer" if name != "openid-credential-issuer" else "credential_issuer"]
+
+
+def test_signed_metadata_is_served_to_a_wallet_that_asks_for_it(
+    live: LiveIssuer, wallet: ProtocolWallet
+) -> None:
+    # §12.2.2-12.2.3: the same metadata as a JWT signed with the issuer's chain in x5c.
+    url = f"{live.base}/.well-known/openid-credential-issuer"
+    plain = wallet.http.get(url)
+    signed = wallet.http.get(url, headers={"accept": "application/jwt, application/json;q=0.9"})
+    assert signed.headers["content-type"] == "application/jwt"
+    assert plain.headers["vary"] == signed.headers["vary"] == "Accept"
+    jws, metadata = parse_unverified_signed_metadata(signed.text, credential_issuer=live.base)
+    assert jws.header["typ"] == SIGNED_METADATA_TYP and jws.header["alg"] == "ES256"
+    chain = certificates_from_x5c(jws.header["x5c"])
+    verified = validate_chain(chain, [live.issuer.certificate], at=as_datetime(live.clock))
+    check_issuer_identifier(verified, live.base)
+    verify_jws(jws, verified.public_key)  # type: ignore[arg-type]
+    claims = json.loads(b64url_decode(signed.text.split(".")[1]))
+    assert claims.pop("sub") == live.base and isinstance(claims.pop("iat"), int)
+    assert claims == plain.json()
+    assert metadata == parse_credential_issuer_metadata(plain.json())
 
 
 def test_metadata_lists_every_type_in_both_formats(

@@ -7,6 +7,8 @@ middleware that can hold, rewrite or refuse one answer."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import threading
 import time
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -25,8 +28,20 @@ from test_oid4vci_service_fixtures import LiveIssuer, live_issuer
 from test_oid4vp_service_support import bound_socket, serving
 from test_wallet_role_support import FAST, PIN, sample
 
-from honnin.errors import InvalidRequest, UntrustedIssuer
-from honnin.oid4vci import PRE_AUTHORIZED_CODE_GRANT, parse_credential_offer_uri
+from honnin.encoding import b64url_encode, json_dumps
+from honnin.errors import (
+    InvalidRequest,
+    InvalidSignature,
+    MalformedInput,
+    UnsupportedAlgorithm,
+    UntrustedIssuer,
+)
+from honnin.jose import generate_key, sign_jws
+from honnin.oid4vci import (
+    PRE_AUTHORIZED_CODE_GRANT,
+    SIGNED_METADATA_TYP,
+    parse_credential_offer_uri,
+)
 from issuer import Offer
 from wallet import Receipt, Wallet
 
@@ -38,8 +53,9 @@ SERVER = "/.well-known/oauth-authorization-server"
 
 class Recorder:
     """ASGI middleware: records when each request arrives and when its answer is sent; can
-    hold an answer (``hold``), change a JSON answer (``rewrite``) or answer once with an
-    OAuth error (``refuse_once``)."""
+    hold an answer (``hold``), change a JSON answer (``rewrite``), answer JSON only
+    (``json_only``: an issuer without signed metadata), answer with given bytes
+    (``replace``: body and media type) or answer once with an OAuth error (``refuse_once``)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -47,6 +63,8 @@ class Recorder:
         self.answered: dict[str, list[float]] = {}
         self.hold: dict[str, float] = {}
         self.rewrite: dict[str, Any] = {}
+        self.json_only: set[str] = set()
+        self.replace: dict[str, tuple[bytes, str]] = {}
         self.refuse_once: dict[str, dict[str, str]] = {}
 
     def count(self, path: str) -> int:
@@ -58,9 +76,16 @@ class Recorder:
             return
         path = scope["path"]
         self.arrived.setdefault(path, []).append(time.monotonic())
+        if path in self.json_only or path in self.rewrite:
+            # A rewritten answer is asked for as JSON: signed metadata cannot be rewritten.
+            headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept"]
+            scope = {**scope, "headers": [*headers, (b"accept", b"application/json")]}
         if path in self.hold:
             await asyncio.sleep(self.hold[path])
-        if path in self.refuse_once:
+        if path in self.replace:
+            body, media_type = self.replace[path]
+            await Response(body, media_type=media_type)(scope, receive, send)
+        elif path in self.refuse_once:
             error = self.refuse_once.pop(path)
             await JSONResponse(error, status_code=400)(scope, receive, send)
         elif path in self.rewrite:
@@ -113,17 +138,30 @@ def _receive_one(live: LiveIssuer, wallet: Wallet) -> tuple[Offer, Receipt]:
     return offer, wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
 
 
-def test_the_key_document_and_server_metadata_are_fetched_with_the_metadata(
+def test_signed_metadata_spares_the_key_document(
     recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
 ) -> None:
+    # §12.2.3: the issuer's chain comes with its signed metadata; the server metadata still
+    # goes out together with it.
     live, recorder = recorded
     recorder.hold[METADATA] = 0.4  # the issuer metadata answers late
     with _wallet(live, tmp_path / "w") as wallet:
         assert _receive_one(live, wallet)[1].credentials[0].copies == 1
-    metadata_sent = recorder.answered[METADATA][0]
-    # Both arrived while the metadata was still held: they went out together with it.
-    assert recorder.arrived[KEYS][0] < metadata_sent
-    assert recorder.arrived[SERVER][0] < metadata_sent
+    assert recorder.arrived[SERVER][0] < recorder.answered[METADATA][0]
+    assert recorder.count(KEYS) == 0
+    assert recorder.count(SERVER) == recorder.count(METADATA) == 1
+
+
+def test_without_signed_metadata_the_key_document_is_asked_after_it(
+    recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
+) -> None:
+    live, recorder = recorded
+    recorder.json_only.add(METADATA)
+    recorder.hold[METADATA] = 0.4
+    with _wallet(live, tmp_path / "w") as wallet:
+        assert _receive_one(live, wallet)[1].credentials[0].copies == 1
+    assert recorder.arrived[SERVER][0] < recorder.answered[METADATA][0]
+    assert recorder.arrived[KEYS][0] >= recorder.answered[METADATA][0]
     assert recorder.count(KEYS) == recorder.count(SERVER) == recorder.count(METADATA) == 1
 
 
@@ -144,6 +182,7 @@ def test_the_nonce_waits_for_the_trust_pre_check(
     # Nothing after the pre-check goes out before it: held, the key document holds the nonce
     # (and the token) back by as long.
     live, recorder = recorded
+    recorder.json_only.add(METADATA)  # the chain comes from the key document
     recorder.hold[KEYS] = 0.4
     with _wallet(live, tmp_path / "w") as wallet:
         _receive_one(live, wallet)
@@ -364,3 +403,69 @@ def test_close_runs_a_request_behind_still_queued_and_drops_one_ahead() -> None:
     assert not closing.is_alive()
     assert all(f.result() for f in busy)
     assert behind.done() and ran[0] == "behind"
+
+
+# -- signed metadata (OpenID4VCI 1.0 §12.2.3), hostile -------------------------------------
+
+
+def _signed(live: LiveIssuer, key: Any = None, x5c: Any = None, **changes: Any) -> bytes:
+    """The issuer's metadata signed as §12.2.3 says, with ``changes`` to the header (``typ``,
+    ``alg``) or the claims (``sub``), another ``key`` or another ``x5c``."""
+    document = httpx.get(f"{live.base}{METADATA}", headers={"accept": "application/json"}).json()
+    claims = {**document, "sub": live.base, "iat": int(live.clock.now())}
+    header = {"typ": SIGNED_METADATA_TYP, "x5c": live.issuer.identity.x5c() if x5c is None else x5c}
+    for name in ("typ", "alg"):
+        if name in changes:
+            header[name] = changes.pop(name)
+    claims.update(changes)
+    signer = live.issuer.identity.key if key is None else key
+    if header.get("alg") == "HS256":  # a MAC, keyed with anything: refused whatever the key
+        signing_input = (
+            b64url_encode(json_dumps(header).encode())
+            + "."
+            + b64url_encode(json_dumps(claims).encode())
+        )
+        mac = hmac.new(b"k" * 32, signing_input.encode(), hashlib.sha256).digest()
+        return f"{signing_input}.{b64url_encode(mac)}".encode()
+    return sign_jws(claims, signer, header=header).encode()
+
+
+@pytest.mark.parametrize(
+    ("forge", "error"),
+    [
+        (lambda live: _signed(live, key=generate_key()), InvalidSignature),
+        (lambda live: _signed(live, typ="JWT"), InvalidRequest),
+        (lambda live: _signed(live, sub="https://impostor.example"), InvalidRequest),
+        (lambda live: _signed(live, alg="HS256"), UnsupportedAlgorithm),
+        (lambda live: _signed(live, x5c=[]), MalformedInput),
+        (lambda live: b"not.a.jws", MalformedInput),
+        (lambda live: "メタデータ".encode(), MalformedInput),
+    ],
+)
+def test_forged_signed_metadata_is_refused_before_the_tx_code(
+    recorded: tuple[LiveIssuer, Recorder],
+    tmp_path: Path,
+    forge: Any,
+    error: type[Exception],
+) -> None:
+    live, recorder = recorded
+    recorder.replace[METADATA] = (forge(live), "application/jwt")
+    offer = live.issuer.create_offer(SLIP, sample())
+    asked: list[object] = []
+    with _wallet(live, tmp_path / "w") as wallet:
+        with pytest.raises(error):
+            wallet.receive(offer.uri, tx_code=lambda hint: asked.append(hint) or offer.tx_code)
+        assert wallet.credentials() == []
+    assert asked == [] and recorder.count("/token") == 0 and recorder.count("/nonce") == 0
+
+
+def test_metadata_signed_by_an_untrusted_issuer_is_refused(tmp_path: Path) -> None:
+    wrap = Recorded()
+    with live_issuer(wrap=wrap) as live, live_issuer(name="Other Corp") as other:
+        # Signed with the other issuer's own key and chain: a valid signature, not trusted.
+        forged = _signed(live, key=other.issuer.identity.key, x5c=other.issuer.identity.x5c())
+        wrap.recorder.replace[METADATA] = (forged, "application/jwt")
+        offer = live.issuer.create_offer(SLIP, sample())
+        with _wallet(live, tmp_path / "w") as wallet, pytest.raises(UntrustedIssuer):
+            wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
+    assert wrap.recorder.count("/token") == 0 and wrap.recorder.count(KEYS) == 0

@@ -1,11 +1,12 @@
 """The OpenID4VCI 1.0 wallet client: pre-authorized code flow with batch issuance.
 
 Offer (§4.1, by value or by reference) → Credential Issuer Metadata (§12.2, the identifier
-must match exactly) → issuer trust pre-check from JWT VC Issuer Metadata when the wallet has
-a trust configuration, *before* the Transaction Code is asked for (§13.6.2; HOSTILE-CASES
-WL-16) → Token Request with the pre-authorized code and tx_code (§6.1) → ``c_nonce`` (§7) →
-N binding keys drafted in the vault (in memory) and N ``jwt`` proofs signed through its
-``Signer`` (App. F.1) → Credential Request (§8.2) → each copy verified (issuer trust, the
+must match exactly; signed metadata, §12.2.3, asked for when the wallet has a trust
+configuration) → issuer trust pre-check from the signed metadata's chain, or else from JWT VC
+Issuer Metadata, *before* the Transaction Code is asked for (§13.6.2; HOSTILE-CASES WL-16) →
+Token Request with the pre-authorized code and tx_code (§6.1) → ``c_nonce`` (§7) → N binding
+keys drafted in the vault (in memory) and N ``jwt`` proofs signed through its ``Signer``
+(App. F.1) → Credential Request (§8.2) → each copy verified (issuer trust, the
 configuration's type, bound to one of the keys just proven; at most one copy per proof,
 SECURITY-CHECKLIST C14) and stored with its key in one transaction; keys no stored copy is
 bound to are forgotten → Notification (§11), sent once the copies are stored and not waited
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from cryptography import x509
+
 from honnin.credential_types import Catalogue
 from honnin.errors import (
     FetchError,
@@ -29,11 +32,13 @@ from honnin.errors import (
     InvalidNonce,
     InvalidRequest,
     IssuancePending,
+    MalformedInput,
     UnknownCredentialConfiguration,
     UnknownCredentialType,
     UnsupportedCredentialFormat,
     UnsupportedGrantType,
 )
+from honnin.jose import JwsAlgorithm, UnverifiedJws, verify_jws
 from honnin.limits import MAX_CREDENTIAL_BODY, MAX_TOKEN_BODY
 from honnin.oauth import AuthorizationServerMetadata, parse_message, well_known_url
 from honnin.oid4vci import (
@@ -50,8 +55,9 @@ from honnin.oid4vci import (
     parse_credential_offer_uri,
     parse_credential_response,
     parse_token_response,
+    parse_unverified_signed_metadata,
 )
-from honnin.trust import certificates_from_x5c, check_issuer_identifier
+from honnin.trust import VerifiedChain, certificates_from_x5c, check_issuer_identifier
 
 from ._holdings import HeldCredential
 from ._signer import Signer
@@ -63,6 +69,9 @@ __all__ = ["OfferClient", "Receipt", "TxCodeSource"]
 
 #: Where a copy count is not given and the issuer has no batch issuance: one copy.
 _METADATA_LIMIT: Final = 1024 * 1024
+#: §12.2.2: signed metadata preferred, JSON accepted.
+_SIGNED_OR_JSON: Final = "application/jwt, application/json;q=0.9"
+_ES256: Final = frozenset({JwsAlgorithm.ES256})
 _RESPONSE_LIMIT: Final = 16 * MAX_CREDENTIAL_BODY
 _FORMATS: Final = ("dc+sd-jwt", "mso_mdoc")
 
@@ -156,15 +165,32 @@ class OfferClient:
         document = self._http.get_json(link_uri, what="credential_offer_uri", max_bytes=65536)
         return parse_credential_offer(document)
 
-    def _metadata(self, offer: CredentialOffer) -> CredentialIssuerMetadata:
+    def _metadata(
+        self, offer: CredentialOffer
+    ) -> tuple[CredentialIssuerMetadata, UnverifiedJws | None]:
+        """The issuer metadata, and the signed metadata's JWS when the issuer sent that
+        (§12.2.3; not yet verified: ``_pre_check_trust`` does it before anything is used)."""
         issuer = self._http.check(offer.credential_issuer, "credential_issuer")
-        raw = self._http.get_json(
-            credential_issuer_metadata_url(issuer),
-            what="issuer metadata",
-            max_bytes=_METADATA_LIMIT,
+        url = credential_issuer_metadata_url(issuer)
+        if not self._trust.configured:
+            raw = self._http.get_json(url, what="issuer metadata", max_bytes=_METADATA_LIMIT)
+            # §12.2.4: the identifier in the metadata must be the one it was fetched for.
+            return parse_credential_issuer_metadata(raw, credential_issuer=issuer), None
+        # §12.2.2: Accept says the wallet takes signed metadata; it can check the signer
+        # against its trust configuration (§12.2.3: it MUST establish trust in the signer).
+        answer = self._http.get_document(
+            url, accept=_SIGNED_OR_JSON, what="issuer metadata", max_bytes=_METADATA_LIMIT
         )
-        # §12.2.4: the identifier in the metadata must be the one it was fetched for.
-        return parse_credential_issuer_metadata(raw, credential_issuer=issuer)
+        if answer.content_type != "application/jwt":
+            raw = self._http.json(answer, _METADATA_LIMIT)
+            return parse_credential_issuer_metadata(raw, credential_issuer=issuer), None
+        try:
+            token = answer.body.decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise MalformedInput("signed metadata is not a compact JWS") from exc
+        # Checks typ, sub (the identifier fetched for), iat and the metadata itself.
+        jws, metadata = parse_unverified_signed_metadata(token, credential_issuer=issuer)
+        return metadata, jws
 
     def _configurations(
         self, offer: CredentialOffer, metadata: CredentialIssuerMetadata
@@ -204,27 +230,49 @@ class OfferClient:
         self,
         metadata: CredentialIssuerMetadata,
         configs: Sequence[CredentialConfiguration],
+        signed: UnverifiedJws | None,
         issuer_keys: Future[Any] | None,
     ) -> None:
         """WL-16: an issuer the trust configuration rejects is refused before the person is
-        asked for a Transaction Code. The key comes from JWT VC Issuer Metadata (SD-JWT VC §4)
-        with its ``x5c`` (``issuer_keys``, fetched while the issuer metadata was); without that
-        document the copies themselves decide."""
-        if not self._trust.configured or issuer_keys is None:
+        asked for a Transaction Code. The issuer's chain comes from its signed metadata
+        (§12.2.3), whose signature is then verified with the chain's leaf; without signed
+        metadata, from JWT VC Issuer Metadata (SD-JWT VC §4) with its ``x5c``
+        (``issuer_keys``); without either, the copies themselves decide."""
+        if not self._trust.configured:
             return
-        issuer = metadata.credential_issuer
-        document = issuer_keys.result()
+        if signed is not None:
+            chain = self._trusted(
+                certificates_from_x5c(signed.header.get("x5c")), metadata, configs
+            )
+            # J3: a signature, never a MAC or none (OpenID4VCI §12.2.3).
+            verify_jws(signed, chain.public_key, allowed=_ES256)  # type: ignore[arg-type]
+            return
+        document = issuer_keys.result() if issuer_keys is not None else None
         keys = document.get("jwks", {}).get("keys") if isinstance(document, dict) else None
         chains = [k.get("x5c") for k in keys or () if isinstance(k, dict) and k.get("x5c")]
-        if not chains:
-            return
+        if chains:
+            self._trusted(certificates_from_x5c(chains[0]), metadata, configs)
+
+    def _trusted(
+        self,
+        chain: Sequence[x509.Certificate],
+        metadata: CredentialIssuerMetadata,
+        configs: Sequence[CredentialConfiguration],
+    ) -> VerifiedChain:
+        """The validated ``chain``, entitled to every configuration's type and naming the
+        metadata's issuer (SD-JWT VC §3.5 identifier rules)."""
         at = datetime.fromtimestamp(self._now(), tz=UTC)
+        verified = None
         for config in configs:
             type_value = config.vct or config.doctype or ""
             found = self._catalogue.find(type_value)
             names = [found.id, type_value] if found is not None else [type_value]
-            decision = self._trust.issuer(certificates_from_x5c(chains[0]), names, at=at)
-            check_issuer_identifier(decision.chain, issuer)
+            decision = self._trust.issuer(chain, names, at=at)
+            check_issuer_identifier(decision.chain, metadata.credential_issuer)
+            verified = decision.chain
+        if verified is None:
+            raise InvalidRequest("the offer names no credential configuration")
+        return verified
 
     def _authorization_server_metadata(self, server: str) -> AuthorizationServerMetadata:
         raw = self._http.get_json(
@@ -444,11 +492,14 @@ class OfferClient:
         # the trust pre-check: no third host hears from the wallet for an untrusted offer.
         guessed = issuer
         ahead = self._http.ahead
-        keys = ahead(self._issuer_keys, issuer) if self._trust.configured else None
         server = ahead(self._authorization_server_metadata, guessed)
-        metadata = self._metadata(document)
+        metadata, signed = self._metadata(document)
         configs = self._configurations(document, metadata)
-        self._pre_check_trust(metadata, [c for _, c in configs], keys)
+        keys = None
+        if self._trust.configured and signed is None:
+            # No signed metadata: the issuer's chain comes from its key document.
+            keys = ahead(self._issuer_keys, issuer)
+        self._pre_check_trust(metadata, [c for _, c in configs], signed, keys)
         nonce: Future[str | None] | None = ahead(self._nonce, metadata)
         token = self._token(document, metadata, tx_code, (guessed, server))
         session = _Session(document, metadata, token)

@@ -86,7 +86,12 @@ class Transport:
         raise error_from_oauth_response(response.status, response.body)
 
     @staticmethod
-    def _json(response: HttpResponse, max_bytes: int) -> Any:
+    def json(response: HttpResponse, max_bytes: int) -> Any:
+        """The answer's body as strict JSON.
+
+        Raises:
+            FetchError: not JSON (``reason="encoding"``).
+        """
         try:
             return response.json(max_size=max_bytes)
         except MalformedInput as exc:
@@ -98,10 +103,18 @@ class Transport:
         Raises:
             FetchError: transport failure, redirect, not JSON; the OAuth error otherwise.
         """
+        answer = self.get_document(url, accept="application/json", what=what, max_bytes=max_bytes)
+        return self.json(answer, max_bytes)
+
+    def get_document(self, url: str, *, accept: str, what: str, max_bytes: int) -> HttpResponse:
+        """GET ``url`` with ``accept``; its 200 answer, whatever its media type.
+
+        Raises:
+            FetchError: transport failure, redirect; the OAuth error otherwise.
+        """
         self.check(url, what)
-        headers = {"accept": "application/json"}
-        response = self.fetcher.request("GET", url, headers=headers, max_bytes=max_bytes)
-        return self._json(self._answer(response, (200,)), max_bytes)
+        response = self.fetcher.request("GET", url, headers={"accept": accept}, max_bytes=max_bytes)
+        return self._answer(response, (200,))
 
     def post_form(
         self, url: str, form: Mapping[str, str], *, what: str, max_bytes: int
@@ -131,7 +144,7 @@ class Transport:
         answer = self._answer(response, (200, 201, 202, 204))
         if not answer.body:
             return answer.status, None
-        return answer.status, self._json(answer, max_bytes)
+        return answer.status, self.json(answer, max_bytes)
 
     def get(self, url: str, *, what: str, max_bytes: int) -> HttpResponse:
         """GET ``url`` whatever it answers (for following a redirect_uri)."""
