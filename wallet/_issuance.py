@@ -231,13 +231,13 @@ class OfferClient:
         metadata: CredentialIssuerMetadata,
         configs: Sequence[CredentialConfiguration],
         signed: UnverifiedJws | None,
-        issuer_keys: Future[Any] | None,
+        key_document: Any,
     ) -> None:
         """WL-16: an issuer the trust configuration rejects is refused before the person is
         asked for a Transaction Code. The issuer's chain comes from its signed metadata
         (§12.2.3), whose signature is then verified with the chain's leaf; without signed
-        metadata, from JWT VC Issuer Metadata (SD-JWT VC §4) with its ``x5c``
-        (``issuer_keys``); without either, the copies themselves decide."""
+        metadata, from JWT VC Issuer Metadata (SD-JWT VC §4, ``key_document``) with
+        its ``x5c``; without either, the copies themselves decide."""
         if not self._trust.configured:
             return
         if signed is not None:
@@ -247,8 +247,8 @@ class OfferClient:
             # J3: a signature, never a MAC or none (OpenID4VCI §12.2.3).
             verify_jws(signed, chain.public_key, allowed=_ES256)  # type: ignore[arg-type]
             return
-        document = issuer_keys.result() if issuer_keys is not None else None
-        keys = document.get("jwks", {}).get("keys") if isinstance(document, dict) else None
+        jwks = key_document.get("jwks") if isinstance(key_document, dict) else None
+        keys = jwks.get("keys") if isinstance(jwks, dict) else None
         chains = [k.get("x5c") for k in keys or () if isinstance(k, dict) and k.get("x5c")]
         if chains:
             self._trusted(certificates_from_x5c(chains[0]), metadata, configs)
@@ -479,9 +479,10 @@ class OfferClient:
         """Run the whole exchange for every configuration of ``offer``.
 
         Requests that do not depend on each other's answers go out together, from a small
-        thread pool: the issuer's key document and its authorization server's metadata
-        with the issuer metadata (they depend only on the offer), the first ``c_nonce``
-        with the token request (§7: the nonce endpoint needs no token). The order of the
+        thread pool: the authorization server's metadata with the issuer metadata (both
+        depend only on the offer), the first ``c_nonce`` with the token request (§7: the
+        nonce endpoint needs no token). The issuer's key document is asked for only when
+        its metadata came unsigned, once that is known. The order of the
         checks is unchanged: nothing is sent with the Transaction Code before the trust
         pre-check, and every answer is checked before it is used.
         """
@@ -498,7 +499,7 @@ class OfferClient:
         keys = None
         if self._trust.configured and signed is None:
             # No signed metadata: the issuer's chain comes from its key document.
-            keys = ahead(self._issuer_keys, issuer)
+            keys = self._issuer_keys(issuer)
         self._pre_check_trust(metadata, [c for _, c in configs], signed, keys)
         nonce: Future[str | None] | None = ahead(self._nonce, metadata)
         token = self._token(document, metadata, tx_code, (guessed, server))
