@@ -203,12 +203,13 @@ class HttpxFetcher:
             # A header value from an answer (an access token) that is not ASCII: RFC 9110 §5.5
             # allows only visible ASCII in what this fetcher sends.
             raise FetchError("a request header is not ASCII", reason="invalid_header") from exc
-        limits = self._timeout
+        limits, core_limits = self._timeout, self._timeouts
         if timeout is not None:
             base = self._timeout
             limits = httpx.Timeout(
                 connect=base.connect, read=timeout, write=base.write, pool=base.pool
             )
+            core_limits = limits.as_dict()
         try:
             if self._pool is None:
                 assert self._client is not None
@@ -217,7 +218,7 @@ class HttpxFetcher:
                 )
             target, authority = _core_url(url, parts, host, port)
             return self._through_pool(
-                self._pool, method, url, target, authority, encoded, body, max_bytes, limits
+                self._pool, method, url, target, authority, encoded, body, max_bytes, core_limits
             )
         except FetchError:
             raise
@@ -249,7 +250,7 @@ class HttpxFetcher:
         headers: list[tuple[bytes, bytes]],
         body: bytes | None,
         max_bytes: int,
-        limits: httpx.Timeout,
+        limits: dict[str, float | None],
     ) -> HttpResponse:
         # httpcore sends no header it is not given: Host (RFC 9110 §7.2) and Content-Length
         # (RFC 9112 §6.2, a POST's body) are added here, as httpx.Client adds them.
@@ -262,7 +263,7 @@ class HttpxFetcher:
             target,
             headers=sent,
             content=body,
-            extensions={"timeout": self._timeouts if limits is self._timeout else limits.as_dict()},
+            extensions={"timeout": limits},
         ) as answer:
             received: dict[str, str] = {}
             for raw_name, raw_value in answer.headers:
