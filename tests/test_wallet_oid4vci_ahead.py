@@ -334,11 +334,25 @@ def test_authorization_server_metadata_for_another_issuer_is_not_used(
 NOTIFICATION = "/notification"
 
 
+def _events(live: LiveIssuer, offer: Offer) -> list[str]:
+    """The notification events the issuer recorded for the offer's one issuance."""
+    (record,) = live.issuer.store.issuances(offer.offer_id)
+    return [e.event for e in live.issuer.store.notifications(record.batch_id)]
+
+
+@pytest.fixture
+def slow_notification(
+    recorded: tuple[LiveIssuer, Recorder],
+) -> tuple[LiveIssuer, Recorder]:
+    """The issuer answers the notification half a second late."""
+    recorded[1].hold[NOTIFICATION] = 0.5
+    return recorded
+
+
 def test_receive_returns_before_the_notification_is_answered(
-    recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
+    slow_notification: tuple[LiveIssuer, Recorder], tmp_path: Path
 ) -> None:
-    live, recorder = recorded
-    recorder.hold[NOTIFICATION] = 0.5
+    live, recorder = slow_notification
     with _wallet(live, tmp_path / "w") as wallet:
         started = time.monotonic()
         offer, receipt = _receive_one(live, wallet)
@@ -348,28 +362,21 @@ def test_receive_returns_before_the_notification_is_answered(
         assert wallet.credential(held.id).copies == 1
         assert NOTIFICATION not in recorder.answered
         assert returned - started < 0.5
-        (record,) = live.issuer.store.issuances(offer.offer_id)
-        assert live.issuer.store.notifications(record.batch_id) == []
+        assert _events(live, offer) == []
         # Asking for the acknowledgement waits for the answer.
         assert receipt.notified == (held.id,)
         assert recorder.answered[NOTIFICATION][0] >= recorder.arrived[NOTIFICATION][0] + 0.5
-    assert [e.event for e in live.issuer.store.notifications(record.batch_id)] == [
-        "credential_accepted"
-    ]
+    assert _events(live, offer) == ["credential_accepted"]
 
 
 def test_closing_the_wallet_lets_a_notification_on_its_way_finish(
-    recorded: tuple[LiveIssuer, Recorder], tmp_path: Path
+    slow_notification: tuple[LiveIssuer, Recorder], tmp_path: Path
 ) -> None:
-    live, recorder = recorded
-    recorder.hold[NOTIFICATION] = 0.4
+    live, _ = slow_notification
     with _wallet(live, tmp_path / "w") as wallet:
         offer, receipt = _receive_one(live, wallet)
     # close() waited: the issuer has the notification, and the receipt has its answer.
-    (record,) = live.issuer.store.issuances(offer.offer_id)
-    assert [e.event for e in live.issuer.store.notifications(record.batch_id)] == [
-        "credential_accepted"
-    ]
+    assert _events(live, offer) == ["credential_accepted"]
     assert receipt.notified == (receipt.credentials[0].id,)
 
 
