@@ -2,8 +2,10 @@
 
     python -m bench.timeline                  # 5 warm-up journeys, then 60 (about 10 s)
     python -m bench.timeline --journeys 200
+    python -m bench.timeline --copies 8       # the issuer's default batch
 
-The journey is ``bench_journey``'s with the services in another process (one copy). Each
+The journey is ``bench_journey``'s with the services in another process (one copy unless
+``--copies`` says otherwise). Each
 journey records, with ``time.perf_counter``, when each HTTP exchange of the wallet and of
 the back office (both ``HttpxFetcher.request``; the back office's go to ``/transactions``)
 started and ended, on which thread, and when each vault commit ran (the outermost
@@ -103,8 +105,9 @@ def _path(url: str) -> str:
     return _RANDOM.sub("/{id}", path)
 
 
-def _journeys(count: int) -> list[tuple[float, list[_Event]]]:
-    """``count`` journeys after ``_WARM``: each one's total and its events (relative)."""
+def _journeys(count: int, copies: int) -> list[tuple[float, list[_Event]]]:
+    """``count`` journeys of ``copies`` copies after ``_WARM``: each one's total and its
+    events (relative)."""
     recorder = _Recorder()
     out: list[tuple[float, list[_Event]]] = []
     with (
@@ -116,7 +119,7 @@ def _journeys(count: int) -> list[tuple[float, list[_Event]]]:
             recorder.events.clear()
             started = time.perf_counter()
             uri, tx_code = back_office.offer()
-            receipt = wallet.receive(uri, tx_code=tx_code, copies=1)
+            receipt = wallet.receive(uri, tx_code=tx_code, copies=copies)
             recorder.add(started, "Wallet.receive")
             request_uri, verified = back_office.request()
             considered = time.perf_counter()
@@ -150,8 +153,9 @@ def _thread(name: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.timeline", description=__doc__)
     parser.add_argument("--journeys", type=int, default=60, help="journeys after the warm-up")
+    parser.add_argument("--copies", type=int, default=1, help="copies issued per journey")
     args = parser.parse_args(argv)
-    journeys = sorted(_journeys(args.journeys), key=lambda j: j[0])
+    journeys = sorted(_journeys(args.journeys, args.copies), key=lambda j: j[0])
     total, events = journeys[len(journeys) // 2]
     print(f"the median journey of {len(journeys)}: {total * 1e3:.2f} ms")
     print(f"  {'start':>7} {'end':>7} {'took':>6}  {'thread':12} what (ms from its start)")
