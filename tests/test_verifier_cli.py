@@ -96,6 +96,58 @@ def test_back_office_errors_are_typed(server: tuple[str, Any], run: Run) -> None
     assert code == 1 and "invalid_client" in err
 
 
+def test_result_json_is_the_services_answer(server: tuple[str, Any], run: Run) -> None:
+    base, pki = server
+    code, out, _ = run(
+        "verifier", "request", "--type", "withholding-slip", "--claims", "payment_amount",
+        "--purpose", "benefit", "--server", base, "--json",
+    )  # fmt: skip
+    created = json.loads(out)
+    result_url = created["result"]
+    assert set(created) == {
+        "transaction_id", "client_id", "uri", "request_uri", "qr_png", "qr_svg", "result",
+        "expires_at",
+    }  # fmt: skip
+    code, out, _ = run("verifier", "result", created["transaction_id"], "--server", base, "--json")
+    assert code == 3
+    assert json.loads(out) == {"status": "pending", "transaction_id": created["transaction_id"]}
+    claims = request_claims(httpx.get(created["request_uri"]).text)
+    answer = encrypted_slip_answer(pki, SystemClock(), claims)
+    assert httpx.post(claims["response_uri"], data=answer).status_code == 200
+    code, out, _ = run("verifier", "result", created["transaction_id"], "--server", base, "--json")
+    assert code == 0
+    served = httpx.get(result_url, headers={"authorization": f"Bearer {TOKEN}"}).json()
+    assert json.loads(out) == served
+    assert served["status"] == "verified" and served["claims"]["payment_amount"] == 5000000
+
+
+def test_the_token_never_goes_in_clear_to_another_machine(run: Run) -> None:
+    # 192.0.2.1 (TEST-NET-1) is never reached: the command refuses before any connection.
+    for argv in (
+        ("request", "--type", "withholding-slip", "--purpose", "x"),
+        ("result", "tx"),
+    ):
+        code, out, err = run(
+            "verifier", *argv, "--server", "http://192.0.2.1:8400", "--token", TOKEN
+        )
+        assert code == 1 and out == ""
+        assert "insecure_settings" in err and "https" in err
+        assert TOKEN not in err
+
+
+def test_an_unreachable_service_is_named(run: Run) -> None:
+    port = _free_port()  # nothing listens there
+    code, _, err = run("verifier", "result", "tx", "--server", f"http://127.0.0.1:{port}")
+    assert code == 1
+    assert err.startswith("error: unreachable: cannot reach the verifier at http://127.0.0.1:")
+
+
+def test_a_negative_wait_is_a_usage_error(server: tuple[str, Any], run: Run) -> None:
+    base, _ = server
+    code, _, err = run("verifier", "result", "tx", "--server", base, "--wait", "-1")
+    assert code == 2 and "--wait" in err
+
+
 def test_serve_refuses_insecure_settings_outside_dev(tmp_path: Path, run: Run) -> None:
     config = tmp_path / "verifier.toml"
     config.write_text('[verifier]\npublic_url = "http://verifier.example"\n')

@@ -15,13 +15,13 @@ commands read the token from ``--token`` or ``HONNIN_VERIFIER_API_TOKEN``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -41,12 +41,12 @@ from honnin.cli import (
 )
 from honnin.clock import SystemClock
 from honnin.encoding import json_loads
-from honnin.errors import MalformedInput
-from honnin.http import error_from_oauth_response
+from honnin.errors import FetchError
 from honnin.oauth import is_loopback_host
 from honnin.qr import QrCode
 from honnin.trust import TrustList, certificates_to_pem, load_certificates
 
+from ._client import VerifierClient
 from ._identity import VerifierIdentity
 from ._settings import VerifierSettings
 from ._store_sqlite import SqliteTransactionStore
@@ -182,77 +182,81 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _token(args: argparse.Namespace) -> dict[str, str]:
+def _back_office(args: argparse.Namespace, wait: float = 0) -> VerifierClient:
     token = args.token or os.environ.get("HONNIN_VERIFIER_API_TOKEN")
-    return {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        return VerifierClient(args.server, api_token=token, timeout=30.0 + wait)
+    except ValueError as exc:
+        # The bearer token goes with every call: never in clear to another machine.
+        raise CommandFailed(f"--server {args.server}: {exc}", reason="insecure_settings") from exc
 
 
-def _call(method: str, url: str, args: argparse.Namespace, **options: Any) -> Any:
-    try:
-        with httpx.Client(timeout=float(getattr(args, "wait", 0) or 0) + 30) as client:
-            answer = client.request(method, url, headers=_token(args), **options)
-    except httpx.HTTPError as exc:
-        raise CommandFailed(
-            f"cannot reach the verifier at {url}: {exc}", reason="unreachable"
-        ) from exc
-    if answer.status_code >= 400:
-        raise error_from_oauth_response(answer.status_code, answer.content)
-    try:
-        return json_loads(answer.content)
-    except MalformedInput as exc:
-        raise CommandFailed(
-            f"the verifier answered {answer.status_code} without JSON", reason="bad_answer"
-        ) from exc
+def _unreachable(args: argparse.Namespace, exc: FetchError) -> CommandFailed:
+    return CommandFailed(
+        f"cannot reach the verifier at {args.server}: {exc.message}", reason="unreachable"
+    )
 
 
 def _request(args: argparse.Namespace) -> int:
-    body: dict[str, Any] = {"purpose": args.purpose}
+    query: dict[str, Any] = {}
     if args.dcql:
-        body["dcql_query"] = json_loads(Path(args.dcql).read_bytes())
+        query["dcql_query"] = json_loads(Path(args.dcql).read_bytes())
     elif args.type:
-        body["credential_type"] = args.type
-        body["claims"] = [c.strip() for c in (args.claims or "").split(",") if c.strip()]
-        if args.format:
-            body["format"] = args.format
+        query["credential_type"] = args.type
+        query["claims"] = [c.strip() for c in (args.claims or "").split(",") if c.strip()]
+        query["format"] = args.format
     elif not args.pseudonym:
         raise CommandFailed("give --type (with --claims), --dcql FILE or --pseudonym", code=2)
-    if args.pseudonym:
-        body["pseudonym"] = True
-    if args.redirect_uri:
-        body["redirect_uri"] = args.redirect_uri
-    created = _call("POST", f"{args.server.rstrip('/')}/transactions", args, json=body)
+    with _back_office(args) as office:
+        try:
+            created = office.request(
+                purpose=args.purpose,
+                pseudonym=args.pseudonym,
+                redirect_uri=args.redirect_uri,
+                **query,
+            )
+        except FetchError as exc:
+            raise _unreachable(args, exc) from exc
     if args.json:
-        print_json(created)
+        print_json(dataclasses.asdict(created))
         return 0
-    sys.stdout.write(QrCode.encode(created["uri"]).text())
-    sys.stdout.write(f"\n{created['uri']}\n\ntransaction: {created['transaction_id']}\n")
+    sys.stdout.write(QrCode.encode(created.uri).text())
+    sys.stdout.write(f"\n{created.uri}\n\ntransaction: {created.transaction_id}\n")
     return 0
 
 
 def _result(args: argparse.Namespace) -> int:
-    url = f"{args.server.rstrip('/')}/transactions/{args.transaction_id}/result"
-    params: dict[str, Any] = {"wait": args.wait} if args.wait else {}
-    if args.response_code:
-        params["response_code"] = args.response_code
-    if args.wait:
-        progress(f"waiting up to {args.wait:g} s for the wallet's response...")
-    result = _call("GET", url, args, params=params)
-    if args.json:
-        print_json(result)
-    elif result.get("status") == "pending":
-        sys.stdout.write("pending: no response yet\n")
-    else:
-        sys.stdout.write(f"verified: {str(result['verified']).lower()}\n")
-        if result.get("pseudonym"):
-            sys.stdout.write(f"  pseudonym: {result['pseudonym']}\n")
-        for key, value in result.get("claims", {}).items():
-            sys.stdout.write(f"  {key}: {value}\n")
-        for error in result.get("errors", []):
-            where = f" [{error['query_id']}]" if error.get("query_id") else ""
-            sys.stdout.write(f"  error{where}: {error['code']}: {error['message']}\n")
-    if result.get("status") == "pending":
+    wait = float(args.wait or 0)
+    if not 0 <= wait < float("inf"):
+        raise CommandFailed("--wait is a number of seconds, 0 or more", code=2)
+    if wait:
+        progress(f"waiting up to {wait:g} s for the wallet's response...")
+    with _back_office(args, wait) as office:
+        try:
+            result = office.result(
+                args.transaction_id, wait=wait, response_code=args.response_code or None
+            )
+        except FetchError as exc:
+            raise _unreachable(args, exc) from exc
+    if result is None:
+        if args.json:
+            print_json({"status": "pending", "transaction_id": args.transaction_id})
+        else:
+            sys.stdout.write("pending: no response yet\n")
         return 3
-    return 0 if result.get("verified") else 1
+    if args.json:
+        # The service's answer: its status, then the result (VerificationResult.to_json).
+        print_json({"status": "verified" if result.verified else "rejected", **result.to_json()})
+    else:
+        sys.stdout.write(f"verified: {str(result.verified).lower()}\n")
+        if result.pseudonym:
+            sys.stdout.write(f"  pseudonym: {result.pseudonym}\n")
+        for key, value in result.claims.items():
+            sys.stdout.write(f"  {key}: {value}\n")
+        for error in result.errors:
+            where = f" [{error.query_id}]" if error.query_id else ""
+            sys.stdout.write(f"  error{where}: {error.code}: {error.message}\n")
+    return 0 if result.verified else 1
 
 
 def _settings_options(parser: Any) -> None:
