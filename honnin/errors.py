@@ -49,6 +49,8 @@ programmer mistakes (wrong argument types), never for hostile input.
     │   ├── InvalidClient
     │   ├── InvalidGrant
     │   ├── InvalidToken
+    │   ├── InvalidDpopProof             RFC 9449 §5, §7.1 (a DPoP proof refused)
+    │   ├── UseDpopNonce                 RFC 9449 §8, §9 (send the server's DPoP nonce)
     │   ├── InvalidProof
     │   ├── InvalidNonce
     │   ├── InvalidCredentialRequest
@@ -93,6 +95,7 @@ __all__ = [
     "InvalidCredentialRequest",
     "InvalidDcqlQuery",
     "InvalidDisclosure",
+    "InvalidDpopProof",
     "InvalidGrant",
     "InvalidKeyBinding",
     "InvalidNonce",
@@ -136,6 +139,7 @@ __all__ = [
     "UnsupportedWalletVersion",
     "UntrustedIssuer",
     "UntrustedVerifier",
+    "UseDpopNonce",
     "ValidityError",
     "WalletCorrupted",
     "WalletError",
@@ -473,6 +477,23 @@ class InvalidToken(ProtocolError):
     code = "invalid_token"
     oauth_error = "invalid_token"
     http_status = 401
+
+
+class InvalidDpopProof(ProtocolError):
+    """RFC 9449 §5 / §7.1 ``invalid_dpop_proof``: a DPoP proof missing, malformed, not for
+    this request, replayed, or not from the key the access token is bound to. ``reason``
+    names the failed check. The token endpoint answers 400; a protected resource 401."""
+
+    code = "invalid_dpop_proof"
+    oauth_error = "invalid_dpop_proof"
+
+
+class UseDpopNonce(ProtocolError):
+    """RFC 9449 §8 / §9 ``use_dpop_nonce``: the server wants its nonce in the DPoP proof;
+    the answer's ``DPoP-Nonce`` header carries the one to use (``fields["dpop_nonce"]``)."""
+
+    code = "use_dpop_nonce"
+    oauth_error = "use_dpop_nonce"
 
 
 class InvalidProof(ProtocolError):

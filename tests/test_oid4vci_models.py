@@ -118,12 +118,19 @@ def test_public_apis_are_pinned() -> None:
     ]
     assert sorted(honnin.oauth.__all__) == [
         "AuthorizationServerMetadata",
+        "DPOP_MAX_AGE",
+        "DPOP_MAX_SKEW",
+        "DPOP_TYP",
         "HttpUrl",
         "IssuerIdentifier",
         "JsonWebKeySet",
         "OAuthErrorResponse",
+        "VerifiedDpopProof",
         "WireMessage",
+        "access_token_hash",
+        "build_dpop_proof",
         "describe",
+        "dpop_htu",
         "is_loopback_host",
         "is_parsing",
         "parse_form",
@@ -133,6 +140,7 @@ def test_public_apis_are_pinned() -> None:
         "split_link",
         "split_url",
         "too_large",
+        "verify_dpop_proof",
         "well_known_url",
     ]
     for name in honnin.oid4vci.__all__:

@@ -4,10 +4,21 @@
   ignores unknown members, as the specs require of receivers; building in code forbids
   them (``TypeError``), so a typo never reaches the wire.
 - ``OAuthErrorResponse``, ``AuthorizationServerMetadata`` (RFC 6749 §5.2, RFC 8414 §2).
+- ``build_dpop_proof``, ``verify_dpop_proof``: DPoP proofs (RFC 9449 §4), both ways.
 - ``require_https``, ``well_known_url``, ``is_loopback_host``: URL rules (RFC 8414 §3.1);
   ``parse_form``: strict form bodies (RFC 6749 §3.1, no repeated parameters).
 """
 
+from ._dpop import (
+    DPOP_MAX_AGE,
+    DPOP_MAX_SKEW,
+    DPOP_TYP,
+    VerifiedDpopProof,
+    access_token_hash,
+    build_dpop_proof,
+    dpop_htu,
+    verify_dpop_proof,
+)
 from ._messages import AuthorizationServerMetadata, JsonWebKeySet, OAuthErrorResponse
 from ._model import (
     HttpUrl,
@@ -29,13 +40,20 @@ from ._urls import (
 )
 
 __all__ = [
+    "DPOP_MAX_AGE",
+    "DPOP_MAX_SKEW",
+    "DPOP_TYP",
     "AuthorizationServerMetadata",
     "HttpUrl",
     "IssuerIdentifier",
     "JsonWebKeySet",
     "OAuthErrorResponse",
+    "VerifiedDpopProof",
     "WireMessage",
+    "access_token_hash",
+    "build_dpop_proof",
     "describe",
+    "dpop_htu",
     "is_loopback_host",
     "is_parsing",
     "parse_form",
@@ -45,5 +63,6 @@ __all__ = [
     "split_link",
     "split_url",
     "too_large",
+    "verify_dpop_proof",
     "well_known_url",
 ]
