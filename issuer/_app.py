@@ -35,6 +35,7 @@ from honnin.status import TokenForm
 
 from ._codes import secret_hash
 from ._credential_desk import CredentialDesk, Reply
+from ._dpop import Presented
 from ._grants import GrantDesk
 from ._issuer import Issuer
 from ._metadata import Endpoints, build_metadata
@@ -138,7 +139,7 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
         )
     endpoints = Endpoints.of(issuer.iss)
     metadata = build_metadata(issuer.identity, issuer.types, batch_size=settings.batch_size)
-    grants = GrantDesk(issuer.store, settings, issuer.clock)
+    grants = GrantDesk(issuer.store, settings, issuer.clock, endpoints.url("token"))
     desk = CredentialDesk(issuer, settings, metadata, grants, issuer.clock)
     revocations = RevocationDesk(issuer, settings, issuer.clock)
 
@@ -185,7 +186,15 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
         if _media_type(request) != _FORM:
             raise InvalidRequest(f"the token request must be {_FORM} (RFC 6749 §4.1.3)")
         body = await _read_body(request, MAX_TOKEN_BODY)
-        return json_response(grants.token(body))
+        answer = json_response(grants.token(body, tuple(request.headers.getlist("dpop"))))
+        return _with_dpop_nonce(answer)
+
+    def _with_dpop_nonce(response: Response) -> Response:
+        # RFC 9449 §8.2: a fresh nonce on every answer, so a wallet rarely needs a retry.
+        nonce = grants.dpop.nonce()
+        if nonce is not None:
+            response.headers["DPoP-Nonce"] = nonce
+        return response
 
     async def nonce(request: Request) -> Response:
         return json_response(grants.nonce())
@@ -193,11 +202,15 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
     syncs = SyncGroup(issuer.sync)
 
     def posted(
-        run: Callable[[str | None, bytes], Reply],
+        run: Callable[[Presented, bytes], Reply],
         wrong_type: type[HonninError],
+        name: str,
         *,
         durable: bool = False,
     ) -> Callable[[Request], Awaitable[Response]]:
+        # RFC 9449 §4.3 step 9: proofs name the URL this service publishes for the endpoint.
+        url = endpoints.url(name)
+
         async def serve(request: Request) -> Response:
             if _media_type(request) != _JSON:
                 # HOSTILE-CASES IS-33: JSON only, never text/plain or multipart.
@@ -208,14 +221,20 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
             # from a synced reserve, issuer._store). A thread pool measured 1.4 ms more CPU
             # per credential request (GIL hand-offs between up to 40 threads) and put
             # requests out of order, which widened the latency tail under load.
-            status, document = run(request.headers.get("authorization"), body)
+            headers = request.headers
+            presented = Presented(
+                headers.get("authorization"), tuple(headers.getlist("dpop")), "POST", url
+            )
+            status, document = run(presented, body)
             if durable:
                 # No credential leaves before its record and status binding are synced;
                 # one fsync serves every answer waiting (group commit, issuer._wal).
                 await syncs.durable()
             if document is None:
-                return Response(status_code=status, headers={"Cache-Control": "no-store"})
-            return json_response(document, status=status)
+                answer = Response(status_code=status, headers={"Cache-Control": "no-store"})
+            else:
+                answer = json_response(document, status=status)
+            return _with_dpop_nonce(answer)
 
         return serve
 
@@ -249,7 +268,7 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
         Route(
             endpoints.path("credential"),
             _endpoint(
-                posted(desk.credential, InvalidCredentialRequest, durable=True),
+                posted(desk.credential, InvalidCredentialRequest, "credential", durable=True),
                 malformed=InvalidCredentialRequest,
             ),
             methods=["POST"],
@@ -269,7 +288,9 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
         Route(
             endpoints.path("deferred_credential"),
             _endpoint(
-                posted(desk.deferred, InvalidCredentialRequest, durable=True),
+                posted(
+                    desk.deferred, InvalidCredentialRequest, "deferred_credential", durable=True
+                ),
                 malformed=InvalidCredentialRequest,
             ),
             methods=["POST"],
@@ -277,7 +298,7 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
         Route(
             endpoints.path("notification"),
             _endpoint(
-                posted(desk.notification, InvalidNotificationRequest),
+                posted(desk.notification, InvalidNotificationRequest, "notification"),
                 malformed=InvalidNotificationRequest,
             ),
             methods=["POST"],
@@ -286,7 +307,7 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
         # Holder-initiated revocation (spec/PROFILE.md), authenticated by a copy's key.
         Route(
             endpoints.path("revocation"),
-            _endpoint(posted(revocations.revoke, InvalidRequest)),
+            _endpoint(posted(revocations.revoke, InvalidRequest, "revocation")),
             methods=["POST"],
         ),
     ]

@@ -40,7 +40,7 @@ from honnin.oid4vci import (
 )
 
 from ._codes import new_secret, secret_hash
-from ._grants import Grant, GrantDesk
+from ._grants import Grant, GrantDesk, Presented
 from ._issuance_store import DeferredRecord, IssuanceStore, OfferRecord
 from ._issuer import Issuer
 from ._metadata import IssuerMetadata
@@ -139,14 +139,14 @@ class CredentialDesk:
             "notification_id": record.notification_id,
         }
 
-    def credential(self, authorization: str | None, body: bytes) -> Reply:
+    def credential(self, presented: Presented, body: bytes) -> Reply:
         """Handle a Credential Request (§8.2) and answer 200 (§8.3) or 202 (deferred).
 
         Raises:
             InvalidToken, InvalidCredentialRequest, UnknownCredentialConfiguration,
             CredentialRequestDenied, InvalidNonce, InvalidProof, TooLarge, StoreUnavailable.
         """
-        grant = self._grants.authorize(authorization)
+        grant = self._grants.authorize(presented)
         request = parse_credential_request(body, max_proofs=self._settings.batch_size)
         if request.credential_configuration_id is None:
             # No credential_identifiers are handed out in the token response (§6.2).
@@ -187,14 +187,14 @@ class CredentialDesk:
         )
         return 202, body.to_json()
 
-    def deferred(self, authorization: str | None, body: bytes) -> Reply:
+    def deferred(self, presented: Presented, body: bytes) -> Reply:
         """Handle a Deferred Credential Request (§9.1): 200 with the credentials once
         approved (and then never again), 202 with the same ``transaction_id`` before.
 
         Raises:
             InvalidToken, InvalidCredentialRequest, InvalidTransactionId.
         """
-        grant = self._grants.authorize(authorization, allow_expired=True)
+        grant = self._grants.authorize(presented, allow_expired=True)
         request = parse_deferred_credential_request(body)
         if request.credential_response_encryption is not None:
             raise InvalidCredentialRequest("credential response encryption is not offered")
@@ -216,13 +216,13 @@ class CredentialDesk:
             grant.offer, taken.configuration_id, [dict(j) for j in taken.holder_jwks]
         )
 
-    def notification(self, authorization: str | None, body: bytes) -> Reply:
+    def notification(self, presented: Presented, body: bytes) -> Reply:
         """Record a Notification Request (§11.1); 204 on success.
 
         Raises:
             InvalidToken, InvalidNotificationRequest, InvalidNotificationId.
         """
-        grant = self._grants.authorize(authorization, allow_expired=True)
+        grant = self._grants.authorize(presented, allow_expired=True)
         try:
             request = parse_notification_request(body)
         except InvalidRequest as exc:

@@ -1,5 +1,5 @@
 """Token endpoint (pre-authorized code grant, OpenID4VCI 1.0 §6), Nonce endpoint (§7) and
-bearer access token checks (RFC 6750 §2.1, §3.1).
+access token checks: bearer (RFC 6750 §2.1, §3.1) and DPoP-bound (RFC 9449 §5, §7).
 
 Codes, tokens and transaction codes are compared by hash, in constant time; every
 single-use value is consumed by one atomic store update (HOSTILE-CASES IS-25, IS-26, D1).
@@ -13,6 +13,7 @@ from typing import Any
 
 from honnin.clock import Clock
 from honnin.errors import (
+    InvalidDpopProof,
     InvalidGrant,
     InvalidRequest,
     InvalidToken,
@@ -26,18 +27,21 @@ from honnin.oid4vci import (
 )
 
 from ._codes import new_secret, secret_hash, secret_matches, tx_code_hash
+from ._dpop import DpopGate, Presented
 from ._issuance_store import AccessTokenRecord, IssuanceStore, OfferRecord
 from ._settings import IssuerSettings
 
-__all__ = ["Grant", "GrantDesk"]
+__all__ = ["Grant", "GrantDesk", "Presented"]
 
 log = logging.getLogger("issuer")
 
-#: RFC 6750 §2.1: ``Authorization: Bearer <token>``; the scheme name is case-insensitive
-#: (RFC 9110 §11.1).
+#: RFC 6750 §2.1 ``Authorization: Bearer <token>`` and RFC 9449 §7.1 ``DPoP <token>``;
+#: scheme names are case-insensitive (RFC 9110 §11.1).
 _BEARER = "bearer "
-#: RFC 6750 §4: the token type of a bearer access token.
+_DPOP = "dpop "
+#: RFC 6750 §4 / RFC 9449 §5: the token types.
 _TOKEN_TYPE = "Bearer"  # noqa: S105 - a token type name, not a secret
+_DPOP_TOKEN_TYPE = "DPoP"  # noqa: S105 - a token type name, not a secret
 #: Valid grants kept in memory (one per wallet in an issuance); beyond, the expired go.
 _GRANTS_KEPT = 4096
 
@@ -53,10 +57,18 @@ class Grant:
 class GrantDesk:
     """The authorization-server half of the issuer service."""
 
-    def __init__(self, store: IssuanceStore, settings: IssuerSettings, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: IssuanceStore,
+        settings: IssuerSettings,
+        clock: Clock,
+        token_endpoint: str = "",
+    ) -> None:
         self._store = store
         self._settings = settings
         self._clock = clock
+        self._token_endpoint = token_endpoint
+        self.dpop = DpopGate(clock, nonces=settings.dpop_nonce, max_skew=settings.clock_skew)
         self._purged_at = 0.0
         #: Grants of unexpired access tokens, by token hash. Neither part changes while the
         #: token is valid: a token record is never altered, and an offer's claims are purged
@@ -64,15 +76,26 @@ class GrantDesk:
         #: unknown tokens always go to the store.
         self._valid: dict[str, Grant] = {}
 
-    def token(self, body: bytes) -> dict[str, Any]:
+    def token(self, body: bytes, dpop: tuple[str, ...] = ()) -> dict[str, Any]:
         """Exchange a pre-authorized code (+ ``tx_code``) for an access token (§6.1, §6.2).
 
+        ``dpop``: the request's DPoP headers. With a proof the token is DPoP-bound to its
+        key (RFC 9449 §5, ``token_type`` ``DPoP``); without one it is a bearer token, unless
+        ``dpop_required``.
+
         Raises:
+            InvalidDpopProof / UseDpopNonce: a DPoP proof refused (RFC 9449 §5, §8), or none
+                when one is required. Checked before the code is looked at.
             InvalidRequest: a malformed form, or ``tx_code`` missing / not expected (§6.3).
             UnsupportedGrantType: a grant other than the pre-authorized code.
             InvalidGrant: an unknown, used, voided or expired code, or a wrong ``tx_code``
                 (after ``tx_code_max_attempts`` wrong ones the code is void, §13.6.3).
         """
+        # RFC 9449 §5: the proof is checked first, so a refused one never consumes the code
+        # or a tx_code attempt.
+        proof = self.dpop.check(Presented(None, dpop, "POST", self._token_endpoint))
+        if proof is None and self._settings.dpop_required:
+            raise InvalidDpopProof("this issuer requires a DPoP proof (RFC 9449)", reason="missing")
         request = parse_token_request(body)
         if request.grant_type != PRE_AUTHORIZED_CODE_GRANT:
             raise UnsupportedGrantType(
@@ -110,10 +133,15 @@ class GrantDesk:
             raise InvalidGrant("the pre-authorized code can no longer be used", reason="used")
         token = new_secret()
         lifetime = self._settings.access_token_lifetime
+        jkt = proof.jkt if proof is not None else None
         self._store.add_access_token(
-            secret_hash(token), AccessTokenRecord(offer.offer_id, now + lifetime)
+            secret_hash(token), AccessTokenRecord(offer.offer_id, now + lifetime, jkt)
         )
-        response = TokenResponse(access_token=token, token_type=_TOKEN_TYPE, expires_in=lifetime)
+        response = TokenResponse(
+            access_token=token,
+            token_type=_TOKEN_TYPE if jkt is None else _DPOP_TOKEN_TYPE,
+            expires_in=lifetime,
+        )
         return response.to_json()
 
     def nonce(self) -> dict[str, Any]:
@@ -136,18 +164,48 @@ class GrantDesk:
         if removed:
             log.debug("purged %d expired rows", removed)
 
-    def authorize(self, authorization: str | None, *, allow_expired: bool = False) -> Grant:
-        """The grant behind an ``Authorization: Bearer`` header (RFC 6750 §2.1).
+    def authorize(self, presented: Presented | str | None, *, allow_expired: bool = False) -> Grant:
+        """The grant behind a request's access token: ``Authorization: Bearer`` (RFC 6750
+        §2.1), or ``Authorization: DPoP`` with a DPoP proof from the token's key (RFC 9449
+        §7.1). A string is a bare ``Authorization`` header (no DPoP header came).
 
         ``allow_expired`` serves the deferred and notification endpoints, which a wallet
         may call after the token's lifetime for a transaction it started in time.
 
         Raises:
-            InvalidToken: no bearer token, an unknown or (unless allowed) expired one.
+            InvalidToken: no token, an unknown or (unless allowed) expired one, a DPoP-bound
+                token sent as a bearer token, or a bearer token sent as DPoP (§7.1).
+            InvalidDpopProof / UseDpopNonce: the DPoP proof of a DPoP-bound token refused.
         """
-        if not authorization or not authorization[: len(_BEARER)].lower() == _BEARER:
-            raise InvalidToken("a bearer access token is required", reason="missing")
-        token = authorization[len(_BEARER) :].strip()
+        if not isinstance(presented, Presented):
+            presented = Presented(presented)
+        authorization = presented.authorization or ""
+        scheme = authorization[: len(_DPOP)].lower()
+        if scheme == _DPOP:
+            token, bound = authorization[len(_DPOP) :].strip(), True
+        elif authorization[: len(_BEARER)].lower() == _BEARER:
+            token, bound = authorization[len(_BEARER) :].strip(), False
+        else:
+            raise InvalidToken("an access token is required", reason="missing")
+        grant = self._grant(token, allow_expired)
+        jkt = grant.token.dpop_jkt
+        if jkt is None:
+            if bound:
+                raise InvalidToken(
+                    "a bearer token sent as a DPoP token", reason="scheme", dpop=True
+                )
+            return grant
+        if not bound:
+            # RFC 9449 §7.1: a DPoP-bound token is refused under the Bearer scheme.
+            raise InvalidToken(
+                "this access token is DPoP-bound: use the DPoP scheme", reason="scheme", dpop=True
+            )
+        proof = self.dpop.check(presented, access_token=token, jkt=jkt)
+        if proof is None:
+            raise self.dpop.missing_at_resource()
+        return grant
+
+    def _grant(self, token: str, allow_expired: bool) -> Grant:
         token_hash = secret_hash(token)
         now = self._clock.now()
         known = self._valid.get(token_hash)

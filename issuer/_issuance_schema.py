@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS offers (
@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS offers (
 CREATE TABLE IF NOT EXISTS access_tokens (
     token_hash TEXT PRIMARY KEY,
     offer_id TEXT NOT NULL,
-    expires_at REAL NOT NULL
+    expires_at REAL NOT NULL,
+    dpop_jkt TEXT
 );
 CREATE TABLE IF NOT EXISTS nonces (
     nonce TEXT PRIMARY KEY,
@@ -73,6 +74,9 @@ CREATE TABLE IF NOT EXISTS notifications (
     received_at REAL NOT NULL
 );
 """
+
+#: Version 1 stores lack the DPoP binding of access tokens (RFC 9449 §6): added in place.
+MIGRATE_1_TO_2: Final = "ALTER TABLE access_tokens ADD COLUMN dpop_jkt TEXT"
 
 OFFER_BY_ID: Final = (
     "SELECT offer_id, credential_type, configuration_id, format, claims, code_hash,"

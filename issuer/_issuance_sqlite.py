@@ -28,6 +28,7 @@ from ._issuance_schema import (
     DEFERRED_UNDELIVERED,
     ISSUANCE_BY_ID,
     ISSUANCES,
+    MIGRATE_1_TO_2,
     NOTIFICATIONS,
     OFFER_BY_CODE,
     OFFER_BY_ID,
@@ -75,6 +76,9 @@ class SqliteIssuanceStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=10000")
             self._db.executescript(SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(access_tokens)")}
+            if "dpop_jkt" not in columns:
+                self._db.execute(MIGRATE_1_TO_2)
             self._db.execute("PRAGMA user_version=" + str(int(SCHEMA_VERSION)))
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open the issuer store {self.path!r}: {exc}") from exc
@@ -183,17 +187,18 @@ class SqliteIssuanceStore:
     def add_access_token(self, token_hash: str, record: AccessTokenRecord) -> None:
         with self._cursor() as cur:
             cur.execute(
-                "INSERT INTO access_tokens (token_hash, offer_id, expires_at) VALUES (?, ?, ?)",
-                (token_hash, record.offer_id, record.expires_at),
+                "INSERT INTO access_tokens (token_hash, offer_id, expires_at, dpop_jkt)"
+                " VALUES (?, ?, ?, ?)",
+                (token_hash, record.offer_id, record.expires_at, record.dpop_jkt),
             )
 
     def access_token(self, token_hash: str) -> AccessTokenRecord | None:
         with self._cursor() as cur:
             row = cur.execute(
-                "SELECT offer_id, expires_at FROM access_tokens WHERE token_hash = ?",
+                "SELECT offer_id, expires_at, dpop_jkt FROM access_tokens WHERE token_hash = ?",
                 (token_hash,),
             ).fetchone()
-        return None if row is None else AccessTokenRecord(row[0], float(row[1]))
+        return None if row is None else AccessTokenRecord(row[0], float(row[1]), row[2])
 
     def add_nonce(self, nonce: str, expires_at: float) -> None:
         with self._cursor() as cur:

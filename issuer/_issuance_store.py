@@ -65,10 +65,12 @@ class CodeState:
 
 @dataclass(frozen=True, slots=True)
 class AccessTokenRecord:
-    """An access token bound to one offer (RFC 6749 §1.4), stored by hash."""
+    """An access token bound to one offer (RFC 6749 §1.4), stored by hash; ``dpop_jkt`` is
+    the thumbprint of the key a DPoP-bound token is bound to (RFC 9449 §6), else None."""
 
     offer_id: str
     expires_at: float
+    dpop_jkt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

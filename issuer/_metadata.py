@@ -173,6 +173,8 @@ def build_metadata(
         grant_types_supported=(PRE_AUTHORIZED_CODE_GRANT,),
         token_endpoint_auth_methods_supported=("none",),
         pre_authorized_grant_anonymous_access_supported=True,
+        # RFC 9449 §5.1: the token endpoint takes DPoP proofs, ES256 only.
+        dpop_signing_alg_values_supported=("ES256",),
     )
     jwk = identity.public_jwk()
     jwk["x5c"] = identity.x5c()  # RFC 7517 §4.7: the chain that certifies this key

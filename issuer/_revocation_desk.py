@@ -20,6 +20,7 @@ from honnin.revocation import parse_revocation_request, verify_revocation_proof
 from honnin.sdjwt import receive_sd_jwt
 
 from ._credential_desk import Reply
+from ._dpop import Presented
 from ._issuer import Issuer
 from ._settings import IssuerSettings
 
@@ -52,8 +53,8 @@ class RevocationDesk:
                 f"not a valid credential of this issuer: {exc.message}", reason="credential"
             ) from exc
 
-    def revoke(self, authorization: str | None, body: bytes) -> Reply:
-        """Handle one request; ``authorization`` is unused (the proof authenticates).
+    def revoke(self, presented: Presented, body: bytes) -> Reply:
+        """Handle one request; ``presented`` is unused (the proof authenticates).
 
         Raises:
             InvalidRequest: a malformed body, or a copy this issuer did not sign.

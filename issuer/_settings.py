@@ -87,6 +87,11 @@ class IssuerSettings(BaseSettings):
     code_lifetime: int = Field(default=300, ge=10, le=7 * 24 * 3600)
     #: OpenID4VCI 1.0 §13.10: bearer tokens beyond 5 min should be sender-constrained.
     access_token_lifetime: int = Field(default=300, ge=10, le=3600)
+    #: RFC 9449 DPoP: a token request with a DPoP proof always gets a DPoP-bound token;
+    #: ``dpop_required`` refuses token requests without one (HAIP; OpenID4VCI §13.10:
+    #: no bearer tokens), ``dpop_nonce`` makes proofs carry a server nonce (§8, §9).
+    dpop_required: bool = False
+    dpop_nonce: bool = False
     #: HOSTILE-CASES D1: single-use ``c_nonce`` with a TTL of at most 5 minutes.
     nonce_lifetime: int = Field(default=300, ge=5, le=300)
     #: OpenID4VCI 1.0 App. F.4: proof ``iat`` window (past), and the clock skew (future).

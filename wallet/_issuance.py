@@ -59,6 +59,7 @@ from honnin.oid4vci import (
 )
 from honnin.trust import VerifiedChain, certificates_from_x5c, check_issuer_identifier
 
+from ._dpop import DpopKey
 from ._holdings import HeldCredential
 from ._signer import Signer
 from ._signing import build_proof
@@ -74,6 +75,9 @@ _SIGNED_OR_JSON: Final = "application/jwt, application/json;q=0.9"
 _ES256: Final = frozenset({JwsAlgorithm.ES256})
 _RESPONSE_LIMIT: Final = 16 * MAX_CREDENTIAL_BODY
 _FORMATS: Final = ("dc+sd-jwt", "mso_mdoc")
+#: RFC 6750 §4 and RFC 9449 §5 token types, lower-case.
+_BEARER_TOKEN: Final = "bearer"  # noqa: S105 - a token type name, not a secret
+_DPOP_TOKEN: Final = "dpop"  # noqa: S105 - a token type name, not a secret
 
 #: A Transaction Code, or a callback that asks the person for it (shown the offer's hints).
 TxCodeSource = str | Callable[[TxCode], str] | None
@@ -104,7 +108,9 @@ class Receipt:
 class _Session:
     offer: CredentialOffer
     metadata: CredentialIssuerMetadata
-    access_token: str
+    access_token: str = field(repr=False)
+    #: The key the access token is bound to (RFC 9449), or None for a bearer token.
+    dpop: DpopKey | None = None
 
 
 #: Verifies and stores copies bound to the given keys; returns the credential and the keys used.
@@ -294,7 +300,7 @@ class OfferClient:
         metadata: CredentialIssuerMetadata,
         tx: TxCodeSource,
         fetched: tuple[str, Future[AuthorizationServerMetadata]],
-    ) -> str:
+    ) -> tuple[str, DpopKey | None]:
         grant = offer.pre_authorized_code
         if grant is None:
             raise UnsupportedGrantType(
@@ -325,11 +331,24 @@ class OfferClient:
             if not isinstance(code, str) or not code:
                 raise InvalidRequest("the offer needs a transaction code (tx_code)")
             form["tx_code"] = code
+        # RFC 9449 §5: a server that takes DPoP proofs gets one, and binds the token to a
+        # key made for this issuance only.
+        algorithms = authorization_server.dpop_signing_alg_values_supported or ()
+        dpop = DpopKey(self._now) if "ES256" in algorithms else None
         answer = self._http.post_form(
             str(authorization_server.token_endpoint), form, what="token endpoint",
-            max_bytes=MAX_TOKEN_BODY,
+            max_bytes=MAX_TOKEN_BODY, dpop=dpop,
         )  # fmt: skip
-        return parse_token_response(answer.body).access_token
+        response = parse_token_response(answer.body)
+        kind = response.token_type.lower()  # RFC 6749 §5.1: case-insensitive
+        if kind == _DPOP_TOKEN and dpop is not None:
+            return response.access_token, dpop
+        if kind == _BEARER_TOKEN:
+            # RFC 9449 §5: a server may still answer a bearer token; it is sent as one.
+            return response.access_token, None
+        raise InvalidRequest(
+            f"the token endpoint answered a token_type this wallet cannot use: {kind!r}"
+        )
 
     # -- credentials -------------------------------------------------------------------------
 
@@ -366,7 +385,7 @@ class OfferClient:
             try:
                 return self._http.post_json(
                     str(metadata.credential_endpoint), body, what="credential endpoint",
-                    max_bytes=_RESPONSE_LIMIT, token=session.access_token,
+                    max_bytes=_RESPONSE_LIMIT, token=session.access_token, dpop=session.dpop,
                 )  # fmt: skip
             except InvalidNonce:
                 if attempt == 2:
@@ -390,7 +409,7 @@ class OfferClient:
             waited += interval
             _, answer = self._http.post_json(
                 str(endpoint), {"transaction_id": transaction_id}, what="deferred endpoint",
-                max_bytes=_RESPONSE_LIMIT, token=session.access_token,
+                max_bytes=_RESPONSE_LIMIT, token=session.access_token, dpop=session.dpop,
             )  # fmt: skip
             response = parse_credential_response(answer)
             if not response.deferred:
@@ -407,7 +426,7 @@ class OfferClient:
         try:
             self._http.post_json(
                 str(endpoint), body, what="notification endpoint", max_bytes=MAX_TOKEN_BODY,
-                token=session.access_token,
+                token=session.access_token, dpop=session.dpop,
             )  # fmt: skip
         except HonninError:
             # §11: notifications inform the issuer; the wallet's outcome stands either way.
@@ -502,8 +521,8 @@ class OfferClient:
             keys = self._issuer_keys(issuer)
         self._pre_check_trust(metadata, [c for _, c in configs], signed, keys)
         nonce: Future[str | None] | None = ahead(self._nonce, metadata)
-        token = self._token(document, metadata, tx_code, (guessed, server))
-        session = _Session(document, metadata, token)
+        token, dpop = self._token(document, metadata, tx_code, (guessed, server))
+        session = _Session(document, metadata, token, dpop)
         held: list[HeldCredential] = []
         notifications: list[tuple[str, Future[bool]]] = []
         for config_id, config in configs:

@@ -12,6 +12,8 @@ from honnin.errors import FetchError, MalformedInput
 from honnin.http import HttpResponse, HttpxFetcher, error_from_oauth_response
 from honnin.oauth import require_https
 
+from ._dpop import DpopKey
+
 __all__ = ["Transport"]
 
 T = TypeVar("T")
@@ -116,13 +118,39 @@ class Transport:
         response = self.fetcher.request("GET", url, headers={"accept": accept}, max_bytes=max_bytes)
         return self._answer(response, (200,))
 
-    def post_form(
-        self, url: str, form: Mapping[str, str], *, what: str, max_bytes: int
+    def _post(
+        self,
+        send: Callable[[Mapping[str, str] | None], HttpResponse],
+        url: str,
+        token: str | None,
+        dpop: DpopKey | None,
     ) -> HttpResponse:
-        """POST a form; 2xx answers are returned, errors raised as their ``HonninError``."""
+        if dpop is None:
+            return send({"authorization": f"Bearer {token}"} if token is not None else None)
+        response = send(dpop.headers("POST", url, token))
+        if dpop.learn(response) and response.status in (400, 401) and _asks_nonce(response):
+            # RFC 9449 §8 / §9: the server wants its nonce in the proof; once, with it.
+            response = send(dpop.headers("POST", url, token))
+            dpop.learn(response)
+        return response
+
+    def post_form(
+        self,
+        url: str,
+        form: Mapping[str, str],
+        *,
+        what: str,
+        max_bytes: int,
+        dpop: DpopKey | None = None,
+    ) -> HttpResponse:
+        """POST a form (with a DPoP proof from ``dpop``); 2xx answers are returned, errors
+        raised as their ``HonninError``."""
         self.check(url, what)
-        response = self.fetcher.post_form(url, form, max_bytes=max_bytes)
-        return self._answer(response, (200, 201, 202, 204))
+
+        def send(headers: Mapping[str, str] | None) -> HttpResponse:
+            return self.fetcher.post_form(url, form, headers=headers, max_bytes=max_bytes)
+
+        return self._answer(self._post(send, url, None, dpop), (200, 201, 202, 204))
 
     def post_json(
         self,
@@ -132,16 +160,20 @@ class Transport:
         what: str,
         max_bytes: int,
         token: str | None = None,
+        dpop: DpopKey | None = None,
     ) -> tuple[int, Any]:
-        """POST JSON (with a bearer ``token``); the status and the JSON answer (or None).
+        """POST JSON with an access ``token``: a bearer token, or a DPoP-bound one sent with
+        a proof from ``dpop`` (RFC 9449 §7.1). The status and the JSON answer (or None).
 
         Raises:
             HonninError: the endpoint's OAuth error (``invalid_proof``, ``invalid_nonce``, ...).
         """
         self.check(url, what)
-        headers = {"authorization": f"Bearer {token}"} if token is not None else None
-        response = self.fetcher.post_json(url, body, headers=headers, max_bytes=max_bytes)
-        answer = self._answer(response, (200, 201, 202, 204))
+
+        def send(headers: Mapping[str, str] | None) -> HttpResponse:
+            return self.fetcher.post_json(url, body, headers=headers, max_bytes=max_bytes)
+
+        answer = self._answer(self._post(send, url, token, dpop), (200, 201, 202, 204))
         if not answer.body:
             return answer.status, None
         return answer.status, self.json(answer, max_bytes)
@@ -150,3 +182,14 @@ class Transport:
         """GET ``url`` whatever it answers (for following a redirect_uri)."""
         self.check(url, what)
         return self.fetcher.request("GET", url, max_bytes=max_bytes)
+
+
+def _asks_nonce(response: HttpResponse) -> bool:
+    """An answer whose OAuth error is ``use_dpop_nonce`` (RFC 9449 §8 body, §9 challenge)."""
+    if "use_dpop_nonce" in response.headers.get("www-authenticate", ""):
+        return True
+    try:
+        data = response.json(max_size=65536)
+    except MalformedInput:
+        return False
+    return isinstance(data, dict) and data.get("error") == "use_dpop_nonce"

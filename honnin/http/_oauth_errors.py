@@ -46,14 +46,29 @@ def oauth_error_body(exc: HonninError) -> dict[str, str]:
     return {"error": exc.oauth_error, "error_description": _describe(exc.message)}
 
 
+_DPOP_ERRORS = frozenset({"invalid_dpop_proof", "use_dpop_nonce"})
+
+
 def oauth_error_headers(exc: HonninError) -> dict[str, str]:
     """Headers for an error response: JSON, never cached (OpenID4VCI §7.2, HOSTILE-CASES
-    G2), and ``WWW-Authenticate`` for 401s (RFC 6750 §3)."""
+    G2), and ``WWW-Authenticate`` for 401s (RFC 6750 §3): a ``DPoP`` challenge with the
+    accepted algorithms for DPoP errors and DPoP-bound tokens (RFC 9449 §7.1). A
+    ``use_dpop_nonce`` answer carries the nonce to use in ``DPoP-Nonce`` (RFC 9449 §8, §9).
+    """
     headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
     if exc.http_status == 401:
-        headers["WWW-Authenticate"] = (
-            f'Bearer error="{exc.oauth_error}", error_description="{_describe(exc.message)}"'
-        )
+        description = _describe(exc.message)
+        if exc.oauth_error in _DPOP_ERRORS or exc.fields.get("dpop") is True:
+            headers["WWW-Authenticate"] = (
+                f'DPoP error="{exc.oauth_error}", error_description="{description}", algs="ES256"'
+            )
+        else:
+            headers["WWW-Authenticate"] = (
+                f'Bearer error="{exc.oauth_error}", error_description="{description}"'
+            )
+    nonce = exc.fields.get("dpop_nonce")
+    if isinstance(nonce, str) and nonce.isascii() and nonce.isprintable():
+        headers["DPoP-Nonce"] = nonce
     return headers
 
 
