@@ -4,7 +4,9 @@ Offer (§4.1, by value or by reference) → Credential Issuer Metadata (§12.2, 
 must match exactly; signed metadata, §12.2.3, asked for when the wallet has a trust
 configuration) → issuer trust pre-check from the signed metadata's chain, or else from JWT VC
 Issuer Metadata, *before* the Transaction Code is asked for (§13.6.2; HOSTILE-CASES WL-16) →
-Token Request with the pre-authorized code and tx_code (§6.1) → ``c_nonce`` (§7) → N binding
+Token Request with the pre-authorized code and tx_code (§6.1), with a DPoP proof when the
+server takes ES256 ones (RFC 9449 §5: the token is then bound to a key made for this issuance
+and every later request carries a proof from it) → ``c_nonce`` (§7) → N binding
 keys drafted in the vault (in memory) and N ``jwt`` proofs signed through its ``Signer``
 (App. F.1) → Credential Request (§8.2) → each copy verified (issuer trust, the
 configuration's type, bound to one of the keys just proven; at most one copy per proof,
