@@ -75,7 +75,9 @@ def _floor_us(copies: int) -> float:
     """The public-key work of one journey with ``copies`` copies.
 
     Per copy: the wallet makes a key and signs a proof, the issuer verifies it and signs the
-    copy, the wallet verifies the copy. Once: the verifier signs the request object, the
+    copy, the wallet verifies the copy. Once: the wallet verifies the signed issuer metadata;
+    DPoP (RFC 9449) costs the wallet a key and three proofs (token, credential, notification)
+    and the issuer their three verifications; the verifier signs the request object, the
     wallet verifies it and signs the KB-JWT; the JWE costs a key generation and an ECDH on
     each side; the verifier verifies the issuer signature and the KB-JWT.
     """
@@ -89,7 +91,7 @@ def _floor_us(copies: int) -> float:
     verify = median_us(lambda: public.verify(signature, data, ec.ECDSA(hashes.SHA256())))
     ecdh = median_us(lambda: key.exchange(ec.ECDH(), peer))
     per_copy = keygen + 2 * sign + 2 * verify
-    once = 2 * sign + 3 * verify + keygen + 2 * ecdh
+    once = 5 * sign + 7 * verify + 2 * keygen + 2 * ecdh
     return copies * per_copy + once
 
 
