@@ -253,6 +253,11 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
             headers={"Cache-Control": "public, max-age=60"},
         )
 
+    async def status_lists(request: Request) -> Response:
+        # draft §9.3: the aggregation of every list, for relying parties that prefetch.
+        document = await run_in_threadpool(issuer.status.aggregation)
+        return json_response(document, cache="public, max-age=60")
+
     async def not_found(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 404
         error = (
@@ -304,6 +309,7 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
             methods=["POST"],
         ),
         Route(endpoints.path("status/{list_id}"), _endpoint(status_list)),
+        Route(endpoints.path("status"), _endpoint(status_lists)),
         # Holder-initiated revocation (spec/PROFILE.md), authenticated by a copy's key.
         Route(
             endpoints.path("revocation"),

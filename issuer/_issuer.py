@@ -85,6 +85,8 @@ class Issuer(OfferDesk):
             clock=self.clock,
             size=status_list_size,
             reserve=STATUS_RESERVE,
+            # The lists' collection resource is their aggregation (draft §9).
+            aggregation_uri=identity.iss.rstrip("/") + STATUS_PATH,
         )
         self._sd_jwt = SdJwtVcSigner(identity.key, identity.iss, tuple(identity.x5c()))
         self._mdoc = MdocSigner(identity.key, identity.chain)

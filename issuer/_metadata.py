@@ -175,6 +175,8 @@ def build_metadata(
         pre_authorized_grant_anonymous_access_supported=True,
         # RFC 9449 §5.1: the token endpoint takes DPoP proofs, ES256 only.
         dpop_signing_alg_values_supported=("ES256",),
+        # draft-ietf-oauth-status-list-20 §9.1: every status list of this issuer.
+        status_list_aggregation_endpoint=endpoints.url("status"),
     )
     jwk = identity.public_jwk()
     jwk["x5c"] = identity.x5c()  # RFC 7517 §4.7: the chain that certifies this key

@@ -20,6 +20,7 @@ import secrets
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from honnin.clock import Clock
 from honnin.errors import NotFound, StoreUnavailable
@@ -30,6 +31,7 @@ from honnin.status import (
     StatusValue,
     TokenForm,
     ZlibStrategy,
+    build_status_list_aggregation,
     build_status_list_cwt,
     build_status_list_jwt,
 )
@@ -99,6 +101,7 @@ class StatusRegistry:
         strategy: ZlibStrategy = ZlibStrategy.RLE,
         randbelow: Callable[[int], int] = secrets.randbelow,
         reserve: int = 1,
+        aggregation_uri: str | None = None,
     ) -> None:
         if bits not in (1, 2, 4, 8):
             raise ValueError("bits must be 1, 2, 4 or 8 (draft §4.1)")
@@ -111,6 +114,8 @@ class StatusRegistry:
         self._store = store
         self._signer = signer
         self._base_uri = base_uri.rstrip("/")
+        #: draft §9.2: every published list names the aggregation of all of them.
+        self.aggregation_uri = aggregation_uri
         self._clock = clock
         self._size = size
         self._bits = bits
@@ -331,6 +336,10 @@ class StatusRegistry:
         """Every list this registry's store holds, oldest first."""
         return [stored.list_id for stored in self._store.lists()]
 
+    def aggregation(self) -> dict[str, Any]:
+        """The Status List Aggregation of every list, oldest first (draft §9.3)."""
+        return build_status_list_aggregation(self.uri_of(i) for i in self.list_ids())
+
     def publish(self, list_id: str, form: TokenForm = TokenForm.JWT) -> PublishedStatusList:
         """The current signed Status List Token of ``list_id`` (§5).
 
@@ -365,7 +374,7 @@ class StatusRegistry:
         if built is not None and built[0] == version:
             return built
         version, rows = self._store.snapshot(stored.list_id)
-        status_list = StatusList(stored.size, stored.bits)
+        status_list = StatusList(stored.size, stored.bits, aggregation_uri=self.aggregation_uri)
         for idx, value in rows:
             status_list.set(idx, value)
         self._built[stored.list_id] = (version, status_list)

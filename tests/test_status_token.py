@@ -302,7 +302,8 @@ def test_public_api_is_pinned() -> None:
             "StatusReference", "StatusResult", "StatusValue", "TokenForm", "UnknownStatus",
             "VerifiedStatusList", "ZlibStrategy", "build_status_list_cwt",
             "build_status_list_jwt", "parse_status_reference", "verify_status_list_cwt",
-            "verify_status_list_jwt", "verify_status_list_token",
+            "verify_status_list_jwt", "verify_status_list_token", "MAX_AGGREGATED_LISTS",
+            "build_status_list_aggregation", "parse_status_list_aggregation",
         ]
     )  # fmt: skip
     status_names = {

@@ -52,6 +52,8 @@ class AuthorizationServerMetadata(WireMessage):
     require_pushed_authorization_requests: StrictBool | None = None
     authorization_response_iss_parameter_supported: StrictBool | None = None
     dpop_signing_alg_values_supported: tuple[StrictStr, ...] | None = None
+    #: draft-ietf-oauth-status-list-20 §9.1: where the issuer's Status List URIs are listed.
+    status_list_aggregation_endpoint: HttpUrl | None = None
     authorization_details_types_supported: tuple[StrictStr, ...] | None = None
     pre_authorized_grant_anonymous_access_supported: StrictBool = Field(
         default=False,

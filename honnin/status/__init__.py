@@ -4,6 +4,11 @@ Format code (``StatusList``, the JWT and CWT Status List Tokens, ``StatusReferen
 ``StatusChecker`` reaches the network only through the ``honnin.ports.Fetcher`` it is given.
 """
 
+from ._aggregation import (
+    MAX_AGGREGATED_LISTS,
+    build_status_list_aggregation,
+    parse_status_list_aggregation,
+)
 from ._checker import StatusChecker, StatusResult, UnknownStatus
 from ._constants import (
     CWT_STATUS,
@@ -25,6 +30,7 @@ __all__ = [
     "CWT_STATUS",
     "CWT_TYP",
     "JWT_TYP",
+    "MAX_AGGREGATED_LISTS",
     "MEDIA_TYPE_CWT",
     "MEDIA_TYPE_JWT",
     "KeyResolver",
@@ -38,8 +44,10 @@ __all__ = [
     "UnknownStatus",
     "VerifiedStatusList",
     "ZlibStrategy",
+    "build_status_list_aggregation",
     "build_status_list_cwt",
     "build_status_list_jwt",
+    "parse_status_list_aggregation",
     "parse_status_reference",
     "verify_status_list_cwt",
     "verify_status_list_jwt",

@@ -13,12 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from honnin.clock import Clock
 from honnin.errors import HonninError, Revoked, StatusError, StatusUnavailable, Suspended
 from honnin.jose import DEFAULT_ALLOWED, JwsAlgorithm
 from honnin.ports import Fetcher
 
+from ._aggregation import MAX_AGGREGATION_BYTES, parse_status_list_aggregation
 from ._constants import MAX_INFLATED, MAX_TOKEN_SIZE, StatusValue, TokenForm
 from ._reference import StatusReference
 from ._token import DEFAULT_SKEW, KeyResolver, VerifiedStatusList
@@ -201,6 +203,62 @@ class StatusChecker:
                 return entry.verified
             return self._refresh(uri, now)
 
+    def prefetch(
+        self, aggregation_uri: str, *, same_origin: bool = True
+    ) -> dict[str, StatusUnavailable | None]:
+        """Fetch and cache every list a Status List Aggregation names (§9), ahead of the
+        Referenced Tokens that point at them: later ``check`` calls need no fetch, and the
+        Status Provider does not learn which list a presented credential is on (§12.2).
+
+        The aggregation comes from ``aggregation_uri`` (the issuer's
+        ``status_list_aggregation_endpoint`` or a list's ``aggregation_uri``). Each list is
+        fetched and verified as ``status_list`` does, at most ``max_cached_lists`` of them
+        (the rest would only push each other out of the cache). With ``same_origin`` a list
+        on another origin than the aggregation is not fetched: an aggregation cannot make
+        this checker contact third parties. Returns, per list URI in the aggregation's order,
+        ``None`` when it is now cached, or why not (a ``StatusUnavailable``, whose
+        ``reason`` is ``origin`` or ``cache_full`` for a list not fetched).
+
+        Raises:
+            StatusUnavailable: the aggregation itself could not be fetched or is malformed
+                (``reason`` says why; its ``__cause__`` is the original error).
+        """
+        try:
+            resource = self._fetcher.fetch(
+                aggregation_uri, accept="application/json", max_bytes=MAX_AGGREGATION_BYTES
+            )
+            uris = parse_status_list_aggregation(resource.body)
+        except HonninError as exc:
+            raise StatusUnavailable(
+                f"status list aggregation {aggregation_uri} cannot be used: {exc.message}",
+                uri=aggregation_uri,
+                reason=exc.code,
+            ) from exc
+        origin = _origin(aggregation_uri)
+        out: dict[str, StatusUnavailable | None] = {}
+        fetched = 0
+        for uri in uris:
+            if same_origin and _origin(uri) != origin:
+                out[uri] = StatusUnavailable(
+                    f"status list {uri} is on another origin than its aggregation",
+                    uri=uri,
+                    reason="origin",
+                )
+            elif fetched >= self._max_cached:
+                out[uri] = StatusUnavailable(
+                    f"status list {uri} not fetched: the cache holds {self._max_cached} lists",
+                    uri=uri,
+                    reason="cache_full",
+                )
+            else:
+                fetched += 1
+                try:
+                    self.status_list(uri)
+                    out[uri] = None
+                except StatusUnavailable as exc:
+                    out[uri] = exc
+        return out
+
     def forget(self, uri: str | None = None) -> None:
         """Drop the cached list for ``uri`` (or every cached list)."""
         with self._lock:
@@ -265,3 +323,12 @@ class StatusChecker:
             # Oldest insertion first: a flood of distinct URIs cannot grow memory unbounded.
             self._cache.pop(next(iter(self._cache)))
         self._cache[uri] = entry
+
+
+def _origin(uri: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(uri)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
