@@ -124,6 +124,8 @@ def receipt(received: Receipt) -> str:
             f"{held.copies} copies of {held.name('ja')} / {held.name('en')} from"
             f" {held.issuer_name} (issuer {held.trust}), each bound to its own key"
         )
+    if received.sender_constrained:
+        lines.append("the access token was DPoP-bound to a key made for this issuance (RFC 9449)")
     if received.notified:
         lines.append("the issuer was notified: credential_accepted (OpenID4VCI §11)")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ refused with its OAuth error and a ``DPoP`` challenge, and nothing is issued.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -278,6 +279,7 @@ def test_the_wallet_uses_dpop_with_server_nonces(tmp_path: Path) -> None:
         offer = live.issuer.create_offer("withholding-slip", CLAIMS)
         receipt = wallet.receive(offer.uri, tx_code=offer.tx_code, copies=2)
         assert wallet.credential(receipt.credentials[0].id).copies == 2
+        assert receipt.sender_constrained
         assert receipt.notified == (receipt.credentials[0].id,)
     seen = recorder[0].seen
     tokens = [h for path, h in seen if path == "/token"]
@@ -361,3 +363,45 @@ def test_the_wallet_retries_once_when_a_resource_asks_for_a_new_nonce(tmp_path: 
     # 401 use_dpop_nonce, then the same request with a new proof carrying the new nonce.
     assert len(credential_requests) == 2
     assert credential_requests[0]["dpop"] != credential_requests[1]["dpop"]
+
+
+class _WithoutDpop(_Headers):
+    """Serves the authorization server metadata without ``dpop_signing_alg_values_supported``
+    (a server that does not take DPoP proofs)."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(
+            "/.well-known/oauth-authorization-server"
+        ):
+            await super().__call__(scope, receive, send)
+            return
+        parts: list[bytes] = []
+
+        async def keep(message: Any) -> None:
+            if message["type"] == "http.response.body":
+                parts.append(message.get("body", b""))
+
+        await self.app(scope, receive, keep)
+        document = json.loads(b"".join(parts))
+        del document["dpop_signing_alg_values_supported"]
+        body = json.dumps(document).encode()
+        headers = [(b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def test_without_dpop_metadata_the_wallet_sends_bearer_tokens(tmp_path: Path) -> None:
+    recorder: list[_Headers] = []
+
+    def wrap(app: Any) -> Any:
+        recorder.append(_WithoutDpop(app))
+        return recorder[0]
+
+    with live_issuer(wrap=wrap) as live, _wallet(tmp_path) as wallet:
+        offer = live.issuer.create_offer("withholding-slip", CLAIMS)
+        receipt = wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
+        assert not receipt.sender_constrained
+    seen = recorder[0].seen
+    assert not any("dpop" in h for _, h in seen)
+    (credential,) = [h for p, h in seen if p == "/credential"]
+    assert credential["authorization"].startswith("Bearer ")

@@ -93,6 +93,9 @@ class Receipt:
     credentials: tuple[HeldCredential, ...]
     credential_issuer: str
     issuer_name: str | None
+    #: The access token was DPoP-bound (RFC 9449): useless to anyone without the
+    #: issuance's own key, which the wallet made for it and never stored.
+    sender_constrained: bool = False
     #: Each stored credential's id with its notification, still on its way or answered.
     _notifications: tuple[tuple[str, Future[bool]], ...] = field(
         default=(), repr=False, compare=False
@@ -539,5 +542,6 @@ class OfferClient:
             tuple(held),
             metadata.credential_issuer,
             names[0] if names else None,
+            dpop is not None,
             tuple(notifications),
         )
