@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from honnin.encoding import b64url_encode
 from honnin.errors import InvalidDpopProof
@@ -244,3 +246,42 @@ def test_ath_must_be_the_tokens_hash_and_the_key_the_bound_one() -> None:
 def test_a_nonce_must_be_a_non_empty_string() -> None:
     _refused(_forged({"nonce": 5}), "nonce")
     _refused(_forged({"nonce": ""}), "nonce")
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_FIELDS = ["jti", "htm", "htu", "iat", "ath", "nonce"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    claims=st.dictionaries(st.sampled_from(_FIELDS), _JSON, max_size=4),
+    header=st.dictionaries(st.sampled_from(["typ", "jwk", "kid", "x5c"]), _JSON, max_size=2),
+    dropped=st.lists(st.sampled_from([*_FIELDS, "typ", "jwk"]), max_size=2),
+)
+def test_any_re_signed_proof_is_accepted_or_refused_with_invalid_dpop_proof(
+    claims: dict[str, Any], header: dict[str, Any], dropped: list[str]
+) -> None:
+    # The holder controls its own key: a fuzzed proof is re-signed so the checks past the
+    # signature are reached (HOSTILE-CASES §3.4 re-signing harness).
+    proof = _forged(claims, header, drop=tuple(dropped))
+    try:
+        verified = verify_dpop_proof(proof, htm="POST", htu=URL, now=NOW, access_token=TOKEN)
+    except InvalidDpopProof:
+        return
+    # Accepted only when every checked member is what the request needs.
+    body = _decode(proof.split(".")[1])
+    assert body["htm"] == "POST" and dpop_htu(body["htu"]) == URL
+    assert body["ath"] == access_token_hash(TOKEN) and verified.jkt
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(max_size=300), st.binary(max_size=300).map(lambda b: b.decode("latin-1"))))
+def test_arbitrary_text_is_refused_with_invalid_dpop_proof(text: str) -> None:
+    with pytest.raises(InvalidDpopProof):
+        verify_dpop_proof(text, htm="POST", htu=URL, now=NOW)

@@ -405,3 +405,53 @@ def test_without_dpop_metadata_the_wallet_sends_bearer_tokens(tmp_path: Path) ->
     assert not any("dpop" in h for _, h in seen)
     (credential,) = [h for p, h in seen if p == "/credential"]
     assert credential["authorization"].startswith("Bearer ")
+
+
+def test_a_full_replay_record_is_reset_without_opening_a_replay_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from honnin.clock import FixedClock
+    from honnin.errors import InvalidDpopProof
+    from issuer import _dpop
+    from issuer._dpop import DpopGate, Presented
+
+    monkeypatch.setattr(_dpop, "_SEEN_KEPT", 3)
+    clock = FixedClock(1_800_000_000)
+    gate = DpopGate(clock, nonces=False)
+    url = "https://issuer.example/token"
+
+    def proof() -> str:
+        return build_dpop_proof(KEY, htm="POST", htu=url, now=clock.now())
+
+    kept = [proof() for _ in range(3)]
+    for one in kept:
+        assert gate.check(Presented(None, (one,), "POST", url)) is not None
+    # Full of live entries: the record is forgotten, and every proof issued up to now is
+    # refused from then on, so none of the forgotten ones can come back.
+    with pytest.raises(InvalidDpopProof, match="replay"):
+        gate.check(Presented(None, (proof(),), "POST", url))
+    for one in kept:
+        with pytest.raises(InvalidDpopProof):
+            gate.check(Presented(None, (one,), "POST", url))
+    clock.advance(1)
+    assert gate.check(Presented(None, (proof(),), "POST", url)) is not None
+
+
+def test_expired_entries_leave_the_replay_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    from honnin.clock import FixedClock
+    from issuer import _dpop
+    from issuer._dpop import DpopGate, Presented
+
+    monkeypatch.setattr(_dpop, "_SEEN_KEPT", 2)
+    clock = FixedClock(1_800_000_000)
+    gate = DpopGate(clock, nonces=False)
+    url = "https://issuer.example/token"
+    for _ in range(2):
+        gate.check(
+            Presented(
+                None, (build_dpop_proof(KEY, htm="POST", htu=url, now=clock.now()),), "POST", url
+            )
+        )
+    clock.advance(300)  # past every recorded proof's window
+    fresh = build_dpop_proof(KEY, htm="POST", htu=url, now=clock.now())
+    assert gate.check(Presented(None, (fresh,), "POST", url)) is not None
