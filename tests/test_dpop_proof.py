@@ -285,3 +285,16 @@ def test_any_re_signed_proof_is_accepted_or_refused_with_invalid_dpop_proof(
 def test_arbitrary_text_is_refused_with_invalid_dpop_proof(text: str) -> None:
     with pytest.raises(InvalidDpopProof):
         verify_dpop_proof(text, htm="POST", htu=URL, now=NOW)
+
+
+def test_the_thumbprint_is_of_the_canonical_key_and_non_canonical_encodings_are_refused() -> None:
+    jwk = jwk_from_public_key(KEY)
+    extra = {**jwk, "kid": "k1", "use": "sig"}  # members outside RFC 7638 §3.2 do not count
+    proof = _forged(header={"jwk": extra})
+    assert verify_dpop_proof(proof, htm="POST", htu=URL, now=NOW, access_token=TOKEN).jkt == JKT
+    # The same point with the unused bits of the last base64url character set: another text
+    # for the same key would give another thumbprint, so it is refused.
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(jwk["x"][-1])
+    odd = jwk["x"][:-1] + alphabet[last ^ 1]
+    _refused(_forged(header={"jwk": {**jwk, "x": odd}}, key=KEY), "jwk")

@@ -7,6 +7,7 @@ hands out (§8, §9).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
@@ -71,6 +72,7 @@ def access_token_hash(access_token: str) -> str:
     return b64url_encode(hashlib.sha256(access_token.encode("ascii")).digest())
 
 
+@functools.lru_cache(maxsize=256)
 def dpop_htu(url: str) -> str:
     """The ``htu`` of a request to ``url``: without query and fragment (RFC 9449 §4.2), with
     RFC 3986 §6.2.2 / §6.2.3 normalization (case of scheme and host, default port, empty
@@ -173,7 +175,9 @@ def verify_dpop_proof(
         raise _reject("jwk", "the 'jwk' header carries private key material")
     try:
         public_key = public_key_from_jwk(jwk)
-        thumbprint = jwk_thumbprint(jwk_from_public_key(public_key))
+        # Loaded strictly (members, lengths, canonical base64url, a point on the curve): its
+        # RFC 7638 members are already the canonical ones, so no re-encoding is needed.
+        thumbprint = jwk_thumbprint(jwk)
     except HonninError as exc:
         raise _reject("jwk", f"unusable 'jwk': {exc.message}") from exc
     try:
