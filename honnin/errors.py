@@ -63,6 +63,7 @@ programmer mistakes (wrong argument types), never for hostile input.
     │   ├── InvalidNotificationRequest
     │   ├── IssuancePending
     │   ├── AccessDenied
+    │   ├── RateLimited                  too many requests from one client (429)
     │   ├── NotFound
     │   └── DecryptionFailed             a JWE that does not decrypt (wrong key, tampered)
     ├── NoMatchingCredential
@@ -122,6 +123,7 @@ __all__ = [
     "NotYetValid",
     "PolicyViolation",
     "ProtocolError",
+    "RateLimited",
     "ReplayDetected",
     "Revoked",
     "SchemaViolation",
@@ -580,6 +582,15 @@ class AccessDenied(ProtocolError):
     code = "access_denied"
     oauth_error = "access_denied"
     http_status = 403
+
+
+class RateLimited(ProtocolError):
+    """Too many requests from one client (RFC 6585 §4, 429; HOSTILE-CASES IS-30): answered
+    ``temporarily_unavailable`` with ``Retry-After`` (``fields["retry_after"]``, seconds)."""
+
+    code = "rate_limited"
+    oauth_error = "temporarily_unavailable"
+    http_status = 429
 
 
 class NotFound(ProtocolError):

@@ -94,18 +94,23 @@ class Stage:
         *,
         clock: Clock | None = None,
         register: bool = False,
+        issuer_settings: IssuerSettings | None = None,
     ) -> Stage:
         """Generate the PKI and trust list into ``directory`` and start both services.
 
         With ``register`` the verifier carries a registrar-signed registration for the
         scenario's purpose and required claims, and refuses any request beyond it
-        (HOSTILE-CASES VS-37).
+        (HOSTILE-CASES VS-37). ``issuer_settings`` replace the issuer service's development
+        defaults.
         """
         clock = clock or SystemClock()
         issuer_server = LoopbackServer()
         verifier_server = LoopbackServer(VERIFIER_HOST)
         try:
-            return cls._build(scenario, directory, clock, issuer_server, verifier_server, register)
+            return cls._build(
+                scenario, directory, clock, issuer_server, verifier_server, register,
+                issuer_settings or IssuerSettings(dev=True),
+            )  # fmt: skip
         except BaseException:
             issuer_server.stop()
             verifier_server.stop()
@@ -120,6 +125,7 @@ class Stage:
         issuer_server: LoopbackServer,
         verifier_server: LoopbackServer,
         register: bool,
+        issuer_settings: IssuerSettings,
     ) -> Stage:
         # One trust framework: a root CA for issuers (each entitled to its credential type
         # only), an access CA for verifiers, and the default restricted claims (My Number).
@@ -144,7 +150,7 @@ class Stage:
             store=directory / "issuer.sqlite3",
             clock=clock,
         )
-        issuer_server.start(issuer_app(issuer, IssuerSettings(dev=True)))
+        issuer_server.start(issuer_app(issuer, issuer_settings))
 
         registration = _register(scenario, pki, trust, clock.now()) if register else None
         token = secrets.token_urlsafe(32)

@@ -28,6 +28,7 @@ from honnin.errors import (
     NotFound,
     TooLarge,
 )
+from honnin.http import RateLimiter
 from honnin.jose import sign_jws
 from honnin.limits import MAX_TOKEN_BODY
 from honnin.oid4vci import SIGNED_METADATA_TYP
@@ -142,6 +143,7 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
     grants = GrantDesk(issuer.store, settings, issuer.clock, endpoints.url("token"))
     desk = CredentialDesk(issuer, settings, metadata, grants, issuer.clock)
     revocations = RevocationDesk(issuer, settings, issuer.clock)
+    token_limit = RateLimiter(settings.token_requests_per_minute)
 
     def static(document: dict[str, object]) -> Handler:
         # The metadata documents never change while the app runs: encoded once, not on every
@@ -183,6 +185,8 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
         return json_response(open_sealed_offer(found[0], ref))
 
     async def token(request: Request) -> Response:
+        # IS-30: before anything is read or looked up, so a flood costs one dict update.
+        token_limit.take(request.client.host if request.client is not None else "")
         if _media_type(request) != _FORM:
             raise InvalidRequest(f"the token request must be {_FORM} (RFC 6749 §4.1.3)")
         body = await _read_body(request, MAX_TOKEN_BODY)

@@ -32,6 +32,6 @@ def error_response(exc: HonninError) -> JSONResponse:
         body["attempts_left"] = attempts
     headers = oauth_error_headers(exc)
     headers.pop("Content-Type", None)  # JSONResponse sets it
-    if exc.http_status == 503:
+    if exc.http_status == 503 and "Retry-After" not in headers:
         headers["Retry-After"] = "5"  # HOSTILE-CASES IS-42: a store outage is temporary
     return JSONResponse(body, status_code=exc.http_status, headers=headers)

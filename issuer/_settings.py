@@ -90,6 +90,9 @@ class IssuerSettings(BaseSettings):
     #: RFC 9449 DPoP: a token request with a DPoP proof always gets a DPoP-bound token;
     #: ``dpop_required`` refuses token requests without one (HAIP; OpenID4VCI §13.10:
     #: no bearer tokens), ``dpop_nonce`` makes proofs carry a server nonce (§8, §9).
+    #: HOSTILE-CASES IS-30: token requests a minute from one client address before 429
+    #: (a token bucket; behind a proxy, set uvicorn's ``forwarded_allow_ips``).
+    token_requests_per_minute: int = Field(default=300, ge=1, le=1_000_000)
     dpop_required: bool = False
     dpop_nonce: bool = False
     #: HOSTILE-CASES D1: single-use ``c_nonce`` with a TTL of at most 5 minutes.

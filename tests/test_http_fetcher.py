@@ -212,6 +212,7 @@ def test_public_api_is_pinned() -> None:
     assert honnin.http.__all__ == [
         "HttpResponse",
         "HttpxFetcher",
+        "RateLimiter",
         "error_from_oauth_response",
         "oauth_error_body",
         "oauth_error_headers",

@@ -9,7 +9,14 @@ from typing import Any
 
 from honnin import errors
 from honnin.encoding import json_loads
-from honnin.errors import FetchError, HonninError, MalformedInput, NotFound, ProtocolError
+from honnin.errors import (
+    FetchError,
+    HonninError,
+    MalformedInput,
+    NotFound,
+    ProtocolError,
+    RateLimited,
+)
 
 #: RFC 6749 §5.2 / OpenID4VCI §8.3.1.2: error_description is %x20-21 / %x23-5B / %x5D-7E.
 _NOT_ALLOWED = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
@@ -66,6 +73,9 @@ def oauth_error_headers(exc: HonninError) -> dict[str, str]:
             headers["WWW-Authenticate"] = (
                 f'Bearer error="{exc.oauth_error}", error_description="{description}"'
             )
+    retry_after = exc.fields.get("retry_after")
+    if type(retry_after) is int and retry_after >= 0:
+        headers["Retry-After"] = str(retry_after)  # RFC 9110 §10.2.3, with 429 and 503
     nonce = exc.fields.get("dpop_nonce")
     if isinstance(nonce, str) and nonce.isascii() and nonce.isprintable():
         headers["DPoP-Nonce"] = nonce
@@ -93,11 +103,14 @@ def error_from_oauth_response(
     if isinstance(code, str) and code:
         raw_description = data.get("error_description") if isinstance(data, Mapping) else None
         description = _describe(raw_description) if isinstance(raw_description, str) else None
-        cls = _BY_CODE.get(code, ProtocolError)
+        # RFC 6585 §4: a 429 is a rate limit whatever error code the body names.
+        cls = RateLimited if status == 429 else _BY_CODE.get(code, ProtocolError)
         message = f"{code}: {description}" if description else f"{code} (HTTP {status})"
         return cls(message, error=code, error_description=description, status=status)
     if status == 404:
         return NotFound("HTTP 404 without an OAuth error body", status=status)
+    if status == 429:
+        return RateLimited("HTTP 429: too many requests", status=status)
     if status >= 500:
         return FetchError(f"server error HTTP {status}", reason="status", status=status)
     return ProtocolError(f"HTTP {status} without an OAuth error body", status=status)
