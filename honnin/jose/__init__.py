@@ -7,6 +7,7 @@ JWE for OpenID4VP ``direct_post.jwt`` (ECDH-ES, A128GCM/A256GCM over ``cryptogra
 from ._algorithms import DEFAULT_ALLOWED, JwsAlgorithm, algorithm_from_header
 from ._jws import UnverifiedJws, parse_jws, sign_bytes, sign_jws, verify_bytes, verify_jws
 from ._keys import (
+    PRIVATE_JWK_MEMBERS,
     PrivateKey,
     PublicKey,
     algorithm_for_key,
@@ -24,6 +25,7 @@ from ._keys import (
 
 __all__ = [
     "DEFAULT_ALLOWED",
+    "PRIVATE_JWK_MEMBERS",
     "JwsAlgorithm",
     "PrivateKey",
     "PublicKey",

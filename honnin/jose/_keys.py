@@ -17,6 +17,10 @@ from honnin.errors import MalformedInput, UnsupportedAlgorithm
 
 from ._algorithms import EC_PARAMS, JwsAlgorithm
 
+#: JWK members that only a private (or symmetric) key has (RFC 7518 §6.2.2, §6.3.2, §6.4):
+#: a key sent in a header (a proof's ``jwk``, a JWE's ``epk``) must have none of them.
+PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+
 PrivateKey: TypeAlias = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 PublicKey: TypeAlias = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
 

@@ -39,7 +39,7 @@ from honnin.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
 from honnin.errors import DecryptionFailed, MalformedInput, TooLarge, UnsupportedAlgorithm
 from honnin.limits import MAX_DIRECT_POST_BODY, MAX_JWS_HEADER
 
-from ._keys import private_key_from_jwk
+from ._keys import PRIVATE_JWK_MEMBERS, private_key_from_jwk
 
 __all__ = [
     "DEFAULT_ALGS",
@@ -81,7 +81,6 @@ _CURVES: Final[dict[str, tuple[ec.EllipticCurve, int]]] = {
     "P-521": (ec.SECP521R1(), 66),
 }
 _CRV_OF: Final = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
-_PRIVATE_MEMBERS: Final = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _MAX_HEADER_SEGMENT: Final = (MAX_JWS_HEADER * 4 + 2) // 3
 _ECDH: Final = ec.ECDH()
 
@@ -108,7 +107,7 @@ def _ec_point(jwk: Mapping[str, Any], crv: str, what: str) -> ec.EllipticCurvePu
 def _recipient(jwk: Mapping[str, Any], alg: JweAlgorithm) -> tuple[ec.EllipticCurvePublicKey, str]:
     if not isinstance(jwk, Mapping):
         raise MalformedInput("the recipient key must be a JWK object")
-    if _PRIVATE_MEMBERS & set(jwk):
+    if PRIVATE_JWK_MEMBERS & set(jwk):
         raise MalformedInput("the recipient JWK carries private key material")
     crv = jwk.get("crv")
     if jwk.get("kty") != "EC" or not isinstance(crv, str) or crv not in _CURVES:
@@ -202,7 +201,7 @@ def _protected_header(segment: str) -> dict[str, Any]:
 
 def _ephemeral_key(header: Mapping[str, Any], crv: str) -> ec.EllipticCurvePublicKey:
     epk = header.get("epk")
-    if not isinstance(epk, dict) or _PRIVATE_MEMBERS & set(epk):
+    if not isinstance(epk, dict) or PRIVATE_JWK_MEMBERS & set(epk):
         raise MalformedInput("ECDH-ES needs a public 'epk' JWK in the header (RFC 7518 §4.6.1)")
     if epk.get("kty") != "EC" or epk.get("crv") != crv:
         raise MalformedInput("the 'epk' is not an EC key on the recipient's curve")

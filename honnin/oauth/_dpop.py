@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from honnin.encoding import b64url_encode, json_loads
 from honnin.errors import HonninError, InvalidDpopProof
 from honnin.jose import (
+    PRIVATE_JWK_MEMBERS,
     JwsAlgorithm,
     PrivateKey,
     jwk_from_public_key,
@@ -46,8 +47,6 @@ DPOP_TYP: Final = "dpop+jwt"
 #: remembers its ``jti`` for as long); a little future skew is allowed for clocks.
 DPOP_MAX_AGE: Final = 120
 DPOP_MAX_SKEW: Final = 30
-#: JWK members that only a private (or symmetric) key has (RFC 7518 §6.2.2, §6.3.2, §6.4).
-_PRIVATE_MEMBERS: Final = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _ES256: Final = frozenset({JwsAlgorithm.ES256})
 _DEFAULT_PORTS: Final = {"https": 443, "http": 80}
 #: A ``jti`` long enough to be unique (§4.2: "at least 96 bits"), short enough to bound.
@@ -170,7 +169,7 @@ def verify_dpop_proof(
     jwk = header.get("jwk")
     if not isinstance(jwk, dict):
         raise _reject("jwk", "no 'jwk' header with the public key (§4.2)")
-    if _PRIVATE_MEMBERS & set(jwk):
+    if PRIVATE_JWK_MEMBERS & set(jwk):
         # §4.3 step 7: the jwk header MUST NOT contain a private key.
         raise _reject("jwk", "the 'jwk' header carries private key material")
     try:

@@ -21,6 +21,7 @@ from honnin.encoding import json_loads
 from honnin.errors import HonninError, InvalidNonce, InvalidProof
 from honnin.jose import (
     DEFAULT_ALLOWED,
+    PRIVATE_JWK_MEMBERS,
     JwsAlgorithm,
     PrivateKey,
     PublicKey,
@@ -34,8 +35,6 @@ from honnin.jose import (
 
 from ._constants import PROOF_JWT_TYP, PROOF_MAX_AGE, PROOF_MAX_SKEW
 
-#: JWK members that only a private (or symmetric) key has (RFC 7518 §6.2.2, §6.3.2, §6.4).
-_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 #: RFC 7638 §3.2 required members per key type (the ones a public JWK needs).
 _REQUIRED_MEMBERS = {"EC": ("kty", "crv", "x", "y"), "OKP": ("kty", "crv", "x")}
 
@@ -107,7 +106,7 @@ def _key_from_header(header: dict[str, Any]) -> tuple[PublicKey, tuple[bytes, ..
         jwk = header["jwk"]
         if not isinstance(jwk, dict):
             raise _reject("key", "'jwk' is not a JSON object")
-        if _PRIVATE_MEMBERS & set(jwk):
+        if PRIVATE_JWK_MEMBERS & set(jwk):
             # App. F.4: the header parameter MUST NOT contain a private key.
             raise _reject("private_key", "the 'jwk' header carries private key material")
         try:
