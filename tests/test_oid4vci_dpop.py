@@ -267,21 +267,30 @@ class _Headers:
         await self.app(scope, receive, send)
 
 
+class _Recording:
+    """``wrap=`` for ``live_issuer``: puts a ``_Headers`` (or a subclass) around the app and
+    keeps it, so the test reads what each request carried."""
+
+    def __init__(self, kind: type[_Headers] = _Headers) -> None:
+        self.kind = kind
+        self.seen: list[tuple[str, dict[str, str]]] = []
+
+    def __call__(self, app: Any) -> Any:
+        middleware = self.kind(app)
+        middleware.seen = self.seen
+        return middleware
+
+
 def test_the_wallet_uses_dpop_with_server_nonces(tmp_path: Path) -> None:
-    recorder: list[_Headers] = []
-
-    def wrap(app: Any) -> Any:
-        recorder.append(_Headers(app))
-        return recorder[0]
-
+    recorder = _Recording()
     settings = IssuerSettings(dev=True, dpop_required=True, dpop_nonce=True)
-    with live_issuer(settings=settings, wrap=wrap) as live, _wallet(tmp_path) as wallet:
+    with live_issuer(settings=settings, wrap=recorder) as live, _wallet(tmp_path) as wallet:
         offer = live.issuer.create_offer("withholding-slip", CLAIMS)
         receipt = wallet.receive(offer.uri, tx_code=offer.tx_code, copies=2)
         assert wallet.credential(receipt.credentials[0].id).copies == 2
         assert receipt.sender_constrained
         assert receipt.notified == (receipt.credentials[0].id,)
-    seen = recorder[0].seen
+    seen = recorder.seen
     tokens = [h for path, h in seen if path == "/token"]
     # The first token request has no nonce yet: refused with one, sent again with it.
     assert len(tokens) == 2 and all("dpop" in h for h in tokens)
@@ -302,17 +311,12 @@ def _header_jwk(proof: str) -> str:
 
 
 def test_two_issuances_use_two_dpop_keys(tmp_path: Path) -> None:
-    recorder: list[_Headers] = []
-
-    def wrap(app: Any) -> Any:
-        recorder.append(_Headers(app))
-        return recorder[0]
-
-    with live_issuer(wrap=wrap) as live, _wallet(tmp_path) as wallet:
+    recorder = _Recording()
+    with live_issuer(wrap=recorder) as live, _wallet(tmp_path) as wallet:
         for _ in range(2):
             offer = live.issuer.create_offer("withholding-slip", CLAIMS)
             wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
-    keys = [_header_jwk(h["dpop"]) for p, h in recorder[0].seen if p == "/token"]
+    keys = [_header_jwk(h["dpop"]) for p, h in recorder.seen if p == "/token"]
     assert len(keys) == 2 and keys[0] != keys[1]  # unlinkable across issuances
 
 
@@ -336,7 +340,6 @@ def test_a_store_of_version_1_gains_the_dpop_column(tmp_path: Path) -> None:
 
 
 def test_the_wallet_retries_once_when_a_resource_asks_for_a_new_nonce(tmp_path: Path) -> None:
-    recorder: list[_Headers] = []
     served: list[LiveIssuer] = []
 
     class _Rotating(_Headers):
@@ -349,17 +352,15 @@ def test_the_wallet_retries_once_when_a_resource_asks_for_a_new_nonce(tmp_path: 
                 served[0].clock.advance(125)  # the nonce the wallet holds is now stale
             await super().__call__(scope, receive, send)
 
-    def wrap(app: Any) -> Any:
-        recorder.append(_Rotating(app))
-        return recorder[0]
+    recorder = _Recording(_Rotating)
 
     settings = IssuerSettings(dev=True, dpop_required=True, dpop_nonce=True)
-    with live_issuer(settings=settings, wrap=wrap) as live, _wallet(tmp_path) as wallet:
+    with live_issuer(settings=settings, wrap=recorder) as live, _wallet(tmp_path) as wallet:
         served.append(live)
         offer = live.issuer.create_offer("withholding-slip", CLAIMS)
         receipt = wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
         assert len(receipt.credentials) == 1
-    credential_requests = [h for p, h in recorder[0].seen if p == "/credential"]
+    credential_requests = [h for p, h in recorder.seen if p == "/credential"]
     # 401 use_dpop_nonce, then the same request with a new proof carrying the new nonce.
     assert len(credential_requests) == 2
     assert credential_requests[0]["dpop"] != credential_requests[1]["dpop"]
@@ -391,17 +392,12 @@ class _WithoutDpop(_Headers):
 
 
 def test_without_dpop_metadata_the_wallet_sends_bearer_tokens(tmp_path: Path) -> None:
-    recorder: list[_Headers] = []
-
-    def wrap(app: Any) -> Any:
-        recorder.append(_WithoutDpop(app))
-        return recorder[0]
-
-    with live_issuer(wrap=wrap) as live, _wallet(tmp_path) as wallet:
+    recorder = _Recording(_WithoutDpop)
+    with live_issuer(wrap=recorder) as live, _wallet(tmp_path) as wallet:
         offer = live.issuer.create_offer("withholding-slip", CLAIMS)
         receipt = wallet.receive(offer.uri, tx_code=offer.tx_code, copies=1)
         assert not receipt.sender_constrained
-    seen = recorder[0].seen
+    seen = recorder.seen
     assert not any("dpop" in h for _, h in seen)
     (credential,) = [h for p, h in seen if p == "/credential"]
     assert credential["authorization"].startswith("Bearer ")
