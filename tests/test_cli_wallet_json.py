@@ -66,6 +66,7 @@ def test_receive_present_and_result_as_json(services: Services, tmp_path: Path, 
     assert code == 0, err
     receipt = json.loads(out)
     assert receipt["issuer_name"] == "Example Corp"
+    assert receipt["sender_constrained"] is True  # the issuer takes DPoP proofs
     (held,) = receipt["credentials"]
     assert (held["type"], held["trust"], held["copies"]) == (SLIP, "trusted", 8)
 

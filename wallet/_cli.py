@@ -276,6 +276,7 @@ def _receive(args: argparse.Namespace) -> int:
                 "issuer_name": receipt.issuer_name,
                 "credentials": [_describe(held) for held in receipt.credentials],
                 "notified": list(receipt.notified),
+                "sender_constrained": receipt.sender_constrained,
             }
         )
         return 0
