@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from honnin.errors import (
@@ -34,6 +34,8 @@ from honnin.limits import MAX_TOKEN_BODY
 from honnin.oid4vci import SIGNED_METADATA_TYP
 from honnin.status import TokenForm
 
+from ._approval_page import approval_error_page, approval_page
+from ._authorization import AuthorizationDesk
 from ._codes import secret_hash
 from ._credential_desk import CredentialDesk, Reply
 from ._dpop import Presented
@@ -54,6 +56,15 @@ log = logging.getLogger("issuer")
 _DRAIN_LIMIT: Final = 16 * 1024 * 1024
 _JSON: Final = "application/json"
 _FORM: Final = "application/x-www-form-urlencoded"
+#: The approval pages: never cached, never framed (clickjacking), no scripts or resources.
+_PAGE_HEADERS: Final = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+}
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -140,7 +151,8 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
         )
     endpoints = Endpoints.of(issuer.iss)
     metadata = build_metadata(issuer.identity, issuer.types, batch_size=settings.batch_size)
-    grants = GrantDesk(issuer.store, settings, issuer.clock, endpoints.url("token"))
+    authorizations = AuthorizationDesk(issuer.store, issuer.clock, issuer=issuer.iss)
+    grants = GrantDesk(issuer.store, settings, issuer.clock, endpoints.url("token"), authorizations)
     desk = CredentialDesk(issuer, settings, metadata, grants, issuer.clock)
     revocations = RevocationDesk(issuer, settings, issuer.clock)
     token_limit = RateLimiter(settings.token_requests_per_minute)
@@ -199,6 +211,35 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
         if nonce is not None:
             response.headers["DPoP-Nonce"] = nonce
         return response
+
+    async def par(request: Request) -> Response:
+        # RFC 9126 §2: a form, answered 201 with the request_uri; the same budget per client
+        # address as the token endpoint (both are where a flood would land).
+        token_limit.take(request.client.host if request.client is not None else "")
+        if _media_type(request) != _FORM:
+            raise InvalidRequest(f"the pushed request must be {_FORM} (RFC 9126 §2.1)")
+        body = await _read_body(request, MAX_TOKEN_BODY)
+        return json_response(authorizations.push(body), status=201)
+
+    async def authorize(request: Request) -> Response:
+        # Errors here are pages, never redirects: the redirect URI of an unknown or foreign
+        # request_uri is not to be trusted (RFC 6749 §4.1.2.1).
+        try:
+            if request.method == "POST":
+                if _media_type(request) != _FORM:
+                    raise InvalidRequest(f"the decision must be {_FORM}")
+                target = authorizations.decide(await _read_body(request, 4096))
+                return RedirectResponse(target, status_code=303, headers=_PAGE_HEADERS)
+            query = request.query_params
+            found, token = authorizations.pending(query.get("client_id"), query.get("request_uri"))
+        except HonninError as exc:
+            return HTMLResponse(
+                approval_error_page(exc.message), status_code=exc.http_status,
+                headers=_PAGE_HEADERS,
+            )  # fmt: skip
+        credential_type = issuer.credential_type(found.offer.credential_type)
+        page = approval_page(issuer.identity.name, credential_type, found, token)
+        return HTMLResponse(page, headers=_PAGE_HEADERS)
 
     async def nonce(request: Request) -> Response:
         return json_response(grants.nonce())
@@ -294,6 +335,8 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
         Route(endpoints.well_known("jwt-vc-issuer"), static(metadata.jwt_vc_issuer)),
         Route(endpoints.path("offers/{ref}"), _endpoint(offer)),
         Route(endpoints.path("token"), _endpoint(token), methods=["POST"]),
+        Route(endpoints.path("par"), _endpoint(par), methods=["POST"]),
+        Route(endpoints.path("authorize"), authorize, methods=["GET", "POST"]),
         Route(
             endpoints.path("deferred_credential"),
             _endpoint(

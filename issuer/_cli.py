@@ -123,6 +123,7 @@ def _offer(args: argparse.Namespace) -> int:
             by_reference=args.by_reference,
             deferred=args.deferred,
             lifetime=settings.code_lifetime,
+            flow=args.flow,
         )
     finally:
         issuer.close()
@@ -265,6 +266,13 @@ def register(subparsers: Subparsers) -> None:
     offer.add_argument("--by-reference", action="store_true", help="offer by reference")
     offer.add_argument("--no-tx-code", action="store_true", help="do not ask for a tx_code")
     offer.add_argument("--deferred", action="store_true", help="issue only after approval")
+    offer.add_argument(
+        "--flow",
+        default="pre-authorized_code",
+        choices=["pre-authorized_code", "authorization_code"],
+        help="the offer's grant: a pre-authorized code (default) or the authorization code "
+        "flow, where the person approves at the issuer (PAR, PKCE)",
+    )
     offer.add_argument("--qr-dir", metavar="DIR", help="write one QR PNG per offer here")
     add_json_option(offer)
     offer.set_defaults(func=_offer)

@@ -19,13 +19,16 @@ from honnin.errors import (
     InvalidToken,
     UnsupportedGrantType,
 )
+from honnin.oauth import VerifiedDpopProof
 from honnin.oid4vci import (
+    AUTHORIZATION_CODE_GRANT,
     PRE_AUTHORIZED_CODE_GRANT,
     NonceResponse,
     TokenResponse,
     parse_token_request,
 )
 
+from ._authorization import AuthorizationDesk
 from ._codes import new_secret, secret_hash, secret_matches, tx_code_hash
 from ._dpop import DpopGate, Presented
 from ._issuance_store import AccessTokenRecord, IssuanceStore, OfferRecord
@@ -63,11 +66,13 @@ class GrantDesk:
         settings: IssuerSettings,
         clock: Clock,
         token_endpoint: str = "",
+        authorizations: AuthorizationDesk | None = None,
     ) -> None:
         self._store = store
         self._settings = settings
         self._clock = clock
         self._token_endpoint = token_endpoint
+        self._authorizations = authorizations
         self.dpop = DpopGate(clock, nonces=settings.dpop_nonce, max_skew=settings.clock_skew)
         self._purged_at = 0.0
         #: Grants of unexpired access tokens, by token hash. Neither part changes while the
@@ -87,7 +92,8 @@ class GrantDesk:
             InvalidDpopProof / UseDpopNonce: a DPoP proof refused (RFC 9449 §5, §8), or none
                 when one is required. Checked before the code is looked at.
             InvalidRequest: a malformed form, or ``tx_code`` missing / not expected (§6.3).
-            UnsupportedGrantType: a grant other than the pre-authorized code.
+            UnsupportedGrantType: a grant other than the pre-authorized code, or the
+                authorization code one (with ``authorizations``).
             InvalidGrant: an unknown, used, voided or expired code, or a wrong ``tx_code``
                 (after ``tx_code_max_attempts`` wrong ones the code is void, §13.6.3).
         """
@@ -97,6 +103,15 @@ class GrantDesk:
         if proof is None and self._settings.dpop_required:
             raise InvalidDpopProof("this issuer requires a DPoP proof (RFC 9449)", reason="missing")
         request = parse_token_request(body)
+        if request.grant_type == AUTHORIZATION_CODE_GRANT and self._authorizations is not None:
+            # OpenID4VCI §6.1 / RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6).
+            offer = self._authorizations.redeem(
+                request.code or "",
+                client_id=request.client_id,
+                redirect_uri=request.redirect_uri,
+                verifier=request.code_verifier,
+            )
+            return self._mint(offer, proof, self._clock.now())
         if request.grant_type != PRE_AUTHORIZED_CODE_GRANT:
             raise UnsupportedGrantType(
                 "only the pre-authorized code grant is supported", grant_type=request.grant_type
@@ -131,6 +146,11 @@ class GrantDesk:
         if not self._store.redeem_code(code_hash, now):
             # Lost a race with a concurrent redemption, a voiding or the expiry.
             raise InvalidGrant("the pre-authorized code can no longer be used", reason="used")
+        return self._mint(offer, proof, now)
+
+    def _mint(
+        self, offer: OfferRecord, proof: VerifiedDpopProof | None, now: float
+    ) -> dict[str, Any]:
         token = new_secret()
         lifetime = self._settings.access_token_lifetime
         jkt = proof.jkt if proof is not None else None

@@ -14,6 +14,7 @@ from honnin.credential_types import CredentialType
 from honnin.credentials import CredentialFormat
 from honnin.jose import DEFAULT_ALLOWED, algorithm_for_key
 from honnin.oid4vci import (
+    AUTHORIZATION_CODE_GRANT,
     PRE_AUTHORIZED_CODE_GRANT,
     AuthorizationServerMetadata,
     BatchCredentialIssuance,
@@ -170,8 +171,16 @@ def build_metadata(
     authorization_server = AuthorizationServerMetadata(
         issuer=identity.iss,
         token_endpoint=endpoints.url("token"),
-        grant_types_supported=(PRE_AUTHORIZED_CODE_GRANT,),
+        grant_types_supported=(PRE_AUTHORIZED_CODE_GRANT, AUTHORIZATION_CODE_GRANT),
         token_endpoint_auth_methods_supported=("none",),
+        # The authorization code flow (OpenID4VCI §3.4): pushed requests only (RFC 9126
+        # §5), PKCE S256 (RFC 7636), iss in the response (RFC 9207).
+        authorization_endpoint=endpoints.url("authorize"),
+        pushed_authorization_request_endpoint=endpoints.url("par"),
+        require_pushed_authorization_requests=True,
+        response_types_supported=("code",),
+        code_challenge_methods_supported=("S256",),
+        authorization_response_iss_parameter_supported=True,
         pre_authorized_grant_anonymous_access_supported=True,
         # RFC 9449 §5.1: the token endpoint takes DPoP proofs, ES256 only.
         dpop_signing_alg_values_supported=("ES256",),

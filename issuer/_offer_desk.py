@@ -20,7 +20,15 @@ from honnin.oid4vci import TxCodeInputMode
 from ._codes import new_secret, new_tx_code, secret_hash, tx_code_hash
 from ._issuance_store import DeferredRecord, IssuanceStore, OfferRecord
 from ._offer_files import read_claims_file
-from ._offers import Offer, build_offer_document, configuration_id, offer_uri, seal_offer
+from ._offers import (
+    Offer,
+    build_authorization_offer_document,
+    build_offer_document,
+    configuration_id,
+    issuer_state_hash,
+    offer_uri,
+    seal_offer,
+)
 
 __all__ = ["OfferDesk"]
 
@@ -59,6 +67,7 @@ class OfferDesk:
         by_reference: bool = False,
         deferred: bool = False,
         lifetime: int = 300,
+        flow: str = "pre-authorized_code",
     ) -> Offer:
         """An offer of ``type_id`` with ``claims`` for one person (OpenID4VCI 1.0 §4.1).
 
@@ -66,6 +75,12 @@ class OfferDesk:
         ``tx_code`` the wallet must also send the Transaction Code, which ``Offer.tx_code``
         holds for the back office to send by another channel. ``deferred`` makes the
         credential wait for ``approve(offer)`` (OpenID4VCI 1.0 §9).
+
+        ``flow="authorization_code"`` offers an authorization code grant instead (§3.4): the
+        wallet pushes an authorization request with the offer's ``issuer_state`` (PAR, PKCE),
+        the person approves at the issuer, and the code is exchanged at the token endpoint.
+        There is no ``tx_code`` then; ``lifetime`` bounds the whole flow (the code must be
+        exchanged before the offer expires).
 
         Raises:
             UnknownCredentialType, SchemaViolation, UnsupportedCredentialFormat.
@@ -75,7 +90,7 @@ class OfferDesk:
             type_id, claims, format=format, tx_code=tx_code, tx_code_length=tx_code_length,
             tx_code_input_mode=TxCodeInputMode(tx_code_input_mode),
             tx_code_description=tx_code_description, by_reference=by_reference,
-            deferred=deferred, lifetime=lifetime,
+            deferred=deferred, lifetime=lifetime, flow=flow,
         )  # fmt: skip
 
     def create_offers(
@@ -114,7 +129,10 @@ class OfferDesk:
         by_reference: bool,
         deferred: bool,
         lifetime: int,
+        flow: str = "pre-authorized_code",
     ) -> Offer:
+        if flow not in ("pre-authorized_code", "authorization_code"):
+            raise ValueError("flow is 'pre-authorized_code' or 'authorization_code'")
         try:
             fmt = CredentialFormat(format)
         except ValueError:
@@ -125,12 +143,19 @@ class OfferDesk:
             raise ValueError("lifetime must be positive")
         config_id = configuration_id(type_id, fmt)
         code = new_secret()
-        tx = new_tx_code(tx_code_length, tx_code_input_mode) if tx_code else None
-        document = build_offer_document(
-            self._credential_issuer, config_id, code,
-            tx_code_length=tx_code_length if tx_code else None,
-            tx_code_input_mode=tx_code_input_mode, tx_code_description=tx_code_description,
-        )  # fmt: skip
+        if flow == "authorization_code":
+            # §4.1.1: issuer_state binds the authorization request to this offer; no tx_code.
+            tx = None
+            document = build_authorization_offer_document(self._credential_issuer, config_id, code)
+            code_hash = issuer_state_hash(code)
+        else:
+            tx = new_tx_code(tx_code_length, tx_code_input_mode) if tx_code else None
+            document = build_offer_document(
+                self._credential_issuer, config_id, code,
+                tx_code_length=tx_code_length if tx_code else None,
+                tx_code_input_mode=tx_code_input_mode, tx_code_description=tx_code_description,
+            )  # fmt: skip
+            code_hash = secret_hash(code)
         ref = new_secret() if by_reference else None
         now = self._clock.now()
         record = OfferRecord(
@@ -139,7 +164,7 @@ class OfferDesk:
             configuration_id=config_id,
             format=fmt,
             claims=dict(claims),
-            code_hash=secret_hash(code),
+            code_hash=code_hash,
             tx_code_hash=tx_code_hash(code, tx) if tx is not None else None,
             created_at=now,
             code_expires_at=now + lifetime,
@@ -160,6 +185,7 @@ class OfferDesk:
             expires_at=record.code_expires_at,
             by_reference=by_reference,
             deferred=deferred,
+            flow=flow,
         )
 
     def approve(self, offer: Offer | str) -> int:

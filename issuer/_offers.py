@@ -23,6 +23,7 @@ from honnin.credentials import CredentialFormat
 from honnin.encoding import json_dumps, json_loads
 from honnin.errors import NotFound
 from honnin.oid4vci import (
+    AuthorizationCodeGrant,
     CredentialOffer,
     CredentialOfferGrants,
     PreAuthorizedCodeGrant,
@@ -32,11 +33,15 @@ from honnin.oid4vci import (
 )
 from honnin.qr import QrCode
 
+from ._codes import secret_hash
+
 __all__ = [
     "OFFERS_PATH",
     "Offer",
+    "build_authorization_offer_document",
     "build_offer_document",
     "configuration_id",
+    "issuer_state_hash",
     "open_sealed_offer",
     "seal_offer",
 ]
@@ -75,6 +80,9 @@ class Offer:
     expires_at: float
     by_reference: bool = False
     deferred: bool = False
+    #: The grant the offer carries: ``pre-authorized_code`` (the default) or
+    #: ``authorization_code`` (the person signs in at the issuer; OpenID4VCI 1.0 §3.4).
+    flow: str = "pre-authorized_code"
 
     def qr_png(self, path: str | os.PathLike[str] | None = None, *, scale: int = 8) -> bytes:
         """The offer URI as a PNG QR code (``honnin.qr.QrCode``); also written to ``path``
@@ -111,6 +119,7 @@ class Offer:
             "expires_at": int(self.expires_at),
             "by_reference": self.by_reference,
             "deferred": self.deferred,
+            "flow": self.flow,
         }
 
 
@@ -135,6 +144,27 @@ def build_offer_document(
         credential_configuration_ids=(config_id,),
         grants=CredentialOfferGrants(pre_authorized_code=grant),
     )
+
+
+def build_authorization_offer_document(
+    credential_issuer: str, config_id: str, issuer_state: str
+) -> CredentialOffer:
+    """The §4.1.1 Credential Offer with an authorization code grant: ``issuer_state`` ties
+    the wallet's authorization request to this offer."""
+    return CredentialOffer(
+        credential_issuer=credential_issuer,
+        credential_configuration_ids=(config_id,),
+        grants=CredentialOfferGrants(
+            authorization_code=AuthorizationCodeGrant(issuer_state=issuer_state)
+        ),
+    )
+
+
+def issuer_state_hash(issuer_state: str) -> str:
+    """What the store keeps for an ``issuer_state``, in the column of pre-authorized codes:
+    a domain-separated hash, so an ``issuer_state`` is never accepted as a pre-authorized code
+    nor the other way round."""
+    return secret_hash("issuer_state\x00" + issuer_state)
 
 
 def offer_uri(document: CredentialOffer, *, credential_issuer: str, ref: str | None) -> str:

@@ -19,7 +19,7 @@ Example::
 from ._choices import CredentialChoice, Refusal, RefusedClaim, RequestedClaim
 from ._consent import Approval, ConsentRequest
 from ._holdings import CopyPolicy, HeldCredential
-from ._issuance import Receipt
+from ._issuance import Authorization, Receipt
 from ._keywrap import KdfParams, KeyWrapper
 from ._presenting import PresentationResponse
 from ._request import RequestingVerifier
@@ -31,6 +31,7 @@ from ._wallet import Submission, Wallet
 
 __all__: list[str] = [
     "Approval",
+    "Authorization",
     "ConsentRequest",
     "CopyPolicy",
     "CredentialChoice",

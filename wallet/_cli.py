@@ -40,12 +40,15 @@ from honnin.cli import (
     progress,
     shared_options,
 )
+from honnin.errors import UnsupportedGrantType
 from honnin.oid4vci import TxCode
 
 from ._cli_controls import register_controls
 from ._consent import ConsentRequest
 from ._holdings import HeldCredential
+from ._issuance import Receipt
 from ._keywrap import KdfParams
+from ._loopback_redirect import LoopbackRedirect
 from ._wallet import Wallet
 
 __all__ = ["register"]
@@ -122,6 +125,10 @@ def register(subparsers: Subparsers) -> None:
     receive.add_argument("offer", metavar="OFFER", help="openid-credential-offer:// link")
     receive.add_argument("--tx-code", metavar="CODE", help="the transaction code")
     receive.add_argument("--copies", type=int, metavar="N", help="copies to ask for")
+    receive.add_argument(
+        "--wait", type=float, default=300, metavar="SECONDS",
+        help="for an authorization code offer: how long to wait for the browser (default 300)",
+    )  # fmt: skip
     add_json_option(receive)
     receive.set_defaults(func=_receive)
 
@@ -266,9 +273,14 @@ def _ask_tx_code(hint: TxCode) -> str:
 def _receive(args: argparse.Namespace) -> int:
     with _open(args) as wallet:
         progress("receiving the offer (OpenID4VCI)...")
-        receipt = wallet.receive(
-            args.offer, tx_code=args.tx_code or _ask_tx_code, copies=args.copies
-        )
+        try:
+            receipt = wallet.receive(
+                args.offer, tx_code=args.tx_code or _ask_tx_code, copies=args.copies
+            )
+        except UnsupportedGrantType as exc:
+            if exc.fields.get("grant_type") != "authorization_code":
+                raise
+            receipt = _receive_in_browser(wallet, args)
     if args.json:
         print_json(
             {
@@ -286,6 +298,16 @@ def _receive(args: argparse.Namespace) -> int:
             f" {held.copies} copies, id {held.id}"
         )
     return 0
+
+
+def _receive_in_browser(wallet: Wallet, args: argparse.Namespace) -> Receipt:
+    # OpenID4VCI §3.4: the person approves at the issuer in a browser, which comes back to
+    # a loopback listener of this process (RFC 8252 §7.3).
+    with LoopbackRedirect() as redirect:
+        started = wallet.authorize(args.offer, redirect_uri=redirect.uri)
+        progress(f"approve at the issuer, in a browser: {started.url}")
+        back = redirect.wait(timeout=float(args.wait))
+    return wallet.finish_authorization(started, back, copies=args.copies)
 
 
 def _list(args: argparse.Namespace) -> int:

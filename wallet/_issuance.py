@@ -19,15 +19,20 @@ together (``OfferClient.receive``): three round trips fewer on a slow network.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
+from urllib.parse import urlencode, urlsplit
 
 from cryptography import x509
 
 from honnin.credential_types import Catalogue
+from honnin.encoding import b64url_encode, json_dumps
 from honnin.errors import (
     FetchError,
     HonninError,
@@ -40,10 +45,13 @@ from honnin.errors import (
     UnsupportedCredentialFormat,
     UnsupportedGrantType,
 )
+from honnin.http import error_from_oauth_response
 from honnin.jose import JwsAlgorithm, UnverifiedJws, verify_jws
 from honnin.limits import MAX_CREDENTIAL_BODY, MAX_TOKEN_BODY
-from honnin.oauth import AuthorizationServerMetadata, parse_message, well_known_url
+from honnin.oauth import AuthorizationServerMetadata, parse_form, parse_message, well_known_url
 from honnin.oid4vci import (
+    AUTHORIZATION_CODE_GRANT,
+    OPENID_CREDENTIAL,
     PRE_AUTHORIZED_CODE_GRANT,
     CredentialConfiguration,
     CredentialIssuerMetadata,
@@ -68,7 +76,7 @@ from ._signing import build_proof
 from ._transport import Transport
 from ._trust import WalletTrust
 
-__all__ = ["OfferClient", "Receipt", "TxCodeSource"]
+__all__ = ["Authorization", "OfferClient", "Receipt", "TxCodeSource"]
 
 #: Where a copy count is not given and the issuer has no batch issuance: one copy.
 _METADATA_LIMIT: Final = 1024 * 1024
@@ -107,6 +115,36 @@ class Receipt:
         acknowledged (§11). ``receive`` returns once the copies are stored; the notification
         goes out meanwhile, and this waits for its answer (at most the fetcher's timeout)."""
         return tuple(credential_id for credential_id, sent in self._notifications if sent.result())
+
+
+#: An offer ready for its grant: the offer, the issuer metadata, the offered configurations
+#: and the authorization server's metadata on its way (with the host it was asked from).
+_Prepared = tuple[
+    CredentialOffer,
+    CredentialIssuerMetadata,
+    list[tuple[str, CredentialConfiguration]],
+    tuple[str, Future[AuthorizationServerMetadata]],
+]
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """An authorization code flow in progress (OpenID4VCI 1.0 §3.4, §5): open ``url`` in
+    the person's browser; the issuer sends it back to ``redirect_uri`` with a code, and
+    ``Wallet.finish_authorization(authorization, that_url)`` gets the credentials.
+
+    Holds the PKCE verifier and the ``state`` of this one request: keep it in memory only,
+    for the few minutes the person needs.
+    """
+
+    url: str
+    redirect_uri: str
+    credential_issuer: str
+    _prepared: _Prepared = field(repr=False, compare=False)
+    _server: AuthorizationServerMetadata = field(repr=False, compare=False)
+    _client_id: str = field(repr=False)
+    _state: str = field(repr=False)
+    _verifier: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -299,6 +337,25 @@ class OfferClient:
             )
         return metadata
 
+    def _server(
+        self,
+        named: str | None,
+        metadata: CredentialIssuerMetadata,
+        fetched: tuple[str, Future[AuthorizationServerMetadata]],
+    ) -> AuthorizationServerMetadata:
+        """The authorization server of an offer's grant (``named`` by it, else the issuer
+        metadata's first, else the issuer itself; §4.1.1, §12.2.4)."""
+        if named is not None and named not in (metadata.authorization_servers or ()):
+            # §4.1.1: the offer's authorization_server MUST be one of the metadata's
+            # authorization_servers; otherwise an offer could send the code anywhere.
+            raise InvalidRequest(
+                "the offer names an authorization server the issuer metadata does not list (§4.1.1)"
+            )
+        server = named or (metadata.authorization_servers or (None,))[0]
+        server = server or metadata.credential_issuer
+        guessed, ahead = fetched
+        return ahead.result() if server == guessed else self._authorization_server_metadata(server)
+
     def _token(
         self,
         offer: CredentialOffer,
@@ -309,24 +366,10 @@ class OfferClient:
         grant = offer.pre_authorized_code
         if grant is None:
             raise UnsupportedGrantType(
-                "this wallet supports the pre-authorized code flow only (§4.1.1)",
+                "the offer has an authorization_code grant: use Wallet.authorize (§3.4)",
                 grant_type="authorization_code",
             )
-        named = grant.authorization_server
-        if named is not None and named not in (metadata.authorization_servers or ()):
-            # §4.1.1: the offer's authorization_server MUST be one of the metadata's
-            # authorization_servers; otherwise an offer could send the code anywhere.
-            raise InvalidRequest(
-                "the offer names an authorization server the issuer metadata does not list (§4.1.1)"
-            )
-        server = named or (metadata.authorization_servers or (None,))[0]
-        server = server or metadata.credential_issuer
-        guessed, ahead = fetched
-        authorization_server = (
-            ahead.result() if server == guessed else self._authorization_server_metadata(server)
-        )
-        if authorization_server.token_endpoint is None:
-            raise InvalidRequest("the authorization server has no token endpoint")
+        authorization_server = self._server(grant.authorization_server, metadata, fetched)
         form = {"grant_type": PRE_AUTHORIZED_CODE_GRANT}
         form["pre-authorized_code"] = grant.pre_authorized_code
         if grant.tx_code is not None:
@@ -336,6 +379,14 @@ class OfferClient:
             if not isinstance(code, str) or not code:
                 raise InvalidRequest("the offer needs a transaction code (tx_code)")
             form["tx_code"] = code
+        return self._exchange(authorization_server, form)
+
+    def _exchange(
+        self, authorization_server: AuthorizationServerMetadata, form: dict[str, str]
+    ) -> tuple[str, DpopKey | None]:
+        """A token request (§6.1); the access token and the DPoP key it is bound to."""
+        if authorization_server.token_endpoint is None:
+            raise InvalidRequest("the authorization server has no token endpoint")
         # RFC 9449 §5: a server that takes DPoP proofs gets one, and binds the token to a
         # key made for this issuance only.
         algorithms = authorization_server.dpop_signing_alg_values_supported or ()
@@ -510,14 +561,134 @@ class OfferClient:
         checks is unchanged: nothing is sent with the Transaction Code before the trust
         pre-check, and every answer is checked before it is used.
         """
+        prepared = self._prepare(self.resolve_offer(offer))
+        document, metadata, configs, fetched = prepared
+        nonce: Future[str | None] | None = self._http.ahead(self._nonce, metadata)
+        token, dpop = self._token(document, metadata, tx_code, fetched)
+        return self._issue_all(
+            _Session(document, metadata, token, dpop), configs, copies, deferred_timeout, nonce
+        )
+
+    def authorize(self, offer: Any, *, redirect_uri: str, client_id: str) -> Authorization:
+        """Start the authorization code flow of an offer with an ``authorization_code``
+        grant (§3.4): the trust pre-check as for ``receive``, then a pushed authorization
+        request (RFC 9126) with the offer's ``issuer_state``, a PKCE S256 challenge
+        (RFC 7636) and a fresh ``state``; the returned ``url`` is for the person's browser.
+
+        Raises:
+            UnsupportedGrantType: the offer has no authorization code grant.
+            InvalidRequest: an authorization server without a pushed request endpoint, an
+                authorization endpoint, or PKCE S256; the errors of ``receive``'s checks.
+        """
         document = self.resolve_offer(offer)
+        grant = document.grants.authorization_code if document.grants else None
+        if grant is None or grant.issuer_state is None:
+            raise UnsupportedGrantType(
+                "the offer has no authorization_code grant with an issuer_state",
+                grant_type="authorization_code",
+            )
+        prepared = self._prepare(document)
+        _, metadata, configs, fetched = prepared
+        server = self._server(grant.authorization_server, metadata, fetched)
+        par = server.pushed_authorization_request_endpoint
+        if par is None or server.authorization_endpoint is None:
+            raise InvalidRequest(
+                "the authorization server has no pushed authorization request endpoint "
+                "(RFC 9126) or no authorization endpoint"
+            )
+        if "S256" not in (server.code_challenge_methods_supported or ()):
+            raise InvalidRequest("the authorization server does not support PKCE S256")
+        verifier = secrets.token_urlsafe(48)  # RFC 7636 §4.1: 64 characters
+        state = secrets.token_urlsafe(24)
+        details = [
+            {"type": OPENID_CREDENTIAL, "credential_configuration_id": config_id}
+            for config_id, _ in configs
+        ]
+        form = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "code_challenge": _s256(verifier),
+            "code_challenge_method": "S256",
+            "state": state,
+            "issuer_state": grant.issuer_state,
+            "authorization_details": json_dumps(details),
+        }
+        answer = self._http.post_form(
+            str(par), form, what="pushed authorization request endpoint",
+            max_bytes=MAX_TOKEN_BODY,
+        )  # fmt: skip
+        pushed = self._http.json(answer, MAX_TOKEN_BODY)
+        request_uri = pushed.get("request_uri") if isinstance(pushed, dict) else None
+        if not isinstance(request_uri, str) or not request_uri:
+            raise InvalidRequest("the pushed request was answered without a request_uri")
+        query = urlencode({"client_id": client_id, "request_uri": request_uri})
+        endpoint = self._http.check(str(server.authorization_endpoint), "authorization endpoint")
+        separator = "&" if urlsplit(endpoint).query else "?"
+        return Authorization(
+            endpoint + separator + query, redirect_uri, metadata.credential_issuer,
+            prepared, server, client_id, state, verifier,
+        )  # fmt: skip
+
+    def finish(
+        self,
+        authorization: Authorization,
+        redirect: str,
+        *,
+        copies: int | None,
+        deferred_timeout: float,
+    ) -> Receipt:
+        """Complete an authorization code flow from the URL the person's browser was sent
+        back to: checks it (RFC 9207 ``iss``, ``state``), redeems the code with the PKCE
+        verifier, then receives the credentials as ``receive`` does.
+
+        Raises:
+            AccessDenied: the person (or the issuer) declined.
+            InvalidRequest: the URL is not the redirect URI's, or its ``state`` or ``iss``
+                is not this request's (a mix-up or a forged redirect), or it has no code.
+            InvalidGrant and the errors of ``receive``.
+        """
+        params = _redirect_params(authorization.redirect_uri, redirect)
+        server = authorization._server
+        iss = params.get("iss")
+        if iss is None and server.authorization_response_iss_parameter_supported:
+            raise InvalidRequest("the authorization response has no iss (RFC 9207 §2.4)")
+        if iss is not None and iss != server.issuer:
+            # RFC 9207 §2.4: the response of another authorization server (mix-up).
+            raise InvalidRequest("the authorization response is from another issuer (iss)")
+        if not hmac.compare_digest(params.get("state", ""), authorization._state):
+            raise InvalidRequest("the authorization response's state is not this request's")
+        error = params.get("error")
+        if error is not None:
+            raise error_from_oauth_response(400, {"error": error, **(
+                {"error_description": params["error_description"]}
+                if "error_description" in params else {}
+            )})  # fmt: skip
+        code = params.get("code")
+        if not code:
+            raise InvalidRequest("the authorization response has no code")
+        form = {
+            "grant_type": AUTHORIZATION_CODE_GRANT,
+            "code": code,
+            "redirect_uri": authorization.redirect_uri,
+            "code_verifier": authorization._verifier,
+            "client_id": authorization._client_id,
+        }
+        document, metadata, configs, _ = authorization._prepared
+        nonce: Future[str | None] | None = self._http.ahead(self._nonce, metadata)
+        token, dpop = self._exchange(server, form)
+        return self._issue_all(
+            _Session(document, metadata, token, dpop), configs, copies, deferred_timeout, nonce
+        )
+
+    def _prepare(self, document: CredentialOffer) -> _Prepared:
+        """The issuer metadata, the offered configurations and the trust pre-check of an
+        offer; its authorization server's metadata on its way."""
         issuer = self._http.check(document.credential_issuer, "credential_issuer")
         # Usually the issuer is its own authorization server (§12.2.4): its metadata is asked
-        # ahead. Another server, named by the offer or the metadata, is asked by _token, after
-        # the trust pre-check: no third host hears from the wallet for an untrusted offer.
-        guessed = issuer
-        ahead = self._http.ahead
-        server = ahead(self._authorization_server_metadata, guessed)
+        # ahead. Another server, named by the offer or the metadata, is asked by _server,
+        # after the trust pre-check: no third host hears from the wallet for an untrusted offer.
+        server = self._http.ahead(self._authorization_server_metadata, issuer)
         metadata, signed = self._metadata(document)
         configs = self._configurations(document, metadata)
         keys = None
@@ -525,9 +696,17 @@ class OfferClient:
             # No signed metadata: the issuer's chain comes from its key document.
             keys = self._issuer_keys(issuer)
         self._pre_check_trust(metadata, [c for _, c in configs], signed, keys)
-        nonce: Future[str | None] | None = ahead(self._nonce, metadata)
-        token, dpop = self._token(document, metadata, tx_code, (guessed, server))
-        session = _Session(document, metadata, token, dpop)
+        return document, metadata, configs, (issuer, server)
+
+    def _issue_all(
+        self,
+        session: _Session,
+        configs: Sequence[tuple[str, CredentialConfiguration]],
+        copies: int | None,
+        deferred_timeout: float,
+        nonce: Future[str | None] | None,
+    ) -> Receipt:
+        metadata = session.metadata
         held: list[HeldCredential] = []
         notifications: list[tuple[str, Future[bool]]] = []
         for config_id, config in configs:
@@ -542,6 +721,29 @@ class OfferClient:
             tuple(held),
             metadata.credential_issuer,
             names[0] if names else None,
-            dpop is not None,
+            session.dpop is not None,
             tuple(notifications),
         )
+
+
+def _s256(verifier: str) -> str:
+    """RFC 7636 §4.2: BASE64URL(SHA256(ASCII(code_verifier)))."""
+    return b64url_encode(hashlib.sha256(verifier.encode("ascii")).digest())
+
+
+def _redirect_params(expected: str, redirect: str) -> dict[str, str]:
+    """The query of an authorization response at ``expected`` (RFC 6749 §4.1.2), each
+    parameter once.
+
+    Raises:
+        InvalidRequest: another scheme, host, port or path than the redirect URI, or a
+            repeated parameter.
+    """
+    want, got = urlsplit(expected), urlsplit(redirect)
+    if (want.scheme.lower(), want.netloc.lower(), want.path) != (
+        got.scheme.lower(),
+        got.netloc.lower(),
+        got.path,
+    ):
+        raise InvalidRequest("the authorization response is not at this request's redirect_uri")
+    return parse_form(got.query, max_size=16 * 1024)

@@ -41,7 +41,7 @@ from ._acceptance import check_copy
 from ._choices import Refusal
 from ._consent import Approval, ConsentRequest
 from ._holdings import CopyPolicy, HeldCredential, Holdings
-from ._issuance import OfferClient, Receipt, TxCodeSource
+from ._issuance import Authorization, OfferClient, Receipt, TxCodeSource
 from ._keywrap import KdfParams, KeyWrapper
 from ._matching import build_consent
 from ._presenting import PresentationResponse, build_response
@@ -304,6 +304,43 @@ class Wallet(PrivacyControls):
         """
         return self._offers.receive(
             offer, tx_code=tx_code, copies=copies, deferred_timeout=deferred_timeout
+        )
+
+    def authorize(
+        self, offer: Any, *, redirect_uri: str, client_id: str = "honnin-wallet"
+    ) -> Authorization:
+        """Start receiving an offer made for the authorization code flow (OpenID4VCI 1.0
+        §3.4): the issuer is checked as for ``receive``, then an authorization request is
+        pushed (RFC 9126, PKCE S256). Open the returned ``Authorization.url`` in the person's
+        browser; when the issuer sends it to ``redirect_uri``, pass that URL to
+        ``finish_authorization``. ``redirect_uri`` is the app's: https, http on loopback, or
+        a reverse-domain private-use scheme (RFC 8252).
+
+        Raises:
+            UnsupportedGrantType (no authorization code grant in the offer), InvalidRequest,
+            InvalidGrant (an unknown or used offer), FetchError, and the trust errors of
+            ``receive``.
+        """
+        return self._offers.authorize(offer, redirect_uri=redirect_uri, client_id=client_id)
+
+    def finish_authorization(
+        self,
+        authorization: Authorization,
+        redirect: str,
+        *,
+        copies: int | None = None,
+        deferred_timeout: float = 300.0,
+    ) -> Receipt:
+        """Receive the credentials once the person's browser came back to the redirect URI
+        (``redirect`` is that full URL): its ``state`` and ``iss`` are checked (RFC 9207),
+        the code is exchanged with the PKCE verifier, then as ``receive``.
+
+        Raises:
+            AccessDenied (the person declined), InvalidRequest (a redirect that is not this
+            request's), InvalidGrant (a used or expired code), and the errors of ``receive``.
+        """
+        return self._offers.finish(
+            authorization, redirect, copies=copies, deferred_timeout=deferred_timeout
         )
 
     # -- presentation ------------------------------------------------------------------------
