@@ -156,6 +156,7 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
     desk = CredentialDesk(issuer, settings, metadata, grants, issuer.clock)
     revocations = RevocationDesk(issuer, settings, issuer.clock)
     token_limit = RateLimiter(settings.token_requests_per_minute)
+    par_url = endpoints.url("par")
 
     def static(document: dict[str, object]) -> Handler:
         # The metadata documents never change while the app runs: encoded once, not on every
@@ -219,7 +220,11 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
         if _media_type(request) != _FORM:
             raise InvalidRequest(f"the pushed request must be {_FORM} (RFC 9126 §2.1)")
         body = await _read_body(request, MAX_TOKEN_BODY)
-        return json_response(authorizations.push(body), status=201)
+        # RFC 9449 §10.1: a DPoP proof at the pushed request binds the code to its key.
+        dpop = Presented(None, tuple(request.headers.getlist("dpop")), "POST", par_url)
+        proof = grants.dpop.check(dpop)
+        pushed = authorizations.push(body, proof_jkt=proof.jkt if proof is not None else None)
+        return _with_dpop_nonce(json_response(pushed, status=201))
 
     async def authorize(request: Request) -> Response:
         # Errors here are pages, never redirects: the redirect URI of an unknown or foreign

@@ -25,7 +25,14 @@ from urllib.parse import urlencode, urlsplit
 
 from honnin.clock import Clock
 from honnin.encoding import json_loads
-from honnin.errors import AccessDenied, HonninError, InvalidGrant, InvalidRequest, RateLimited
+from honnin.errors import (
+    AccessDenied,
+    HonninError,
+    InvalidDpopProof,
+    InvalidGrant,
+    InvalidRequest,
+    RateLimited,
+)
 from honnin.oauth import is_loopback_host, parse_form, parse_message
 from honnin.oid4vci import OPENID_CREDENTIAL, AuthorizationDetail
 
@@ -59,6 +66,8 @@ class Pending:
     code_challenge: str
     state: str | None
     expires_at: float
+    #: RFC 9449 §10: the thumbprint of the DPoP key the code is bound to, if any.
+    dpop_jkt: str | None = None
 
     def __repr__(self) -> str:
         return f"Pending(offer={self.offer.offer_id!r}, client_id={self.client_id!r})"
@@ -120,8 +129,12 @@ class AuthorizationDesk:
 
     # -- RFC 9126: the pushed authorization request ----------------------------------------
 
-    def push(self, body: bytes) -> dict[str, Any]:
+    def push(self, body: bytes, *, proof_jkt: str | None = None) -> dict[str, Any]:
         """Take a pushed authorization request (RFC 9126 §2.1) for an offer's ``issuer_state``.
+
+        ``proof_jkt`` is the key thumbprint of the request's DPoP proof, already checked by
+        the caller. It, or a ``dpop_jkt`` parameter, binds the code to that DPoP key (RFC
+        9449 §10.1: both are taken, and must agree when both come).
 
         Raises:
             InvalidRequest: a repeated, missing or malformed parameter: ``response_type``
@@ -129,6 +142,7 @@ class AuthorizationDesk:
                 redirect URI that is not https / loopback http / a private-use scheme, or
                 ``authorization_details`` for another configuration than the offer's.
             InvalidGrant: an unknown, used or expired ``issuer_state``.
+            InvalidDpopProof: ``dpop_jkt`` is not the DPoP proof's key.
             RateLimited: too many requests pending.
         """
         form = parse_form(body, max_size=16 * 1024)
@@ -150,6 +164,12 @@ class AuthorizationDesk:
             # RFC 9700 §2.1.1 / HAIP: S256 only, never plain.
             raise InvalidRequest("code_challenge_method must be S256", reason="pkce")
         state = _single(form, "state", required=False)
+        dpop_jkt = _single(form, "dpop_jkt", required=False)
+        if dpop_jkt is not None and proof_jkt is not None and dpop_jkt != proof_jkt:
+            raise InvalidDpopProof(
+                "dpop_jkt is not the DPoP proof's key (RFC 9449 §10.1)", reason="dpop_jkt"
+            )
+        dpop_jkt = dpop_jkt or proof_jkt
         issuer_state = _single(form, "issuer_state")
         assert client_id is not None and issuer_state is not None
         now = self._clock.now()
@@ -166,7 +186,7 @@ class AuthorizationDesk:
             self._decisions = {t: k for t, k in self._decisions.items() if k in self._pending}
         secret = new_secret()
         self._pending[secret_hash(secret)] = Pending(
-            found.offer, client_id, redirect_uri, challenge, state, now + _PAR_LIFETIME
+            found.offer, client_id, redirect_uri, challenge, state, now + _PAR_LIFETIME, dpop_jkt
         )
         return {"request_uri": REQUEST_URI_PREFIX + secret, "expires_in": _PAR_LIFETIME}
 
@@ -251,14 +271,25 @@ class AuthorizationDesk:
     # -- the token endpoint ------------------------------------------------------------------
 
     def redeem(
-        self, code: str, *, client_id: str | None, redirect_uri: str | None, verifier: str | None
+        self,
+        code: str,
+        *,
+        client_id: str | None,
+        redirect_uri: str | None,
+        verifier: str | None,
+        proof_jkt: str | None,
     ) -> OfferRecord:
         """The offer an authorization code was issued for (RFC 6749 §4.1.3): the code is
         used once, whatever the outcome, and only within its lifetime, by the client it was
         issued to, with the same redirect URI and the PKCE verifier (RFC 7636 §4.6).
 
+        A code bound to a DPoP key (RFC 9449 §10) needs a token request whose DPoP proof
+        (``proof_jkt``, checked by the caller) is from that key.
+
         Raises:
             InvalidGrant: any of these checks fails, or the offer was used meanwhile.
+            InvalidDpopProof: the code is bound to another DPoP key, or to one and no proof
+                came.
         """
         entry = self._codes.pop(secret_hash(code), None)
         now = self._clock.now()
@@ -278,6 +309,12 @@ class AuthorizationDesk:
         digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest())
         if not hmac.compare_digest(digest.rstrip(b"=").decode("ascii"), found.code_challenge):
             raise InvalidGrant("code_verifier does not match the code_challenge", reason="pkce")
+        if found.dpop_jkt is not None and (
+            proof_jkt is None or not hmac.compare_digest(found.dpop_jkt, proof_jkt)
+        ):
+            raise InvalidDpopProof(
+                "the code is bound to another DPoP key (RFC 9449 §10)", reason="dpop_jkt"
+            )
         if not self._store.redeem_code(found.offer.code_hash, now):
             raise InvalidGrant("the offer was already used", reason="used")
         return found.offer

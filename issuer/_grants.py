@@ -110,6 +110,7 @@ class GrantDesk:
                 client_id=request.client_id,
                 redirect_uri=request.redirect_uri,
                 verifier=request.code_verifier,
+                proof_jkt=proof.jkt if proof is not None else None,
             )
             return self._mint(offer, proof, self._clock.now())
         if request.grant_type != PRE_AUTHORIZED_CODE_GRANT:

@@ -391,3 +391,84 @@ def test_pending_requests_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         assert len(desk._pending) == 1 and desk._decisions == {}
     finally:
         issuer.close()
+
+
+# -- RFC 9449 §10: the code bound to a DPoP key ----------------------------------------------
+
+
+def _proof(live: LiveIssuer, path: str, key: Any) -> str:
+    from honnin.oauth import build_dpop_proof
+
+    return build_dpop_proof(key, htm="POST", htu=f"{live.base}/{path}", now=live.clock.now())
+
+
+def _bound_code(live: LiveIssuer, *, headers: dict[str, str], **changes: Any) -> str:
+    form = {
+        "response_type": "code", "client_id": "test-wallet", "redirect_uri": REDIRECT,
+        "code_challenge": CHALLENGE.decode(), "code_challenge_method": "S256", "state": "st-1",
+        "issuer_state": _issuer_state(_offer(live)), **changes,
+    }  # fmt: skip
+    pushed = httpx.post(f"{live.base}/par", data=form, headers=headers)
+    assert pushed.status_code == 201, pushed.text
+    query = urlencode({"client_id": "test-wallet", "request_uri": pushed.json()["request_uri"]})
+    return parse_qs(urlsplit(_browse(f"{live.base}/authorize?{query}")).query)["code"][0]
+
+
+@pytest.mark.parametrize("how", ["header", "dpop_jkt"])
+def test_a_code_bound_to_a_dpop_key_needs_that_key(live: LiveIssuer, how: str) -> None:
+    from honnin.jose import generate_key, jwk_from_public_key, jwk_thumbprint
+
+    key, other = generate_key(), generate_key()
+    if how == "header":
+        code = _bound_code(live, headers={"DPoP": _proof(live, "par", key)})
+    else:
+        code = _bound_code(live, headers={}, dpop_jkt=jwk_thumbprint(jwk_from_public_key(key)))
+    wrong = httpx.post(
+        f"{live.base}/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+              "code_verifier": VERIFIER, "client_id": "test-wallet"},
+        headers={"DPoP": _proof(live, "token", other)},
+    )  # fmt: skip
+    assert_oauth_error(wrong, 400, "invalid_dpop_proof")
+    # Each refused request burnt its code: the next checks start from new offers.
+    code = _bound_code(live, headers={"DPoP": _proof(live, "par", key)})
+    assert_oauth_error(_redeem(live, code), 400, "invalid_dpop_proof")  # no proof at all
+    code = _bound_code(live, headers={"DPoP": _proof(live, "par", key)})
+    right = httpx.post(
+        f"{live.base}/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+              "code_verifier": VERIFIER, "client_id": "test-wallet"},
+        headers={"DPoP": _proof(live, "token", key)},
+    )  # fmt: skip
+    assert right.status_code == 200 and right.json()["token_type"] == "DPoP"
+
+
+def test_dpop_jkt_and_the_proof_must_agree(live: LiveIssuer) -> None:
+    from honnin.jose import generate_key, jwk_from_public_key, jwk_thumbprint
+
+    key, other = generate_key(), generate_key()
+    form = {
+        "response_type": "code", "client_id": "test-wallet", "redirect_uri": REDIRECT,
+        "code_challenge": CHALLENGE.decode(), "code_challenge_method": "S256",
+        "issuer_state": _issuer_state(_offer(live)),
+        "dpop_jkt": jwk_thumbprint(jwk_from_public_key(other)),
+    }  # fmt: skip
+    answer = httpx.post(f"{live.base}/par", data=form, headers={"DPoP": _proof(live, "par", key)})
+    assert_oauth_error(answer, 400, "invalid_dpop_proof")
+    forged = httpx.post(f"{live.base}/par", data=form, headers={"DPoP": "not-a-proof"})
+    assert_oauth_error(forged, 400, "invalid_dpop_proof")
+
+
+def test_the_wallet_binds_the_code_to_its_dpop_key(tmp_path: Path) -> None:
+    from test_oid4vci_dpop import _header_jwk, _Recording
+
+    recorder = _Recording()
+    with live_issuer(wrap=recorder) as live, Wallet.open(
+        tmp_path / "w.wallet", "482913", kdf=KdfParams.INSECURE_TEST_ONLY,
+        allow_loopback_http=True,
+    ) as wallet:  # fmt: skip
+        started = wallet.authorize(_offer(live).uri, redirect_uri=REDIRECT)
+        wallet.finish_authorization(started, _browse(started.url))
+    (par,) = [h for p, h in recorder.seen if p == "/par"]
+    (token,) = [h for p, h in recorder.seen if p == "/token"]
+    assert _header_jwk(par["dpop"]) == _header_jwk(token["dpop"])

@@ -145,6 +145,7 @@ class Authorization:
     _client_id: str = field(repr=False)
     _state: str = field(repr=False)
     _verifier: str = field(repr=False)
+    _dpop: DpopKey | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -381,16 +382,23 @@ class OfferClient:
             form["tx_code"] = code
         return self._exchange(authorization_server, form)
 
-    def _exchange(
-        self, authorization_server: AuthorizationServerMetadata, form: dict[str, str]
-    ) -> tuple[str, DpopKey | None]:
-        """A token request (§6.1); the access token and the DPoP key it is bound to."""
-        if authorization_server.token_endpoint is None:
-            raise InvalidRequest("the authorization server has no token endpoint")
+    def _dpop_key(self, authorization_server: AuthorizationServerMetadata) -> DpopKey | None:
         # RFC 9449 §5: a server that takes DPoP proofs gets one, and binds the token to a
         # key made for this issuance only.
         algorithms = authorization_server.dpop_signing_alg_values_supported or ()
-        dpop = DpopKey(self._now) if "ES256" in algorithms else None
+        return DpopKey(self._now) if "ES256" in algorithms else None
+
+    def _exchange(
+        self,
+        authorization_server: AuthorizationServerMetadata,
+        form: dict[str, str],
+        dpop: DpopKey | None = None,
+    ) -> tuple[str, DpopKey | None]:
+        """A token request (§6.1); the access token and the DPoP key it is bound to (``dpop``
+        when the code is already bound to one, else a new key when the server takes DPoP)."""
+        if authorization_server.token_endpoint is None:
+            raise InvalidRequest("the authorization server has no token endpoint")
+        dpop = dpop or self._dpop_key(authorization_server)
         answer = self._http.post_form(
             str(authorization_server.token_endpoint), form, what="token endpoint",
             max_bytes=MAX_TOKEN_BODY, dpop=dpop,
@@ -614,9 +622,12 @@ class OfferClient:
             "issuer_state": grant.issuer_state,
             "authorization_details": json_dumps(details),
         }
+        # RFC 9449 §10.1: a DPoP proof with the pushed request binds the code to the key the
+        # token will be bound to; a stolen code is useless without it.
+        dpop = self._dpop_key(server)
         answer = self._http.post_form(
             str(par), form, what="pushed authorization request endpoint",
-            max_bytes=MAX_TOKEN_BODY,
+            max_bytes=MAX_TOKEN_BODY, dpop=dpop,
         )  # fmt: skip
         pushed = self._http.json(answer, MAX_TOKEN_BODY)
         request_uri = pushed.get("request_uri") if isinstance(pushed, dict) else None
@@ -627,7 +638,7 @@ class OfferClient:
         separator = "&" if urlsplit(endpoint).query else "?"
         return Authorization(
             endpoint + separator + query, redirect_uri, metadata.credential_issuer,
-            prepared, server, client_id, state, verifier,
+            prepared, server, client_id, state, verifier, dpop,
         )  # fmt: skip
 
     def finish(
@@ -676,7 +687,7 @@ class OfferClient:
         }
         document, metadata, configs, _ = authorization._prepared
         nonce: Future[str | None] | None = self._http.ahead(self._nonce, metadata)
-        token, dpop = self._exchange(server, form)
+        token, dpop = self._exchange(server, form, authorization._dpop)
         return self._issue_all(
             _Session(document, metadata, token, dpop), configs, copies, deferred_timeout, nonce
         )
