@@ -15,6 +15,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_oid4vci_service_fixtures import (
     CLAIMS,
     SD,
@@ -472,3 +474,45 @@ def test_the_wallet_binds_the_code_to_its_dpop_key(tmp_path: Path) -> None:
     (par,) = [h for p, h in recorder.seen if p == "/par"]
     (token,) = [h for p, h in recorder.seen if p == "/token"]
     assert _header_jwk(par["dpop"]) == _header_jwk(token["dpop"])
+
+
+_TEXT = st.text(max_size=80) | st.sampled_from(
+    ["code", "S256", "plain", REDIRECT, "com.example.w:/cb", "", "%00", "é"]
+)
+_NAMES = [
+    "response_type", "client_id", "redirect_uri", "code_challenge", "code_challenge_method",
+    "state", "issuer_state", "authorization_details", "scope", "dpop_jkt", "request_uri",
+]  # fmt: skip
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(form=st.dictionaries(st.sampled_from(_NAMES), _TEXT, max_size=8))
+def test_any_pushed_request_is_answered_without_a_server_error(
+    live: LiveIssuer, form: dict[str, str]
+) -> None:
+    answer = httpx.post(f"{live.base}/par", data=form)
+    assert answer.status_code in (201, 400), answer.text
+    assert answer.headers["cache-control"] == "no-store"
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    query=st.dictionaries(st.sampled_from(["client_id", "request_uri", "x"]), _TEXT, max_size=3),
+    body=st.binary(max_size=200),
+)
+def test_any_authorization_request_or_decision_gets_a_page_never_a_redirect(
+    live: LiveIssuer, query: dict[str, str], body: bytes
+) -> None:
+    url = f"{live.base}/authorize?{urlencode(query)}"
+    for answer in (
+        httpx.get(url),
+        httpx.post(
+            url, content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+        ),
+    ):
+        assert answer.status_code in (400, 413), answer.text
+        assert "location" not in answer.headers
