@@ -44,6 +44,13 @@ EXPECTED: dict[str, list[str]] = {
         "verified: True",
         "住所: 東京都港区芝公園九丁目9番9号 ほんにんハイツ101",
     ],
+    "approve_at_issuer.py": [
+        "offer: authorization_code, tx_code: None",
+        "the page shows: 在学証明書 / Certificate of enrollment | honnin-wallet",
+        "the browser comes back to: https://wallet.example/callback with code, state and iss",
+        "received 8 copies of Certificate of enrollment from ほんにん大学",
+        "access token bound to the wallet's DPoP key: True",
+    ],
     "payroll_batch.py": [
         "3 offers, 3 QR codes written",
         "佐藤 健 received 8 copies of Employment income withholding slip from Example Corp",
