@@ -106,7 +106,9 @@ def _code(live: LiveIssuer, **changes: Any) -> str:
     return params["code"][0]
 
 
-def _redeem(live: LiveIssuer, code: str, **changes: Any) -> httpx.Response:
+def _redeem(
+    live: LiveIssuer, code: str, *, dpop: str | None = None, **changes: Any
+) -> httpx.Response:
     form = {
         "grant_type": "authorization_code",
         "code": code,
@@ -115,7 +117,12 @@ def _redeem(live: LiveIssuer, code: str, **changes: Any) -> httpx.Response:
         "client_id": "test-wallet",
     }
     form.update(changes)
-    return httpx.post(f"{live.base}/token", data={k: v for k, v in form.items() if v is not None})
+    headers = {"DPoP": dpop} if dpop is not None else {}
+    return httpx.post(
+        f"{live.base}/token",
+        data={k: v for k, v in form.items() if v is not None},
+        headers=headers,
+    )
 
 
 # -- the wallet --------------------------------------------------------------------------
@@ -425,23 +432,13 @@ def test_a_code_bound_to_a_dpop_key_needs_that_key(live: LiveIssuer, how: str) -
         code = _bound_code(live, headers={"DPoP": _proof(live, "par", key)})
     else:
         code = _bound_code(live, headers={}, dpop_jkt=jwk_thumbprint(jwk_from_public_key(key)))
-    wrong = httpx.post(
-        f"{live.base}/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-              "code_verifier": VERIFIER, "client_id": "test-wallet"},
-        headers={"DPoP": _proof(live, "token", other)},
-    )  # fmt: skip
+    wrong = _redeem(live, code, dpop=_proof(live, "token", other))
     assert_oauth_error(wrong, 400, "invalid_dpop_proof")
     # Each refused request burnt its code: the next checks start from new offers.
     code = _bound_code(live, headers={"DPoP": _proof(live, "par", key)})
     assert_oauth_error(_redeem(live, code), 400, "invalid_dpop_proof")  # no proof at all
     code = _bound_code(live, headers={"DPoP": _proof(live, "par", key)})
-    right = httpx.post(
-        f"{live.base}/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-              "code_verifier": VERIFIER, "client_id": "test-wallet"},
-        headers={"DPoP": _proof(live, "token", key)},
-    )  # fmt: skip
+    right = _redeem(live, code, dpop=_proof(live, "token", key))
     assert right.status_code == 200 and right.json()["token_type"] == "DPoP"
 
 
