@@ -124,6 +124,8 @@ class AuthorizationDesk:
         self._pending: dict[str, Pending] = {}
         #: hash of a one-time decision token -> hash of its request_uri secret
         self._decisions: dict[str, str] = {}
+        #: hash of a request_uri secret -> hash of its current decision token (one at a time)
+        self._decision_of: dict[str, str] = {}
         #: hash of an authorization code -> (the approved request, when the code expires)
         self._codes: dict[str, tuple[Pending, float]] = {}
 
@@ -184,6 +186,7 @@ class AuthorizationDesk:
         if self._make_room(self._pending, now, lambda p: p.expires_at):
             # Decision tokens of requests that left go too (a page shown, never answered).
             self._decisions = {t: k for t, k in self._decisions.items() if k in self._pending}
+            self._decision_of = {k: t for k, t in self._decision_of.items() if k in self._pending}
         secret = new_secret()
         self._pending[secret_hash(secret)] = Pending(
             found.offer, client_id, redirect_uri, challenge, state, now + _PAR_LIFETIME, dpop_jkt
@@ -233,8 +236,11 @@ class AuthorizationDesk:
             # RFC 9126 §4: the request_uri is bound to the client that pushed it.
             raise InvalidRequest("the request_uri belongs to another client", reason="client_id")
         token = new_secret()
-        self._decisions = {t: k for t, k in self._decisions.items() if k != key}
+        shown = self._decision_of.pop(key, None)
+        if shown is not None:
+            del self._decisions[shown]  # a page shown again: only the newest button counts
         self._decisions[secret_hash(token)] = key
+        self._decision_of[key] = secret_hash(token)
         return found, token
 
     def decide(self, body: bytes) -> str:
@@ -248,11 +254,13 @@ class AuthorizationDesk:
         form = parse_form(body, max_size=4096)
         token = form.get("decision_token") or ""
         key = self._decisions.pop(secret_hash(token), None)
-        found = self._pending.pop(key, None) if key is not None else None
+        found = None
+        if key is not None:
+            self._decision_of.pop(key, None)
+            found = self._pending.pop(key, None)
         now = self._clock.now()
         if found is None or found.expires_at <= now:
             raise InvalidRequest("unknown, used or expired decision", reason="decision")
-        self._decisions = {t: k for t, k in self._decisions.items() if k != key}
         answer: dict[str, str] = {}
         if form.get("approve") == "yes":
             code = new_secret()

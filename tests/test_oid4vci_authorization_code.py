@@ -513,3 +513,18 @@ def test_any_authorization_request_or_decision_gets_a_page_never_a_redirect(
     ):
         assert answer.status_code in (400, 413), answer.text
         assert "location" not in answer.headers
+
+
+def test_a_page_shown_again_only_takes_its_newest_button(live: LiveIssuer) -> None:
+    pushed = _push(live).json()["request_uri"]
+    url = f"{live.base}/authorize?{urlencode({'client_id': 'test-wallet', 'request_uri': pushed})}"
+    with httpx.Client() as browser:
+        tokens = []
+        for _ in range(2):
+            found = re.search(r'name="decision_token" value="([^"]+)"', browser.get(url).text)
+            assert found is not None
+            tokens.append(found.group(1))
+        stale = browser.post(url, data={"decision_token": tokens[0], "approve": "yes"})
+        assert stale.status_code == 400
+        fresh = browser.post(url, data={"decision_token": tokens[1], "approve": "yes"})
+        assert fresh.status_code == 303 and "code=" in fresh.headers["location"]
