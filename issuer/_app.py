@@ -9,9 +9,11 @@ are ``Cache-Control: no-store`` (OpenID4VCI §7.2, RFC 6749 §5.1; HOSTILE-CASES
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Final
 
+from cryptography import x509
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -31,11 +33,14 @@ from honnin.errors import (
 from honnin.http import RateLimiter
 from honnin.jose import sign_jws
 from honnin.limits import MAX_TOKEN_BODY
+from honnin.oauth import ATTEST_JWT_CLIENT_AUTH, parse_form
 from honnin.oid4vci import SIGNED_METADATA_TYP
 from honnin.status import TokenForm
+from honnin.trust import load_certificates
 
 from ._approval_page import approval_error_page, approval_page
 from ._authorization import AuthorizationDesk
+from ._client_auth import ClientGate
 from ._codes import secret_hash
 from ._credential_desk import CredentialDesk, Reply
 from ._dpop import Presented
@@ -131,7 +136,12 @@ def _endpoint(
     return handle
 
 
-def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starlette:
+def create_app(
+    issuer: Issuer,
+    settings: IssuerSettings | None = None,
+    *,
+    wallet_providers: Sequence[x509.Certificate] | None = None,
+) -> Starlette:
     """The issuer's OpenID4VCI service as an ASGI app.
 
     ``settings.public_url`` must equal the issuer's ``iss`` (the Credential Issuer
@@ -141,8 +151,13 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
         app = create_app(Issuer.create("Example Corp", iss="https://issuer.example"))
         uvicorn.run(app, host="127.0.0.1", port=8080)
 
+    ``wallet_providers`` are the anchors of the wallet providers whose attestations it
+    takes (attestation-based client authentication, OpenID4VCI App. E); by default those of
+    ``settings.wallet_provider_anchor_files``.
+
     Raises:
-        ValueError: ``public_url`` differs from ``issuer.iss``.
+        ValueError: ``public_url`` differs from ``issuer.iss``, or client attestation is
+            required with no wallet provider to trust.
     """
     settings = settings or IssuerSettings()
     if settings.public_url and settings.public_url.rstrip("/") != issuer.iss.rstrip("/"):
@@ -150,7 +165,27 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
             f"settings.public_url {settings.public_url!r} is not the issuer's iss {issuer.iss!r}"
         )
     endpoints = Endpoints.of(issuer.iss)
-    metadata = build_metadata(issuer.identity, issuer.types, batch_size=settings.batch_size)
+    if wallet_providers is None:
+        wallet_providers = [
+            cert for name in settings.wallet_provider_anchor_files
+            for cert in load_certificates(Path(name).read_bytes())
+        ]  # fmt: skip
+    clients = ClientGate(
+        issuer.clock,
+        issuer=issuer.iss,
+        anchors=wallet_providers,
+        required=settings.client_attestation_required,
+        skew=settings.clock_skew,
+    )
+    methods: tuple[str, ...] = ("none",)
+    if clients.enabled:
+        # A public client stays possible unless an attestation is required.
+        methods = (
+            (ATTEST_JWT_CLIENT_AUTH,) if clients.required else ("none", ATTEST_JWT_CLIENT_AUTH)
+        )
+    metadata = build_metadata(
+        issuer.identity, issuer.types, batch_size=settings.batch_size, client_auth_methods=methods
+    )
     authorizations = AuthorizationDesk(issuer.store, issuer.clock, issuer=issuer.iss)
     grants = GrantDesk(issuer.store, settings, issuer.clock, endpoints.url("token"), authorizations)
     desk = CredentialDesk(issuer, settings, metadata, grants, issuer.clock)
@@ -203,7 +238,14 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
         if _media_type(request) != _FORM:
             raise InvalidRequest(f"the token request must be {_FORM} (RFC 6749 §4.1.3)")
         body = await _read_body(request, MAX_TOKEN_BODY)
-        answer = json_response(grants.token(body, tuple(request.headers.getlist("dpop"))))
+        headers = request.headers
+        answer = json_response(
+            grants.token(
+                body,
+                tuple(headers.getlist("dpop")),
+                authenticate=lambda client_id: clients.check(headers, client_id),
+            )
+        )
         return _with_dpop_nonce(answer)
 
     def _with_dpop_nonce(response: Response) -> Response:
@@ -220,6 +262,8 @@ def create_app(issuer: Issuer, settings: IssuerSettings | None = None) -> Starle
         if _media_type(request) != _FORM:
             raise InvalidRequest(f"the pushed request must be {_FORM} (RFC 9126 §2.1)")
         body = await _read_body(request, MAX_TOKEN_BODY)
+        # The wallet attestation (OpenID4VCI App. E) is for the client_id the request names.
+        clients.check(request.headers, parse_form(body, max_size=MAX_TOKEN_BODY).get("client_id"))
         # RFC 9449 §10.1: a DPoP proof at the pushed request binds the code to its key.
         dpop = Presented(None, tuple(request.headers.getlist("dpop")), "POST", par_url)
         proof = grants.dpop.check(dpop)

@@ -26,12 +26,13 @@ from honnin.oauth import (
     verify_dpop_proof,
 )
 
+from ._replay import SEEN_KEPT, ReplayRecord
+
 __all__ = ["DpopGate", "Presented"]
 
 #: A nonce is good for its slot and the next one (60-120 s: §8 leaves the lifetime open).
 _NONCE_SLOT: Final = 60
-#: Proofs remembered at most (each ~100 bytes); see ``_remember`` for what happens beyond.
-_SEEN_KEPT: Final = 200_000
+_SEEN_KEPT: Final = SEEN_KEPT
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +68,7 @@ class DpopGate:
         self.nonces = nonces
         self._max_skew = max_skew
         self._key = secrets.token_bytes(32)
-        #: SHA-256 of (jkt, jti) of every accepted proof, to the end of its window.
-        self._seen: dict[bytes, float] = {}
-        #: Proofs issued at or before this time are refused (see ``_remember``).
-        self._floor = float("-inf")
+        self._seen = ReplayRecord(_SEEN_KEPT)
 
     def nonce(self) -> str | None:
         """The nonce to send in ``DPoP-Nonce`` now, or None when nonces are off."""
@@ -152,20 +150,9 @@ class DpopGate:
         self, proof: VerifiedDpopProof, now: float, refused: type[InvalidDpopProof]
     ) -> None:
         # §11.1: a proof is accepted once. Its jti is kept to the end of its iat window.
-        if proof.issued_at <= self._floor:
-            raise refused(
-                "the DPoP proof was issued before the replay record was reset", reason="replay"
-            )
-        key = hashlib.sha256(f"{proof.jkt}.{proof.jti}".encode()).digest()
-        if key in self._seen:
-            raise refused("the DPoP proof was already used (jti seen)", reason="replay")
-        if len(self._seen) >= _SEEN_KEPT:
-            self._seen = {k: until for k, until in self._seen.items() if until > now}
-            if len(self._seen) >= _SEEN_KEPT:
-                # Still full of live entries: forget them all, and refuse every proof issued
-                # up to now, so none of the forgotten ones can be replayed (a wallet signs a
-                # new proof and retries).
-                self._seen.clear()
-                self._floor = now
-                raise refused("the DPoP proof is too old for the replay record", reason="replay")
-        self._seen[key] = proof.issued_at + DPOP_MAX_AGE + self._max_skew
+        until = proof.issued_at + DPOP_MAX_AGE + self._max_skew
+        why = self._seen.accept(
+            proof.jkt, proof.jti, issued_at=proof.issued_at, until=until, now=now
+        )
+        if why:
+            raise refused(f"DPoP: {why}", reason="replay")

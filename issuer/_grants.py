@@ -8,6 +8,7 @@ single-use value is consumed by one atomic store update (HOSTILE-CASES IS-25, IS
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,12 +82,19 @@ class GrantDesk:
         #: unknown tokens always go to the store.
         self._valid: dict[str, Grant] = {}
 
-    def token(self, body: bytes, dpop: tuple[str, ...] = ()) -> dict[str, Any]:
+    def token(
+        self,
+        body: bytes,
+        dpop: tuple[str, ...] = (),
+        *,
+        authenticate: Callable[[str | None], object] | None = None,
+    ) -> dict[str, Any]:
         """Exchange a pre-authorized code (+ ``tx_code``) for an access token (§6.1, §6.2).
 
-        ``dpop``: the request's DPoP headers. With a proof the token is DPoP-bound to its
-        key (RFC 9449 §5, ``token_type`` ``DPoP``); without one it is a bearer token, unless
-        ``dpop_required``.
+        ``authenticate`` checks the client (``client_id`` of the request) and raises
+        ``InvalidClient`` to refuse it. ``dpop``: the request's DPoP headers. With a proof
+        the token is DPoP-bound to its key (RFC 9449 §5, ``token_type`` ``DPoP``); without
+        one it is a bearer token, unless ``dpop_required``.
 
         Raises:
             InvalidDpopProof / UseDpopNonce: a DPoP proof refused (RFC 9449 §5, §8), or none
@@ -103,6 +111,9 @@ class GrantDesk:
         if proof is None and self._settings.dpop_required:
             raise InvalidDpopProof("this issuer requires a DPoP proof (RFC 9449)", reason="missing")
         request = parse_token_request(body)
+        if authenticate is not None:
+            # The client (its wallet attestation) before any code is looked at.
+            authenticate(request.client_id)
         if request.grant_type == AUTHORIZATION_CODE_GRANT and self._authorizations is not None:
             # OpenID4VCI §6.1 / RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6).
             offer = self._authorizations.redeem(

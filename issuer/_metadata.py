@@ -144,8 +144,11 @@ def build_metadata(
     types: Sequence[CredentialType],
     *,
     batch_size: int,
+    client_auth_methods: tuple[str, ...] = ("none",),
 ) -> IssuerMetadata:
-    """Every metadata document for ``identity`` issuing ``types`` in both formats."""
+    """Every metadata document for ``identity`` issuing ``types`` in both formats;
+    ``client_auth_methods`` for the token endpoint (``none`` for public clients,
+    ``attest_jwt_client_auth`` when wallet attestations are taken)."""
     endpoints = Endpoints.of(identity.iss)
     signing_alg = algorithm_for_key(identity.key).value
     configurations: dict[str, tuple[CredentialType, CredentialFormat]] = {}
@@ -172,7 +175,7 @@ def build_metadata(
         issuer=identity.iss,
         token_endpoint=endpoints.url("token"),
         grant_types_supported=(PRE_AUTHORIZED_CODE_GRANT, AUTHORIZATION_CODE_GRANT),
-        token_endpoint_auth_methods_supported=("none",),
+        token_endpoint_auth_methods_supported=client_auth_methods,
         # The authorization code flow (OpenID4VCI §3.4): pushed requests only (RFC 9126
         # §5), PKCE S256 (RFC 7636), iss in the response (RFC 9207).
         authorization_endpoint=endpoints.url("authorize"),

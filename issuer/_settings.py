@@ -93,6 +93,11 @@ class IssuerSettings(BaseSettings):
     #: HOSTILE-CASES IS-30: token requests a minute from one client address before 429
     #: (a token bucket; behind a proxy, set uvicorn's ``forwarded_allow_ips``).
     token_requests_per_minute: int = Field(default=300, ge=1, le=1_000_000)
+    #: Wallet attestation (OpenID4VCI App. E): PEM files of the wallet providers' anchors
+    #: whose attestations are taken at the PAR and token endpoints; with
+    #: ``client_attestation_required`` no request without one is served.
+    wallet_provider_anchor_files: tuple[str, ...] = ()
+    client_attestation_required: bool = False
     dpop_required: bool = False
     dpop_nonce: bool = False
     #: HOSTILE-CASES D1: single-use ``c_nonce`` with a TTL of at most 5 minutes.

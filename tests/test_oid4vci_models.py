@@ -11,7 +11,7 @@ import pytest
 from cryptography import x509
 from hypothesis import given
 from hypothesis import strategies as st
-from vectors import SKIPPED, load_json, load_text
+from vectors import load_json, load_text
 
 import honnin.oauth
 import honnin.oid4vci
@@ -42,10 +42,6 @@ from honnin.oid4vci import (
 )
 
 ISSUER = "https://credential-issuer.example.com"
-SKIPPED["openid4vci/wallet_attestation.jwt.txt"] = (
-    "a Wallet Attestation JWT (App. E, attestation-based client authentication); honnin "
-    "does not implement that client authentication, so there is no model to parse it into"
-)
 
 
 def _http_body(name: str) -> str:
@@ -117,7 +113,13 @@ def test_public_apis_are_pinned() -> None:
         "verify_proof_jwt",
     ]
     assert sorted(honnin.oauth.__all__) == [
+        "ATTEST_JWT_CLIENT_AUTH",
         "AuthorizationServerMetadata",
+        "CLIENT_ATTESTATION_HEADER",
+        "CLIENT_ATTESTATION_POP_HEADER",
+        "CLIENT_ATTESTATION_POP_TYP",
+        "CLIENT_ATTESTATION_TYP",
+        "ClientAttestation",
         "DPOP_MAX_AGE",
         "DPOP_MAX_SKEW",
         "DPOP_TYP",
@@ -125,9 +127,12 @@ def test_public_apis_are_pinned() -> None:
         "IssuerIdentifier",
         "JsonWebKeySet",
         "OAuthErrorResponse",
+        "VerifiedClientAttestation",
         "VerifiedDpopProof",
         "WireMessage",
         "access_token_hash",
+        "build_client_attestation",
+        "build_client_attestation_pop",
         "build_dpop_proof",
         "describe",
         "dpop_htu",
@@ -140,6 +145,7 @@ def test_public_apis_are_pinned() -> None:
         "split_link",
         "split_url",
         "too_large",
+        "verify_client_attestation",
         "verify_dpop_proof",
         "well_known_url",
     ]

@@ -48,7 +48,14 @@ from honnin.errors import (
 from honnin.http import error_from_oauth_response
 from honnin.jose import JwsAlgorithm, UnverifiedJws, verify_jws
 from honnin.limits import MAX_CREDENTIAL_BODY, MAX_TOKEN_BODY
-from honnin.oauth import AuthorizationServerMetadata, parse_form, parse_message, well_known_url
+from honnin.oauth import (
+    ATTEST_JWT_CLIENT_AUTH,
+    AuthorizationServerMetadata,
+    ClientAttestation,
+    parse_form,
+    parse_message,
+    well_known_url,
+)
 from honnin.oid4vci import (
     AUTHORIZATION_CODE_GRANT,
     OPENID_CREDENTIAL,
@@ -178,6 +185,7 @@ class OfferClient:
         new_keys: Callable[[int], list[Signer]],
         destroy_key: Callable[[str], None],
         store: StoreCopies,
+        client_attestation: ClientAttestation | None = None,
     ) -> None:
         self._http = transport
         self._trust = trust
@@ -187,6 +195,7 @@ class OfferClient:
         self._new_keys = new_keys
         self._destroy_key = destroy_key
         self._store = store
+        self._attestation = client_attestation
 
     # -- the offer ---------------------------------------------------------------------------
 
@@ -382,6 +391,18 @@ class OfferClient:
             form["tx_code"] = code
         return self._exchange(authorization_server, form)
 
+    def _client_auth(
+        self, authorization_server: AuthorizationServerMetadata
+    ) -> Callable[[], dict[str, str]] | None:
+        """The wallet attestation's headers for each request to ``authorization_server``
+        (a fresh PoP every time), when it takes ``attest_jwt_client_auth``."""
+        attestation = self._attestation
+        methods = authorization_server.token_endpoint_auth_methods_supported or ()
+        if attestation is None or ATTEST_JWT_CLIENT_AUTH not in methods:
+            return None
+        audience = str(authorization_server.issuer)
+        return lambda: attestation.headers(audience, self._now())
+
     def _dpop_key(self, authorization_server: AuthorizationServerMetadata) -> DpopKey | None:
         # RFC 9449 §5: a server that takes DPoP proofs gets one, and binds the token to a
         # key made for this issuance only.
@@ -399,9 +420,12 @@ class OfferClient:
         if authorization_server.token_endpoint is None:
             raise InvalidRequest("the authorization server has no token endpoint")
         dpop = dpop or self._dpop_key(authorization_server)
+        client_auth = self._client_auth(authorization_server)
+        if client_auth is not None and self._attestation is not None:
+            form.setdefault("client_id", self._attestation.client_id)
         answer = self._http.post_form(
             str(authorization_server.token_endpoint), form, what="token endpoint",
-            max_bytes=MAX_TOKEN_BODY, dpop=dpop,
+            max_bytes=MAX_TOKEN_BODY, dpop=dpop, client_auth=client_auth,
         )  # fmt: skip
         response = parse_token_response(answer.body)
         kind = response.token_type.lower()  # RFC 6749 §5.1: case-insensitive
@@ -577,7 +601,7 @@ class OfferClient:
             _Session(document, metadata, token, dpop), configs, copies, deferred_timeout, nonce
         )
 
-    def authorize(self, offer: Any, *, redirect_uri: str, client_id: str) -> Authorization:
+    def authorize(self, offer: Any, *, redirect_uri: str, client_id: str | None) -> Authorization:
         """Start the authorization code flow of an offer with an ``authorization_code``
         grant (§3.4): the trust pre-check as for ``receive``, then a pushed authorization
         request (RFC 9126) with the offer's ``issuer_state``, a PKCE S256 challenge
@@ -606,6 +630,9 @@ class OfferClient:
             )
         if "S256" not in (server.code_challenge_methods_supported or ()):
             raise InvalidRequest("the authorization server does not support PKCE S256")
+        if client_id is None:
+            # The attestation names the client (its sub); a client without one is public.
+            client_id = self._attestation.client_id if self._attestation else "honnin-wallet"
         verifier = secrets.token_urlsafe(48)  # RFC 7636 §4.1: 64 characters
         state = secrets.token_urlsafe(24)
         details = [
@@ -627,7 +654,7 @@ class OfferClient:
         dpop = self._dpop_key(server)
         answer = self._http.post_form(
             str(par), form, what="pushed authorization request endpoint",
-            max_bytes=MAX_TOKEN_BODY, dpop=dpop,
+            max_bytes=MAX_TOKEN_BODY, dpop=dpop, client_auth=self._client_auth(server),
         )  # fmt: skip
         pushed = self._http.json(answer, MAX_TOKEN_BODY)
         request_uri = pushed.get("request_uri") if isinstance(pushed, dict) else None

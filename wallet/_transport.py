@@ -124,13 +124,26 @@ class Transport:
         url: str,
         token: str | None,
         dpop: DpopKey | None,
+        client_auth: Callable[[], dict[str, str]] | None = None,
     ) -> HttpResponse:
-        if dpop is None:
-            return send({"authorization": f"Bearer {token}"} if token is not None else None)
-        response = send(dpop.headers("POST", url, token))
-        if dpop.learn(response) and response.status in (400, 401) and _asks_nonce(response):
+        def headers() -> dict[str, str] | None:
+            # Each send signs its own proofs: a retry never repeats a jti.
+            made = dict(client_auth()) if client_auth is not None else {}
+            if dpop is not None:
+                made.update(dpop.headers("POST", url, token))
+            elif token is not None:
+                made["authorization"] = f"Bearer {token}"
+            return made or None
+
+        response = send(headers())
+        if (
+            dpop is not None
+            and dpop.learn(response)
+            and response.status in (400, 401)
+            and _asks_nonce(response)
+        ):
             # RFC 9449 §8 / §9: the server wants its nonce in the proof; once, with it.
-            response = send(dpop.headers("POST", url, token))
+            response = send(headers())
             dpop.learn(response)
         return response
 
@@ -142,15 +155,18 @@ class Transport:
         what: str,
         max_bytes: int,
         dpop: DpopKey | None = None,
+        client_auth: Callable[[], dict[str, str]] | None = None,
     ) -> HttpResponse:
-        """POST a form (with a DPoP proof from ``dpop``); 2xx answers are returned, errors
-        raised as their ``HonninError``."""
+        """POST a form (with a DPoP proof from ``dpop``, and the headers ``client_auth``
+        makes for each request); 2xx answers are returned, errors raised as their
+        ``HonninError``."""
         self.check(url, what)
 
         def send(headers: Mapping[str, str] | None) -> HttpResponse:
             return self.fetcher.post_form(url, form, headers=headers, max_bytes=max_bytes)
 
-        return self._answer(self._post(send, url, None, dpop), (200, 201, 202, 204))
+        answer = self._post(send, url, None, dpop, client_auth)
+        return self._answer(answer, (200, 201, 202, 204))
 
     def post_json(
         self,

@@ -34,6 +34,7 @@ from honnin.errors import (
     NotFound,
 )
 from honnin.http import HttpResponse, HttpxFetcher
+from honnin.oauth import ClientAttestation
 from honnin.oid4vci import CredentialConfiguration
 from honnin.trust import TrustList
 
@@ -93,6 +94,7 @@ class Wallet(PrivacyControls):
         low_water: int = DEFAULT_LOW_WATER,
         on_running_low: Callable[[HeldCredential], None] | None = None,
         transaction_data_types: Iterable[str] = (),
+        client_attestation: ClientAttestation | None = None,
     ) -> None:
         self.vault = vault
         self.clock: Clock = clock or SystemClock()
@@ -121,6 +123,7 @@ class Wallet(PrivacyControls):
             new_keys=vault.draft_binding_keys,
             destroy_key=vault.discard_binding_key,
             store=self._store_issued,
+            client_attestation=client_attestation,
         )
         # Approvals are bound to the wallet that made them.
         self._token = secrets.token_urlsafe(16)
@@ -148,7 +151,9 @@ class Wallet(PrivacyControls):
         ``allow_loopback_http`` (development only), ``fetcher``, ``sleep``,
         ``transaction_data_types`` (the OpenID4VP 1.0 §5.1 transaction data types this wallet
         lets the person authorize; empty by default: requests with transaction data are
-        refused with ``invalid_transaction_data``). A new wallet's
+        refused with ``invalid_transaction_data``), ``client_attestation`` (the wallet
+        attestation its provider issued to this instance, with the instance key: sent to
+        authorization servers that take ``attest_jwt_client_auth``). A new wallet's
         recovery code is in ``wallet.vault.recovery_code``: show it to the person once.
 
         Raises:
@@ -307,14 +312,15 @@ class Wallet(PrivacyControls):
         )
 
     def authorize(
-        self, offer: Any, *, redirect_uri: str, client_id: str = "honnin-wallet"
+        self, offer: Any, *, redirect_uri: str, client_id: str | None = None
     ) -> Authorization:
         """Start receiving an offer made for the authorization code flow (OpenID4VCI 1.0
         §3.4): the issuer is checked as for ``receive``, then an authorization request is
         pushed (RFC 9126, PKCE S256). Open the returned ``Authorization.url`` in the person's
         browser; when the issuer sends it to ``redirect_uri``, pass that URL to
         ``finish_authorization``. ``redirect_uri`` is the app's: https, http on loopback, or
-        a reverse-domain private-use scheme (RFC 8252).
+        a reverse-domain private-use scheme (RFC 8252). ``client_id`` defaults to the wallet
+        attestation's ``sub``, or ``honnin-wallet`` without one.
 
         Raises:
             UnsupportedGrantType (no authorization code grant in the offer), InvalidRequest,
