@@ -221,6 +221,25 @@ def public_key_from_pem(pem: bytes) -> PublicKey:
     return key
 
 
+def public_jwk_key(jwk: object) -> tuple[PublicKey, str]:
+    """A public key sent as a JWK (a proof's ``jwk`` header, a ``cnf.jwk`` claim) and its
+    RFC 7638 thumbprint.
+
+    The key is loaded strictly (members, lengths, canonical base64url, a point on the
+    curve), so its required members are already the canonical ones: the thumbprint is taken
+    from them, without re-encoding the key.
+
+    Raises:
+        MalformedInput: not a JWK object, or one with private key members (RFC 7518 §6).
+        MalformedInput / UnsupportedAlgorithm: a key honnin cannot load.
+    """
+    if not isinstance(jwk, dict):
+        raise MalformedInput("the key is not a JWK object")
+    if PRIVATE_JWK_MEMBERS & set(jwk):
+        raise MalformedInput("the JWK carries private key material")
+    return public_key_from_jwk(jwk), jwk_thumbprint(jwk)
+
+
 def jwk_thumbprint(jwk: dict[str, Any], hash_name: str = "sha256") -> str:
     """RFC 7638 JWK thumbprint, base64url. Only the required members, sorted, no spaces."""
     required = {

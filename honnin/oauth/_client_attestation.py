@@ -20,14 +20,12 @@ from typing import Any, Final
 from honnin.encoding import json_loads
 from honnin.errors import HonninError, InvalidClient
 from honnin.jose import (
-    PRIVATE_JWK_MEMBERS,
     JwsAlgorithm,
     PrivateKey,
     PublicKey,
     jwk_from_public_key,
-    jwk_thumbprint,
     parse_jws,
-    public_key_from_jwk,
+    public_jwk_key,
     public_key_of,
     sign_jws,
     verify_jws,
@@ -210,14 +208,10 @@ def verify_client_attestation(
     if nbf is not None and ((start := _number(nbf)) is None or start - skew > now):
         raise _reject("nbf", "the attestation is not valid yet")
     cnf = claims.get("cnf")
-    jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
-    if not isinstance(jwk, dict) or PRIVATE_JWK_MEMBERS & set(jwk):
-        raise _reject("cnf", "the attestation has no public cnf.jwk")
     try:
-        instance_key = public_key_from_jwk(jwk)
-        jkt = jwk_thumbprint(jwk)
+        instance_key, jkt = public_jwk_key(cnf.get("jwk") if isinstance(cnf, dict) else None)
     except HonninError as exc:
-        raise _reject("cnf", f"unusable cnf.jwk: {exc.message}") from exc
+        raise _reject("cnf", f"the attestation's cnf.jwk: {exc.message}") from exc
     pop_claims = _claims_of(pop, "PoP")
     pop_jws = parse_jws(pop)
     if pop_jws.header.get("typ") != CLIENT_ATTESTATION_POP_TYP:
