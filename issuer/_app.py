@@ -261,13 +261,13 @@ def create_app(
         token_limit.take(request.client.host if request.client is not None else "")
         if _media_type(request) != _FORM:
             raise InvalidRequest(f"the pushed request must be {_FORM} (RFC 9126 §2.1)")
-        body = await _read_body(request, MAX_TOKEN_BODY)
+        form = parse_form(await _read_body(request, MAX_TOKEN_BODY), max_size=MAX_TOKEN_BODY)
         # The wallet attestation (OpenID4VCI App. E) is for the client_id the request names.
-        clients.check(request.headers, parse_form(body, max_size=MAX_TOKEN_BODY).get("client_id"))
+        clients.check(request.headers, form.get("client_id"))
         # RFC 9449 §10.1: a DPoP proof at the pushed request binds the code to its key.
         dpop = Presented(None, tuple(request.headers.getlist("dpop")), "POST", par_url)
         proof = grants.dpop.check(dpop)
-        pushed = authorizations.push(body, proof_jkt=proof.jkt if proof is not None else None)
+        pushed = authorizations.push(form, proof_jkt=proof.jkt if proof is not None else None)
         return _with_dpop_nonce(json_response(pushed, status=201))
 
     async def authorize(request: Request) -> Response:

@@ -19,6 +19,7 @@ import base64
 import hashlib
 import hmac
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
@@ -102,7 +103,7 @@ def _redirect_uri(value: str) -> str:
     )
 
 
-def _single(form: dict[str, str], name: str, *, required: bool = True) -> str | None:
+def _single(form: Mapping[str, str], name: str, *, required: bool = True) -> str | None:
     value = form.get(name)
     if value is None or value == "":
         if required:
@@ -131,8 +132,9 @@ class AuthorizationDesk:
 
     # -- RFC 9126: the pushed authorization request ----------------------------------------
 
-    def push(self, body: bytes, *, proof_jkt: str | None = None) -> dict[str, Any]:
-        """Take a pushed authorization request (RFC 9126 §2.1) for an offer's ``issuer_state``.
+    def push(self, form: Mapping[str, str], *, proof_jkt: str | None = None) -> dict[str, Any]:
+        """Take a pushed authorization request (RFC 9126 §2.1, ``form`` as ``parse_form``
+        returns it: each parameter once) for an offer's ``issuer_state``.
 
         ``proof_jkt`` is the key thumbprint of the request's DPoP proof, already checked by
         the caller. It, or a ``dpop_jkt`` parameter, binds the code to that DPoP key (RFC
@@ -147,7 +149,6 @@ class AuthorizationDesk:
             InvalidDpopProof: ``dpop_jkt`` is not the DPoP proof's key.
             RateLimited: too many requests pending.
         """
-        form = parse_form(body, max_size=16 * 1024)
         if form.get("request_uri") is not None:
             # RFC 9126 §2.1: a pushed request cannot itself refer to one.
             raise InvalidRequest(

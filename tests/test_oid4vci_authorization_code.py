@@ -386,7 +386,7 @@ def test_pending_requests_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
             "code_challenge": CHALLENGE.decode(), "code_challenge_method": "S256",
             "issuer_state": _issuer_state(offer),
         }  # fmt: skip
-        return desk.push(urlencode(form).encode())
+        return desk.push(form)
 
     try:
         first = push()["request_uri"]
