@@ -136,6 +136,17 @@ def _endpoint(
     return handle
 
 
+def _wallet_providers(files: Sequence[str]) -> list[x509.Certificate]:
+    anchors: list[x509.Certificate] = []
+    for name in files:
+        try:
+            anchors += load_certificates(Path(name).read_bytes())
+        except (OSError, HonninError) as exc:
+            # A settings mistake, reported as one (honnin issuer serve: insecure_settings).
+            raise ValueError(f"wallet_provider_anchor_files: cannot read {name}: {exc}") from exc
+    return anchors
+
+
 def create_app(
     issuer: Issuer,
     settings: IssuerSettings | None = None,
@@ -156,8 +167,9 @@ def create_app(
     ``settings.wallet_provider_anchor_files``.
 
     Raises:
-        ValueError: ``public_url`` differs from ``issuer.iss``, or client attestation is
-            required with no wallet provider to trust.
+        ValueError: ``public_url`` differs from ``issuer.iss``, client attestation is
+            required with no wallet provider to trust, or a wallet provider anchor file
+            cannot be read as PEM certificates.
     """
     settings = settings or IssuerSettings()
     if settings.public_url and settings.public_url.rstrip("/") != issuer.iss.rstrip("/"):
@@ -166,10 +178,7 @@ def create_app(
         )
     endpoints = Endpoints.of(issuer.iss)
     if wallet_providers is None:
-        wallet_providers = [
-            cert for name in settings.wallet_provider_anchor_files
-            for cert in load_certificates(Path(name).read_bytes())
-        ]  # fmt: skip
+        wallet_providers = _wallet_providers(settings.wallet_provider_anchor_files)
     clients = ClientGate(
         issuer.clock,
         issuer=issuer.iss,

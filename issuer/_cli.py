@@ -102,7 +102,11 @@ def _serve(args: argparse.Namespace) -> int:
             reason="insecure_settings",
         )
     issuer = _issuer(settings)
-    app = create_app(issuer, settings.model_copy(update={"public_url": issuer.iss}))
+    try:
+        app = create_app(issuer, settings.model_copy(update={"public_url": issuer.iss}))
+    except ValueError as exc:
+        issuer.close()
+        raise CommandFailed(str(exc), reason="insecure_settings") from exc
     mode = " (development mode)" if settings.dev else ""
     progress(f"honnin issuer {issuer.name!r} serving {issuer.iss}{mode}")
     serve_app(app, settings)

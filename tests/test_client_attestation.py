@@ -284,3 +284,23 @@ def test_required_attestation_needs_a_wallet_provider() -> None:
             create_app(employer, IssuerSettings(dev=True, client_attestation_required=True))
     finally:
         employer.close()
+
+
+@pytest.mark.parametrize(
+    "content", [None, "not a certificate", "-----BEGIN CERTIFICATE-----\nAA\n"]
+)
+def test_an_unreadable_wallet_provider_file_is_a_settings_error(
+    tmp_path: Path, content: str | None
+) -> None:
+    from issuer import Issuer, create_app
+
+    anchor = tmp_path / "providers.pem"
+    if content is not None:
+        anchor.write_text(content)
+    employer = Issuer.create("Example Corp", iss="https://issuer.example")
+    settings = IssuerSettings(dev=True, wallet_provider_anchor_files=(str(anchor),))
+    try:
+        with pytest.raises(ValueError, match="wallet_provider_anchor_files"):
+            create_app(employer, settings)
+    finally:
+        employer.close()

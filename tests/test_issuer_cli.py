@@ -50,6 +50,16 @@ def test_serve_refuses_insecure_settings_outside_dev(
     assert not (tmp_path / "issuer-dev.db").exists()
 
 
+def test_serve_names_a_wallet_attestation_settings_mistake(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HONNIN_ISSUER_CLIENT_ATTESTATION_REQUIRED", "true")
+    assert main(["issuer", "serve", "--dev", "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: insecure_settings:") and "wallet provider" in err
+
+
 def test_dev_mode_stays_on_loopback(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
